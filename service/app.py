@@ -1,0 +1,105 @@
+"""create_app(): wires plugins, routes and lifespan — nothing else."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Response, Router, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from service.audit.routes import AuditController
+from service.auth.roles import PUBLIC, policy_guard
+from service.auth.routes import AuthController, UserController
+from service.auth.tokens import build_jwt_auth
+from service.config import get_settings
+from service.db import close_database, database_answers, open_database
+from service.errors import EXCEPTION_HANDLERS, problem
+from service.http import provide_caller, provide_scope
+from service.pagination import provide_paging
+from service.registry.ledger_routes import LedgerController
+from service.registry.routes import (
+    AreaController,
+    CommunityController,
+    HouseholdController,
+    OrganizationController,
+)
+
+logger = logging.getLogger("changxiao")
+
+API_HANDLERS: list[Any] = [
+    AuthController,
+    UserController,
+    OrganizationController,
+    AreaController,
+    CommunityController,
+    HouseholdController,
+    LedgerController,
+    AuditController,
+]
+
+
+@get("/healthz", opt=PUBLIC, include_in_schema=False, media_type=MediaType.JSON)
+async def healthz() -> Response[Any]:
+    if await database_answers():
+        return Response({"status": "ok"})
+    return problem(503, "数据库无法连接。")
+
+
+def warn_without_cjk_fonts() -> None:
+    """PDFs render CJK text as boxes without a CJK font; say so at startup."""
+    if shutil.which("fc-list") is None:
+        logger.warning("fc-list not found: cannot check for CJK fonts (install fontconfig)")
+        return
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not found.strip():
+        logger.warning(
+            "no CJK font installed: PDFs will show boxes (apt-get install fonts-noto-cjk)"
+        )
+
+
+@asynccontextmanager
+async def database_lifespan(_: Litestar) -> AsyncIterator[None]:
+    await open_database()
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    jwt_auth = build_jwt_auth()
+    api = Router(
+        path="/api/v1",
+        route_handlers=API_HANDLERS,
+        guards=[policy_guard],
+        dependencies={
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "access": Provide(provide_scope),
+            "paging": Provide(provide_paging, sync_to_thread=False),
+        },
+    )
+    warn_without_cjk_fonts()
+    app = Litestar(
+        route_handlers=[api, healthz],
+        on_app_init=[jwt_auth.on_app_init],
+        lifespan=[database_lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=settings.upload_max_bytes,
+        openapi_config=OpenAPIConfig(
+            title="长效 Changxiao API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+    app.state.jwt_auth = jwt_auth
+    return app

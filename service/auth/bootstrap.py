@@ -1,0 +1,71 @@
+"""Creating users from the command line, including the very first bureau user."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from service.auth.roles import BUREAU
+from service.auth.schemas import UserIn
+from service.auth.service import create_user
+from service.clock import now
+from service.db import close_database, open_database, transaction
+from service.registry.tables import District, Organization
+
+DEFAULT_DISTRICT = ("老城区", "410302")
+DEFAULT_BUREAU = "老城区住房和城乡建设局"
+
+
+async def ensure_bureau() -> tuple[UUID, UUID]:
+    """The district and its bureau organisation, created when none exists yet."""
+    async with transaction():
+        district = await District.select(District.id).first()
+        if district is None:
+            new_district = District(name=DEFAULT_DISTRICT[0], code=DEFAULT_DISTRICT[1])
+            await new_district.save()
+            district_id = new_district.id
+        else:
+            district_id = district["id"]
+        bureau = (
+            await Organization.select(Organization.id)
+            .where((Organization.district == district_id) & (Organization.kind == "bureau"))
+            .first()
+        )
+        if bureau is None:
+            org = Organization(
+                district=district_id, kind="bureau", name=DEFAULT_BUREAU, created_at=now()
+            )
+            await org.save()
+            return district_id, org.id
+        return district_id, bureau["id"]
+
+
+async def add_user(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    org_id: str | None,
+    household_ids: list[str] | None,
+) -> UUID:
+    await open_database()
+    try:
+        if role == BUREAU and org_id is None:
+            district_id, bureau_id = await ensure_bureau()
+            org = bureau_id
+        else:
+            district = await District.select(District.id).first()
+            if district is None:
+                raise RuntimeError("no district yet: create a bureau user first")
+            district_id = district["id"]
+            org = UUID(org_id) if org_id else None
+        data = UserIn(
+            username=username,
+            password=password,
+            role=role,
+            org_id=org,
+            household_ids=[UUID(h) for h in household_ids] if household_ids else None,
+        )
+        account = await create_user(None, district_id, data)
+        return account.id
+    finally:
+        await close_database()

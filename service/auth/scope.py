@@ -1,0 +1,123 @@
+"""The one scope layer: what part of the district a caller may see.
+
+bureau, auditor → the whole district; company → communities under its live contracts;
+committee → its community; contractor → communities of its works; owner → the
+households it owns now (and their communities). Everything outside answers 404,
+exactly like something that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar.exceptions import NotFoundException
+from piccolo.columns import Column
+from piccolo.columns.combination import Combinable
+
+from service.auth.roles import (
+    AUDITOR,
+    BUREAU,
+    COMMITTEE,
+    COMPANY,
+    CONTRACTOR,
+    OWNER,
+    Caller,
+)
+from service.contracts.tables import Contract
+from service.registry.tables import Community, Household
+from service.warranty.tables import Work
+
+
+def _nothing(column: Column) -> Combinable:
+    # An always-false condition: a primary key is never NULL.
+    return column.is_null()
+
+
+@dataclass(frozen=True)
+class Scope:
+    district_id: UUID
+    # None: every community of the district.
+    community_ids: frozenset[UUID] | None
+    # Set for owners: only this owner's households.
+    owner_id: UUID | None
+
+    def communities(self, community_column: Column, district_column: Column) -> Combinable:
+        """Condition restricting rows that belong to a community to the visible ones."""
+        in_district: Combinable = district_column == self.district_id
+        if self.community_ids is None:
+            return in_district
+        if not self.community_ids:
+            return _nothing(community_column)
+        return in_district & community_column.is_in(list(self.community_ids))
+
+    def households(self) -> Combinable:
+        """Condition on ``Household`` restricting it to the visible households."""
+        condition = self.communities(Household.community, Household.district)
+        if self.owner_id is not None:
+            condition = condition & (Household.owner == self.owner_id)
+        return condition
+
+    async def community(self, community_id: UUID | str, *columns: Column) -> dict[str, Any]:
+        """The community if visible, else 404."""
+        community_id = as_uuid(community_id)
+        row = await (
+            Community.select(*columns)
+            .where(
+                (Community.id == community_id) & self.communities(Community.id, Community.district)
+            )
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        return row
+
+    async def household(self, household_id: UUID | str, *columns: Column) -> dict[str, Any]:
+        """The household if visible, else 404."""
+        household_id = as_uuid(household_id)
+        row = await (
+            Household.select(*columns)
+            .where((Household.id == household_id) & self.households())
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("房屋不存在，或不在您的权限范围内。")
+        return row
+
+
+def as_uuid(value: UUID | str) -> UUID:
+    """Parse an id from a path; a malformed id is simply not found."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except ValueError:
+        raise NotFoundException("对象不存在，或不在您的权限范围内。") from None
+
+
+async def resolve_scope(caller: Caller) -> Scope:
+    """Compute what ``caller`` may see (one query at most)."""
+    ids: frozenset[UUID] | None
+    if caller.role in (BUREAU, AUDITOR):
+        ids = None
+    elif caller.role == COMPANY:
+        rows = await Contract.select(Contract.community).where(
+            (Contract.company == caller.org_id) & (Contract.status == "live")
+        )
+        ids = frozenset(r["community"] for r in rows)
+    elif caller.role == COMMITTEE:
+        ids = frozenset({caller.committee_community_id} if caller.committee_community_id else ())
+    elif caller.role == CONTRACTOR:
+        rows = await Work.select(Work.community).where(Work.contractor == caller.org_id)
+        ids = frozenset(r["community"] for r in rows)
+    elif caller.role == OWNER:
+        rows = await Household.select(Household.community).where(Household.owner == caller.owner_id)
+        ids = frozenset(r["community"] for r in rows)
+    else:  # pragma: no cover - roles are validated on creation
+        ids = frozenset()
+    return Scope(
+        district_id=caller.district_id,
+        community_ids=ids,
+        owner_id=caller.owner_id if caller.role == OWNER else None,
+    )

@@ -1,0 +1,91 @@
+"""Creating users and checking credentials."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from service.audit.service import record
+from service.auth.passwords import hash_password, verify_password
+from service.auth.roles import ALL_ROLES, OWNER, ROLE_ORG_KIND, Caller
+from service.auth.schemas import UserIn
+from service.auth.tables import Account
+from service.clock import now
+from service.db import transaction
+from service.errors import Conflict, InputError
+from service.registry.tables import Household, Organization
+
+
+async def authenticate(username: str, password: str) -> dict[str, object] | None:
+    """The active account these credentials open, or None (same cost either way)."""
+    row = (
+        await Account.select()
+        .where(
+            (Account.username == username) & (Account.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if not verify_password(password, row["password_hash"] if row else None):
+        return None
+    return row
+
+
+async def create_user(caller: Caller | None, district_id: UUID, data: UserIn) -> Account:
+    """Create a user of one role: an owner is tied to the owner of its households,
+    every other role to one organisation of the matching kind in the district."""
+    if data.role not in ALL_ROLES:
+        raise InputError("role", "应为 " + " | ".join(sorted(ALL_ROLES)) + " 之一")
+    owner_id: UUID | None = None
+    org_id: UUID | None = None
+    if data.role == OWNER:
+        if data.org_id is not None:
+            raise InputError("org_id", "业主账号不属于任何组织，请改用 household_ids")
+        if not data.household_ids:
+            raise InputError("household_ids", "业主账号必须指定其房屋")
+        rows = await Household.select(Household.id, Household.owner).where(
+            Household.id.is_in(list(set(data.household_ids))) & (Household.district == district_id)
+        )
+        if len(rows) != len(set(data.household_ids)):
+            raise InputError("household_ids", "有房屋不存在")
+        owners = {r["owner"] for r in rows}
+        if len(owners) != 1:
+            raise InputError("household_ids", "这些房屋不属于同一位业主")
+        owner_id = owners.pop()
+    else:
+        if data.household_ids:
+            raise InputError("household_ids", "只有业主账号可以指定房屋")
+        if data.org_id is None:
+            raise InputError("org_id", "该角色必须指定所属组织")
+        org = (
+            await Organization.select(Organization.kind)
+            .where((Organization.id == data.org_id) & (Organization.district == district_id))
+            .first()
+        )
+        if org is None:
+            raise InputError("org_id", "组织不存在")
+        if org["kind"] != ROLE_ORG_KIND[data.role]:
+            raise InputError("org_id", f"角色 {data.role} 须属于 {ROLE_ORG_KIND[data.role]} 类组织")
+        org_id = data.org_id
+    account = Account(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        district=district_id,
+        organization=org_id,
+        owner=owner_id,
+        created_at=now(),
+    )
+    async with transaction():
+        if await Account.exists().where(Account.username == data.username):
+            raise Conflict(f"用户名 {data.username} 已被使用。")
+        await account.save()
+        snapshot = account.to_dict()
+        snapshot.pop("password_hash")
+        await record(
+            caller, "user.create", "user", account.id, after=snapshot, district_id=district_id
+        )
+    return account
+
+
+async def household_ids_of(owner_id: UUID) -> list[UUID]:
+    rows = await Household.select(Household.id).where(Household.owner == owner_id)
+    return [r["id"] for r in rows]

@@ -1,0 +1,19 @@
+"""User accounts: one role each, one organisation (owners: an owner identity instead)."""
+
+from piccolo.columns import UUID, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from service.registry.tables import District, Organization, Owner
+
+
+class Account(Table, tablename="account"):
+    id = UUID(primary_key=True)
+    username = Varchar(length=80, unique=True)
+    password_hash = Varchar(length=200)
+    role = Varchar(length=16)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    organization = ForeignKey(Organization, null=True, on_delete=OnDelete.restrict, index=True)
+    # An owner's account sees the households this owner currently owns.
+    owner = ForeignKey(Owner, null=True, on_delete=OnDelete.restrict, index=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz()

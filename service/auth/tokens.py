@@ -1,0 +1,61 @@
+"""Signed bearer tokens (HS256 JWT with expiry) and loading the caller from one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.security.jwt import JWTAuth, Token
+
+from service.auth.roles import Caller
+from service.auth.tables import Account
+from service.config import get_settings
+
+
+async def load_caller(user_id: UUID) -> Caller | None:
+    row = await (
+        Account.select(
+            Account.id,
+            Account.username,
+            Account.role,
+            Account.district,
+            Account.organization,
+            Account.owner,
+            Account.organization.community.as_alias("committee_community"),
+        )
+        .where((Account.id == user_id) & (Account.active == True))  # noqa: E712
+        .first()
+    )
+    if row is None:
+        return None
+    return Caller(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        district_id=row["district"],
+        org_id=row["organization"],
+        owner_id=row["owner"],
+        committee_community_id=row["committee_community"],
+    )
+
+
+async def retrieve_caller(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Caller | None:
+    try:
+        user_id = UUID(token.sub)
+    except ValueError:
+        return None
+    return await load_caller(user_id)
+
+
+def build_jwt_auth() -> JWTAuth[Caller, Token]:
+    settings = get_settings()
+    return JWTAuth[Caller, Token](
+        retrieve_user_handler=retrieve_caller,
+        token_secret=settings.token_secret,
+        default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
+        exclude=["/api/v1/auth/login", "/healthz", "/schema", "/static", "/$"],
+        exclude_opt_key="public",
+        description="登录后获得的 Bearer 令牌",
+    )

@@ -1,0 +1,156 @@
+"""The ``changxiao`` command: serve, migrate, seed, user add, import, fund verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import service  # noqa: F401  (sets PICCOLO_CONF before any table is used)
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from service.migrate import migrate
+
+    _run(migrate())
+    print("数据库结构已是最新 (schema up to date).")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.config import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    if not args.demo:
+        print("nothing to seed: pass --demo to load the Laocheng demo district", file=sys.stderr)
+        return 2
+    from service.registry.demo import DEMO_LOGINS, seed_demo
+
+    async def go() -> bool:
+        from service.db import close_database, open_database
+
+        await open_database()
+        try:
+            return await seed_demo(if_empty=args.if_empty)
+        finally:
+            await close_database()
+
+    seeded = _run(go())
+    if seeded:
+        print("已载入老城区演示数据 (Laocheng demo district loaded).")
+    else:
+        print("数据库非空，未载入演示数据 (database not empty; demo not loaded).")
+    print("演示登录 (demo logins):")
+    for role, (username, password) in DEMO_LOGINS.items():
+        print(f"  {role:<10} {username:<20} {password}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from service.auth.bootstrap import add_user
+
+    try:
+        account_id = _run(
+            add_user(
+                username=args.username,
+                password=args.password,
+                role=args.role,
+                org_id=args.org_id,
+                household_ids=args.household_id or None,
+            )
+        )
+    except Exception as exc:  # the CLI reports, it does not trace
+        detail = getattr(exc, "detail", None) or str(exc)
+        print(f"error: {detail}", file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({args.role}) created: {account_id}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from service.registry.ledger import import_file_cli
+
+    return int(_run(import_file_cli(args.community_code, Path(args.file))))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="changxiao",
+        description="长效 Changxiao: long-term management of renovated old communities. "
+        "DATABASE_URL picks the database (default sqlite:///var/changxiao.sqlite3).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API and pages over HTTP")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1 or CHANGXIAO_HOST)")
+    p.add_argument("--port", type=int, help="port (default 8000 or CHANGXIAO_PORT)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (safe to repeat)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed", help="load demo data into an empty database")
+    p.add_argument("--demo", action="store_true", help="the Laocheng demo district")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (and succeed) when the database already holds a district",
+    )
+    p.set_defaults(func=cmd_seed)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_cmd", required=True
+    )
+    p = user.add_parser(
+        "add",
+        help="create a user; the first bureau user also creates the bureau and district",
+    )
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", required=True, help="at least 8 characters")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["bureau", "auditor", "company", "committee", "contractor", "owner"],
+    )
+    p.add_argument(
+        "--org-id", help="the user's organisation (all roles but owner and bootstrap bureau)"
+    )
+    p.add_argument("--household-id", action="append", help="an owner's household (repeatable)")
+    p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser(
+        "import",
+        help="import a community's household ledger (CSV or XLSX); all rows or none",
+    )
+    p.add_argument("--community-code", required=True, help="the community's code")
+    p.add_argument("file", help="path to a .csv or .xlsx ledger")
+    p.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Settings read from the environment (pydantic-settings).
+
+Local use needs nothing set: the database is a SQLite file under ``var/`` and the
+secrets are generated once and kept under ``var/``. Production (``CHANGXIAO_ENV=production``)
+must name its secrets explicitly, or the service refuses to start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+def _local_secret(name: str) -> str:
+    """Return a secret kept in ``var/<name>``, creating it on first use."""
+    path = VAR_DIR / name
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'changxiao.sqlite3'}", alias="DATABASE_URL"
+    )
+    env: str = Field(default="development", alias="CHANGXIAO_ENV")
+    token_secret: str = Field(default="", alias="CHANGXIAO_TOKEN_SECRET")
+    # Keys the digest that recognises one owner across flats; changing it orphans
+    # every stored digest, so it is kept apart from the token secret.
+    id_pepper: str = Field(default="", alias="CHANGXIAO_ID_PEPPER")
+    token_ttl_seconds: int = Field(default=8 * 3600, alias="CHANGXIAO_TOKEN_TTL")
+    host: str = Field(default="127.0.0.1", alias="CHANGXIAO_HOST")
+    port: int = Field(default=8000, alias="CHANGXIAO_PORT")
+    pg_pool_max: int = Field(default=20, alias="CHANGXIAO_PG_POOL_MAX")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, alias="CHANGXIAO_UPLOAD_MAX_BYTES")
+    timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        if self.env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("CHANGXIAO_TOKEN_SECRET", self.token_secret),
+                    ("CHANGXIAO_ID_PEPPER", self.id_pepper),
+                )
+                if len(value) < 32
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "CHANGXIAO_ENV=production requires "
+                    + ", ".join(missing)
+                    + " (at least 32 characters each); refusing to start."
+                )
+        else:
+            if not self.token_secret:
+                self.token_secret = _local_secret("token_secret")
+            if not self.id_pepper:
+                self.id_pepper = _local_secret("id_pepper")
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,116 @@
+"""Engine selection, the one transaction helper, and database lifecycle.
+
+SQLite is the embedded default (WAL, a busy timeout, IMMEDIATE write transactions so
+that two writers queue instead of failing on upgrade); PostgreSQL is production
+(asyncpg with a pool).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
+    """Build a Piccolo engine for a ``sqlite:///`` or ``postgresql://`` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///var/x.sqlite3 is relative to the working directory,
+        # sqlite:////srv/x.sqlite3 absolute.
+        path = Path(unquote(url.removeprefix("sqlite:///")))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    if parsed.scheme in ("postgresql", "postgres"):
+        config: dict[str, Any] = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "user": unquote(parsed.username or "postgres"),
+            "database": (parsed.path or "/postgres").lstrip("/") or "postgres",
+        }
+        if parsed.password:
+            config["password"] = unquote(parsed.password)
+        return PostgresEngine(config=config)
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
+
+
+def get_engine() -> Engine:  # type: ignore[type-arg]
+    from service.piccolo_conf import DB
+
+    return DB
+
+
+def is_postgres() -> bool:
+    return isinstance(get_engine(), PostgresEngine)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[None]:
+    """Run the block in one database transaction; the only way this code base writes.
+
+    Nested use joins the outer transaction. On SQLite the transaction is IMMEDIATE:
+    it takes the write lock at BEGIN, so concurrent writers wait (busy timeout)
+    rather than fail when a read lock would need upgrading.
+    """
+    engine = get_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+async def open_database() -> None:
+    """Prepare the engine for serving: WAL on SQLite, the pool on PostgreSQL."""
+    from service.config import get_settings
+
+    engine = get_engine()
+    if isinstance(engine, SQLiteEngine):
+        with sqlite3.connect(engine.path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+    elif isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(max_size=get_settings().pg_pool_max)
+
+
+async def close_database() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def database_answers() -> bool:
+    """True when a trivial query succeeds (used by ``/healthz``)."""
+    try:
+        await get_engine().run_ddl("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run raw SQL with ``{}`` placeholders (Piccolo QueryString) and return rows."""
+    from piccolo.querystring import QueryString
+
+    rows = await get_engine().run_querystring(QueryString(sql, *args))
+    return list(rows or [])
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    """True for a unique/foreign-key violation from either driver."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError)

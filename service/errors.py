@@ -1,0 +1,148 @@
+"""The one error format: RFC 9457 problem+json with a Chinese title and an actionable detail.
+
+Validation failures (including unknown fields and malformed bodies) answer 422 with an
+``errors`` list of ``{field, message}``; database integrity violations answer 409.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+
+logger = logging.getLogger("changxiao")
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    400: "请求无效",
+    401: "未登录或登录已失效",
+    403: "无权执行此操作",
+    404: "未找到",
+    405: "不支持的请求方法",
+    409: "与现有数据冲突",
+    413: "上传内容过大",
+    415: "不支持的内容类型",
+    422: "输入有误",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+class InputError(ValidationException):
+    """One or more named fields are wrong: 422 with ``errors``."""
+
+    def __init__(self, field: str, message: str, *, more: list[dict[str, str]] | None = None):
+        errors = [{"field": field, "message": message}, *(more or [])]
+        super().__init__(detail=f"{field}: {message}", extra=errors)
+
+
+class InputErrors(ValidationException):
+    """Several field errors collected together (e.g. every bad row of an import)."""
+
+    def __init__(self, detail: str, errors: list[dict[str, str]]):
+        super().__init__(detail=detail, extra=errors)
+
+
+class Conflict(HTTPException):
+    status_code = HTTP_409_CONFLICT
+
+
+def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "错误"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _field_errors(extra: Any) -> list[dict[str, str]]:
+    """Normalise Litestar/msgspec validation extras into ``{field, message}``."""
+    errors: list[dict[str, str]] = []
+    items = extra if isinstance(extra, list) else [extra] if extra else []
+    for item in items:
+        if not isinstance(item, dict):
+            errors.append({"field": "", "message": str(item)})
+            continue
+        if "field" in item:
+            errors.append({"field": str(item["field"]), "message": str(item.get("message", ""))})
+            continue
+        key = item.get("key") or ""
+        message = str(item.get("message", ""))
+        # msgspec names the body field inside the message; Litestar's key is just "data".
+        if "unknown field `" in message:
+            key = message.split("`")[1]
+        elif " - at `$." in message:
+            key = message.rsplit(" - at `$.", 1)[1].rstrip("`")
+            message = message.rsplit(" - at `$.", 1)[0]
+        if "unknown field" in message:
+            message = f"不允许的字段（{message}）"
+        elif "Expected" in message or "Object missing required field" in message:
+            message = f"格式或类型不符（{message}）"
+        errors.append({"field": str(key), "message": message})
+    return errors
+
+
+def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = _field_errors(exc.extra)
+    if isinstance(exc, (InputError, InputErrors)):
+        detail = exc.detail
+    elif errors:
+        detail = "；".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+        )
+    else:
+        detail = "请求体不是有效的 JSON，或字段类型不符。"
+        errors = [{"field": "", "message": str(exc.detail)}]
+    return problem(HTTP_422_UNPROCESSABLE_ENTITY, detail, errors)
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = exc.detail if exc.detail and exc.detail != TITLES.get(exc.status_code) else ""
+    if exc.status_code == 413:
+        detail = "上传内容超过大小上限（10 MB），请拆分后再试。"
+    elif exc.status_code == 401 and not _is_chinese(detail):
+        detail = ""
+    if not detail or detail in {"Not Found", "Unauthorized", "Forbidden"}:
+        detail = {
+            401: "请先登录，并在 Authorization 头中携带 Bearer 令牌。",
+            403: "当前角色无权执行此操作。",
+            404: "对象不存在，或不在您的权限范围内。",
+        }.get(exc.status_code, TITLES.get(exc.status_code, "错误"))
+    return problem(exc.status_code, detail)
+
+
+def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    from service.db import is_integrity_error
+
+    if is_integrity_error(exc):
+        return problem(
+            HTTP_409_CONFLICT, "与已有记录冲突（重复的编号或仍被引用的对象），未做任何修改。"
+        )
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "服务器内部错误，已记录，请稍后再试。")
+
+
+EXCEPTION_HANDLERS = {
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_internal,
+}
+
+__all__ = ["PROBLEM_JSON", "Conflict", "InputError", "InputErrors", "MediaType", "problem"]

@@ -1,0 +1,344 @@
+"""Registry API: organisations, areas, communities, buildings, households (API.md "Registry")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from piccolo.query.functions.aggregate import Count, Sum
+
+from service.auth.roles import (
+    ALL_ROLES,
+    AUDITOR,
+    BUREAU,
+    COMMITTEE,
+    COMPANY,
+    DISTRICT_READERS,
+    OWNER,
+    allow,
+)
+from service.auth.scope import as_uuid
+from service.errors import InputError
+from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
+from service.pagination import Page, fetch_page
+from service.registry import schemas, service
+from service.registry.tables import (
+    Area,
+    Building,
+    Community,
+    Household,
+    Organization,
+    Ownership,
+)
+from service.units import format_area, format_yuan
+
+HOUSEHOLD_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
+
+
+def organization_out(row: dict[str, Any]) -> schemas.OrganizationOut:
+    return schemas.OrganizationOut(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        district_id=row["district"],
+        community_id=row["community"],
+    )
+
+
+def area_out(row: dict[str, Any]) -> schemas.AreaOut:
+    return schemas.AreaOut(
+        id=row["id"], name=row["name"], code=row["code"], renovation_year=row["renovation_year"]
+    )
+
+
+def building_out(row: dict[str, Any]) -> schemas.BuildingOut:
+    return schemas.BuildingOut(
+        id=row["id"],
+        community_id=row["community"],
+        name=row["name"],
+        floors=row["floors"],
+        has_elevator=bool(row["has_elevator"]),
+    )
+
+
+async def communities_out(
+    rows: list[dict[str, Any]], access: ScopeDep
+) -> list[schemas.CommunityOut]:
+    """Communities with their household count and floor area (visible households only)."""
+    totals: dict[UUID, dict[str, Any]] = {}
+    if rows:
+        grouped = await (
+            Household.select(
+                Household.community,
+                Count(Household.id, alias="n"),
+                Sum(Household.floor_area, alias="a"),
+            )
+            .where(Household.community.is_in([r["id"] for r in rows]) & access.households())
+            .group_by(Household.community)
+        )
+        totals = {g["community"]: g for g in grouped}
+    return [
+        schemas.CommunityOut(
+            id=r["id"],
+            area_id=r["area"],
+            name=r["name"],
+            code=r["code"],
+            built_year=r["built_year"],
+            deposit_rate_per_m2=format_yuan(r["deposit_rate_fen"]),
+            households=int(totals.get(r["id"], {}).get("n") or 0),
+            floor_area=format_area(int(totals.get(r["id"], {}).get("a") or 0)),
+        )
+        for r in rows
+    ]
+
+
+HOUSEHOLD_COLUMNS = (
+    Household.id,
+    Household.community,
+    Household.building,
+    Household.building.name.as_alias("building_name"),
+    Household.unit_no,
+    Household.room_no,
+    Household.floor_area,
+    Household.owner,
+    Household.owner.name.as_alias("owner_name"),
+    Household.owner.id_masked.as_alias("owner_id_masked"),
+    Household.owner.phone.as_alias("owner_phone"),
+)
+
+
+def household_out(row: dict[str, Any]) -> schemas.HouseholdOut:
+    return schemas.HouseholdOut(
+        id=row["id"],
+        community_id=row["community"],
+        building_id=row["building"],
+        building_name=row["building_name"],
+        unit_no=row["unit_no"],
+        room_no=row["room_no"],
+        floor_area=format_area(row["floor_area"]),
+        owner_id=row["owner"],
+        owner_name=row["owner_name"],
+        owner_id_no=row["owner_id_masked"],
+        owner_phone=row["owner_phone"],
+    )
+
+
+class OrganizationController(Controller):
+    path = "/organizations"
+    tags = ["登记"]
+
+    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(
+        self, caller: CallerDep, data: JSONBody[schemas.OrganizationIn]
+    ) -> schemas.OrganizationOut:
+        """登记一个组织（物业企业、业委会、施工单位、街道等）。"""
+        return organization_out(await service.create_organization(caller, data))
+
+    @get("/", opt=allow(*DISTRICT_READERS), responses=PROBLEMS)
+    async def list_all(
+        self, caller: CallerDep, paging: PagingDep, kind: FromQuery[str | None] = None
+    ) -> Page[schemas.OrganizationOut]:
+        """本区全部组织，可按 kind 过滤。"""
+        query = Organization.select().where(Organization.district == caller.district_id)
+        if kind:
+            query = query.where(Organization.kind == kind)
+        rows, cursor = await fetch_page(query, Organization.id, paging)
+        return Page(items=[organization_out(r) for r in rows], next_cursor=cursor)
+
+    @get("/{org_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(self, caller: CallerDep, org_id: FromPath[str]) -> schemas.OrganizationOut:
+        """一个组织：局方可查全区；其他角色只能查本单位。"""
+        oid = as_uuid(org_id)
+        if caller.role not in DISTRICT_READERS and oid != caller.org_id:
+            raise NotFoundException("组织不存在，或不在您的权限范围内。")
+        row = (
+            await Organization.select()
+            .where((Organization.id == oid) & (Organization.district == caller.district_id))
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("组织不存在，或不在您的权限范围内。")
+        return organization_out(row)
+
+
+class AreaController(Controller):
+    path = "/areas"
+    tags = ["登记"]
+
+    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(self, caller: CallerDep, data: JSONBody[schemas.AreaIn]) -> schemas.AreaOut:
+        """登记片区。"""
+        return area_out(await service.create_area(caller, data))
+
+    @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def list_all(self, access: ScopeDep, paging: PagingDep) -> Page[schemas.AreaOut]:
+        """可见的片区（局方为全区，其他角色为其小区所在片区）。"""
+        query = Area.select().where(Area.district == access.district_id)
+        if access.community_ids is not None:
+            visible = await Community.select(Community.area).where(
+                access.communities(Community.id, Community.district)
+            )
+            query = query.where(Area.id.is_in([r["area"] for r in visible] or [None]))
+        rows, cursor = await fetch_page(query, Area.id, paging)
+        return Page(items=[area_out(r) for r in rows], next_cursor=cursor)
+
+
+class CommunityController(Controller):
+    path = "/communities"
+    tags = ["登记"]
+
+    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(
+        self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.CommunityIn]
+    ) -> schemas.CommunityOut:
+        """登记小区，含维修资金首期交存标准（元/m²）。"""
+        row = await service.create_community(caller, data)
+        return (await communities_out([row], access))[0]
+
+    @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def list_all(
+        self, access: ScopeDep, paging: PagingDep, area_id: FromQuery[UUID | None] = None
+    ) -> Page[schemas.CommunityOut]:
+        """可见的小区，可按片区过滤。"""
+        query = Community.select().where(access.communities(Community.id, Community.district))
+        if area_id is not None:
+            query = query.where(Community.area == area_id)
+        rows, cursor = await fetch_page(query, Community.id, paging)
+        return Page(items=await communities_out(rows, access), next_cursor=cursor)
+
+    @get("/{community_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.CommunityOut:
+        """一个小区及其户数、总建筑面积。"""
+        row = await access.community(community_id)
+        return (await communities_out([row], access))[0]
+
+    @post(
+        "/{community_id:str}/buildings",
+        opt=allow(BUREAU),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def create_building(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        community_id: FromPath[str],
+        data: JSONBody[schemas.BuildingIn],
+    ) -> schemas.BuildingOut:
+        """在小区中登记楼栋。"""
+        community = await access.community(community_id, Community.id)
+        return building_out(await service.create_building(caller, community["id"], data))
+
+    @get("/{community_id:str}/buildings", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def list_buildings(
+        self, access: ScopeDep, paging: PagingDep, community_id: FromPath[str]
+    ) -> Page[schemas.BuildingOut]:
+        """小区的楼栋。"""
+        community = await access.community(community_id, Community.id)
+        query = Building.select().where(Building.community == community["id"])
+        rows, cursor = await fetch_page(query, Building.id, paging)
+        return Page(items=[building_out(r) for r in rows], next_cursor=cursor)
+
+    @get("/{community_id:str}/households", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
+    async def list_households(
+        self,
+        access: ScopeDep,
+        paging: PagingDep,
+        community_id: FromPath[str],
+        building_id: FromQuery[UUID | None] = None,
+    ) -> Page[schemas.HouseholdOut]:
+        """小区的房屋（业主只看到自己的）。"""
+        community = await access.community(community_id, Community.id)
+        query = Household.select(*HOUSEHOLD_COLUMNS).where(
+            (Household.community == community["id"]) & access.households()
+        )
+        if building_id is not None:
+            query = query.where(Household.building == building_id)
+        rows, cursor = await fetch_page(query, Household.id, paging)
+        return Page(items=[household_out(r) for r in rows], next_cursor=cursor)
+
+
+class HouseholdController(Controller):
+    path = "/households"
+    tags = ["登记"]
+
+    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(
+        self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.HouseholdIn]
+    ) -> schemas.HouseholdOut:
+        """登记一户房屋及其业主；身份证号只以掩码形式返回。"""
+        building = (
+            await Building.select(Building.id, Building.community)
+            .where(
+                (Building.id == data.building_id)
+                & (Building.community.district == caller.district_id)
+            )
+            .first()
+        )
+        if building is None:
+            raise InputError("building_id", "楼栋不存在")
+        household_id = await service.create_household(caller, building, data)
+        return household_out(await access.household(household_id, *HOUSEHOLD_COLUMNS))
+
+    @get("/{household_id:str}", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
+    async def read(self, access: ScopeDep, household_id: FromPath[str]) -> schemas.HouseholdOut:
+        """一户房屋。"""
+        return household_out(await access.household(household_id, *HOUSEHOLD_COLUMNS))
+
+    @post(
+        "/{household_id:str}/transfer",
+        opt=allow(BUREAU),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def transfer(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        household_id: FromPath[str],
+        data: JSONBody[schemas.TransferIn],
+    ) -> schemas.HouseholdOut:
+        """过户：房屋与其维修资金分户账不变，业主变更（165号令第29条）。"""
+        row = await access.household(household_id, Household.id)
+        await service.transfer_household(caller, row["id"], data)
+        return household_out(await access.household(row["id"], *HOUSEHOLD_COLUMNS))
+
+    @get(
+        "/{household_id:str}/owners",
+        opt=allow(BUREAU, AUDITOR, COMMITTEE),
+        responses=PROBLEMS,
+    )
+    async def owners(
+        self,
+        access: ScopeDep,
+        household_id: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> list[schemas.OwnershipOut]:
+        """房屋的业主变更历史（谁在何时持有）。"""
+        row = await access.household(household_id, Household.id)
+        history = await (
+            Ownership.select(
+                Ownership.owner,
+                Ownership.owner.name.as_alias("name"),
+                Ownership.owner.id_masked.as_alias("masked"),
+                Ownership.since,
+                Ownership.until,
+            )
+            .where(Ownership.household == row["id"])
+            .order_by(Ownership.since)
+            .limit(limit)
+        )
+        return [
+            schemas.OwnershipOut(
+                owner_id=h["owner"],
+                owner_name=h["name"],
+                owner_id_no=h["masked"],
+                since=h["since"],
+                until=h["until"],
+            )
+            for h in history
+        ]

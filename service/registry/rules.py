@@ -1,0 +1,45 @@
+"""Pure rules of the registry: owner identity numbers (GB 11643) and how they are shown."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_RESIDENT_18 = re.compile(r"^\d{17}[\dX]$")
+_RESIDENT_15 = re.compile(r"^\d{15}$")
+# 统一社会信用代码 (GB 32100): selling units and developers own flats too.
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def resident_check_digit(first17: str) -> str:
+    """The check character of an 18-digit resident identity number (GB 11643-1999)."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def normalise_id_no(raw: str) -> str | None:
+    """Canonical form of an owner's identity number, or None when it is not valid.
+
+    Accepts an 18-digit resident identity number with a correct check character, a
+    15-digit (pre-1999) one, or an organisation's unified social credit code.
+    """
+    value = raw.strip().upper().replace(" ", "")
+    if _RESIDENT_18.match(value):
+        return value if resident_check_digit(value[:17]) == value[17] else None
+    if _RESIDENT_15.match(value) or _CREDIT_CODE.match(value):
+        return value
+    return None
+
+
+def mask_id_no(value: str) -> str:
+    """Show the first four and last four characters only: ``4103**********1234``."""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def id_digest(value: str, pepper: str) -> str:
+    """Keyed digest that recognises one owner across flats without storing the number."""
+    return hmac.new(pepper.encode(), value.encode(), hashlib.sha256).hexdigest()

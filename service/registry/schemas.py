@@ -1,0 +1,126 @@
+"""Request and response bodies of the registry API."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_\-]+$")]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+Year = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True):
+    """A request body: unknown fields are refused (mass-assignment guard)."""
+
+
+class OrganizationIn(Input):
+    kind: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    community_id: UUID | None = None
+
+
+class OrganizationOut(msgspec.Struct):
+    id: UUID
+    kind: str
+    name: str
+    district_id: UUID
+    community_id: UUID | None
+
+
+class AreaIn(Input):
+    name: Name
+    code: Code
+    renovation_year: Year | None = None
+
+
+class AreaOut(msgspec.Struct):
+    id: UUID
+    name: str
+    code: str
+    renovation_year: int | None
+
+
+class CommunityIn(Input):
+    area_id: UUID
+    name: Name
+    code: Code
+    built_year: Year
+    deposit_rate_per_m2: Decimal
+
+
+class CommunityOut(msgspec.Struct):
+    id: UUID
+    area_id: UUID
+    name: str
+    code: str
+    built_year: int
+    deposit_rate_per_m2: str
+    households: int
+    floor_area: str
+
+
+class BuildingIn(Input):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    floors: Annotated[int, msgspec.Meta(ge=1, le=120)]
+    has_elevator: bool = False
+
+
+class BuildingOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    name: str
+    floors: int
+    has_elevator: bool
+
+
+class HouseholdIn(Input):
+    building_id: UUID
+    unit_no: Short
+    room_no: Short
+    floor_area: Decimal
+    owner_name: Name
+    owner_id_no: Annotated[str, msgspec.Meta(min_length=15, max_length=20)]
+    owner_phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+
+
+class HouseholdOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    building_id: UUID
+    building_name: str
+    unit_no: str
+    room_no: str
+    floor_area: str
+    owner_id: UUID
+    owner_name: str
+    owner_id_no: str  # always masked
+    owner_phone: str | None
+
+
+class TransferIn(Input):
+    """A sale: the household keeps its identity and fund account; the owner changes."""
+
+    owner_name: Name
+    owner_id_no: Annotated[str, msgspec.Meta(min_length=15, max_length=20)]
+    since: date
+    owner_phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+
+
+class OwnershipOut(msgspec.Struct):
+    owner_id: UUID
+    owner_name: str
+    owner_id_no: str
+    since: date
+    until: date | None
+
+
+class ImportResult(msgspec.Struct):
+    imported: int
+    buildings_created: int
+    owners_created: int

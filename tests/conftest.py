@@ -1,0 +1,92 @@
+"""Test harness: one real database per run (SQLite by default, PostgreSQL when
+DATABASE_URL says so), migrated from scratch, and the app served in the session loop
+through httpx's ASGI transport (see STACK-NOTES: AsyncTestClient breaks the pool)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+_TMP = Path(tempfile.mkdtemp(prefix="changxiao-test-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlite3'}")
+os.environ.setdefault("CHANGXIAO_TOKEN_SECRET", "test-token-secret-" + "x" * 32)
+os.environ.setdefault("CHANGXIAO_ID_PEPPER", "test-id-pepper-" + "y" * 32)
+os.environ["PICCOLO_CONF"] = "service.piccolo_conf"
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from service.config import get_settings  # noqa: E402
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+IS_POSTGRES = DATABASE_URL.startswith("postgres")
+
+
+def pytest_report_header() -> str:
+    shown = DATABASE_URL if IS_POSTGRES else "sqlite (temporary file)"
+    return f"changxiao database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'} — {shown}"
+
+
+async def _reset_postgres() -> None:
+    import asyncpg
+
+    name = urlparse(DATABASE_URL).path.lstrip("/")
+    if not (name == "test" or name.endswith("_test")):
+        raise RuntimeError(f"refusing to wipe database {name!r}: tests use 'test' or '*_test'")
+    connection = await asyncpg.connect(DATABASE_URL)
+    try:
+        # One statement per call: asyncpg refuses several.
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        await connection.execute("CREATE SCHEMA public")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[None]:
+    from service.migrate import migrate
+
+    assert get_settings().database_url == DATABASE_URL
+    if IS_POSTGRES:
+        await _reset_postgres()
+    await migrate()
+    yield
+
+
+@pytest.fixture(scope="session")
+async def app(database: None) -> AsyncIterator[object]:
+    from service.app import create_app
+
+    application = create_app()
+    started = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await asyncio.wait_for(started.wait(), timeout=30)
+    yield application
+    stop.set()
+    await task
+
+
+@pytest.fixture(scope="session")
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def world(client: httpx.AsyncClient) -> object:
+    """A small district: see tests/support.py."""
+    from tests.support import build_world
+
+    return await build_world(client)
