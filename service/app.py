@@ -14,35 +14,16 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from service.audit.routes import AuditController
 from service.auth.roles import PUBLIC, policy_guard
-from service.auth.routes import AuthController, UserController
 from service.auth.tokens import build_jwt_auth
 from service.config import get_settings
+from service.contexts import route_handlers
 from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
 from service.pagination import provide_paging
-from service.registry.ledger_routes import LedgerController
-from service.registry.routes import (
-    AreaController,
-    CommunityController,
-    HouseholdController,
-    OrganizationController,
-)
 
 logger = logging.getLogger("changxiao")
-
-API_HANDLERS: list[Any] = [
-    AuthController,
-    UserController,
-    OrganizationController,
-    AreaController,
-    CommunityController,
-    HouseholdController,
-    LedgerController,
-    AuditController,
-]
 
 
 @get("/healthz", opt=PUBLIC, include_in_schema=False, media_type=MediaType.JSON)
@@ -78,7 +59,7 @@ def create_app() -> Litestar:
     jwt_auth = build_jwt_auth()
     api = Router(
         path="/api/v1",
-        route_handlers=API_HANDLERS,
+        route_handlers=route_handlers(),
         guards=[policy_guard],
         dependencies={
             "caller": Provide(provide_caller, sync_to_thread=False),

@@ -57,7 +57,7 @@ def provide_paging(
 
 
 async def fetch_page(
-    query: Select, key: Column, paging: Paging, *, key_type: type = str
+    query: Select[Any], key: Column, paging: Paging, *, key_type: type = str
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run ``query`` for one page ordered by ``key``; return rows and the next cursor."""
     if paging.after is not None:

@@ -13,6 +13,12 @@ from urllib.parse import urlparse
 
 _TMP = Path(tempfile.mkdtemp(prefix="changxiao-test-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlite3'}")
+# PostgreSQL: each run gets its own database next to the one named (created, then
+# dropped), so two runs on one server never wipe each other.
+ADMIN_URL = os.environ["DATABASE_URL"]
+if ADMIN_URL.startswith("postgres"):
+    _parts = urlparse(ADMIN_URL)
+    os.environ["DATABASE_URL"] = _parts._replace(path=f"/changxiao_{os.getpid()}_test").geturl()
 os.environ.setdefault("CHANGXIAO_TOKEN_SECRET", "test-token-secret-" + "x" * 32)
 os.environ.setdefault("CHANGXIAO_ID_PEPPER", "test-id-pepper-" + "y" * 32)
 os.environ["PICCOLO_CONF"] = "service.piccolo_conf"
@@ -31,19 +37,20 @@ def pytest_report_header() -> str:
     return f"changxiao database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'} — {shown}"
 
 
-async def _reset_postgres() -> None:
+async def _postgres_admin(statement: str) -> None:
     import asyncpg
 
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    if not (name == "test" or name.endswith("_test")):
-        raise RuntimeError(f"refusing to wipe database {name!r}: tests use 'test' or '*_test'")
-    connection = await asyncpg.connect(DATABASE_URL)
+    connection = await asyncpg.connect(ADMIN_URL)
     try:
-        # One statement per call: asyncpg refuses several.
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        await connection.execute("CREATE SCHEMA public")
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def _test_database_name() -> str:
+    name = urlparse(DATABASE_URL).path.lstrip("/")
+    assert name.endswith("_test"), name
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +59,13 @@ async def database() -> AsyncIterator[None]:
 
     assert get_settings().database_url == DATABASE_URL
     if IS_POSTGRES:
-        await _reset_postgres()
+        name = _test_database_name()
+        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}"')
+        await _postgres_admin(f'CREATE DATABASE "{name}"')
     await migrate()
     yield
+    if IS_POSTGRES:
+        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

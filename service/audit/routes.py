@@ -74,3 +74,6 @@ def _json(value: Any) -> Any:
         except msgspec.DecodeError:
             return value
     return value
+
+
+ROUTE_HANDLERS = [AuditController]

@@ -49,9 +49,9 @@ async def add_user(
 ) -> UUID:
     await open_database()
     try:
+        org: UUID | None
         if role == BUREAU and org_id is None:
-            district_id, bureau_id = await ensure_bureau()
-            org = bureau_id
+            district_id, org = await ensure_bureau()
         else:
             district = await District.select(District.id).first()
             if district is None:

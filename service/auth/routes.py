@@ -76,3 +76,6 @@ class UserController(Controller):
         query = Account.select().where(Account.district == caller.district_id)
         rows, cursor = await fetch_page(query, Account.id, paging)
         return Page(items=[await user_out(r) for r in rows], next_cursor=cursor)
+
+
+ROUTE_HANDLERS = [AuthController, UserController]

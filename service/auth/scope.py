@@ -14,7 +14,7 @@ from uuid import UUID
 
 from litestar.exceptions import NotFoundException
 from piccolo.columns import Column
-from piccolo.columns.combination import Combinable
+from piccolo.custom_types import Combinable
 
 from service.auth.roles import (
     AUDITOR,

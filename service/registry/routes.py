@@ -26,6 +26,7 @@ from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
 from service.registry import schemas, service
+from service.registry.ledger_routes import LedgerController
 from service.registry.tables import (
     Area,
     Building,
@@ -342,3 +343,12 @@ class HouseholdController(Controller):
             )
             for h in history
         ]
+
+
+ROUTE_HANDLERS = [
+    OrganizationController,
+    AreaController,
+    CommunityController,
+    HouseholdController,
+    LedgerController,
+]

@@ -7,7 +7,7 @@ the audit log are PostgreSQL's (SQLite gets equivalent triggers with RAISE(ABORT
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.postgres import PostgresEngine
 
-ID = "2026-11-26T23:40:00:000000"
+ID = "2026-11-26T23:41:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "composite keys and append-only audit log"
 
@@ -50,7 +50,7 @@ SQLITE_GUARDS = [
 
 
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="changxiao", description=DESCRIPTION)
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     async def run() -> None:
         from service.db import get_engine

@@ -1,8 +1,4 @@
-"""The Piccolo app holding every table; its migrations live in ``migrations/changxiao/``.
-
-One app rather than one per context: the contexts reference each other's tables, and
-Piccolo's auto-migrations order cross-app foreign keys poorly.
-"""
+"""Piccolo app of the registry, auth and audit context; migrations in ``migrations/registry/``."""
 
 from pathlib import Path
 
@@ -10,7 +6,6 @@ from piccolo.conf.apps import AppConfig
 
 from service.audit.tables import AuditEntry
 from service.auth.tables import Account
-from service.contracts.tables import Contract
 from service.registry.tables import (
     Area,
     Building,
@@ -21,13 +16,10 @@ from service.registry.tables import (
     Owner,
     Ownership,
 )
-from service.warranty.tables import Work
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "changxiao"
 
 APP_CONFIG = AppConfig(
-    app_name="changxiao",
-    migrations_folder_path=str(MIGRATIONS),
+    app_name="registry",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "registry"),
     table_classes=[
         District,
         Area,
@@ -39,8 +31,6 @@ APP_CONFIG = AppConfig(
         Ownership,
         Account,
         AuditEntry,
-        Contract,
-        Work,
     ],
     migration_dependencies=[],
     commands=[],

@@ -1,0 +1,15 @@
+"""Piccolo app of the contracts context; migrations in ``migrations/contracts/``."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.contracts.tables import Contract
+
+APP_CONFIG = AppConfig(
+    app_name="contracts",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "contracts"),
+    table_classes=[Contract],
+    migration_dependencies=["service.registry.piccolo_app"],
+    commands=[],
+)

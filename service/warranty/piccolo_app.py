@@ -1,0 +1,15 @@
+"""Piccolo app of the warranty context; migrations in ``migrations/warranty/``."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.warranty.tables import Work
+
+APP_CONFIG = AppConfig(
+    app_name="warranty",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "warranty"),
+    table_classes=[Work],
+    migration_dependencies=["service.registry.piccolo_app"],
+    commands=[],
+)
