@@ -9,6 +9,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 import msgspec
 from litestar.params import QueryParameter
@@ -41,9 +42,12 @@ def encode_cursor(last_key: object) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        decoded = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
+        decoded = ""
+    if not decoded:
+        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+    return decoded
 
 
 def provide_paging(
@@ -57,7 +61,7 @@ def provide_paging(
 
 
 async def fetch_page(
-    query: Select[Any], key: Column, paging: Paging, *, key_type: type = str
+    query: Select[Any], key: Column, paging: Paging, *, key_type: type = UUID
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run ``query`` for one page ordered by ``key``; return rows and the next cursor."""
     if paging.after is not None:

@@ -77,8 +77,10 @@ async def add_household(
     room: str,
     area: str,
     owner: tuple[str, str],
+    **extra: str,
 ) -> str:
     body = {
+        **extra,
         "building_id": building_id,
         "unit_no": "1",
         "room_no": room,

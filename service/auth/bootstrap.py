@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
+
 from service.auth.roles import BUREAU
 from service.auth.schemas import UserIn
 from service.auth.service import create_user
@@ -58,12 +60,16 @@ async def add_user(
                 raise RuntimeError("no district yet: create a bureau user first")
             district_id = district["id"]
             org = UUID(org_id) if org_id else None
-        data = UserIn(
-            username=username,
-            password=password,
-            role=role,
-            org_id=org,
-            household_ids=[UUID(h) for h in household_ids] if household_ids else None,
+        # convert() applies the same constraints as the API (length, pattern).
+        data = msgspec.convert(
+            {
+                "username": username,
+                "password": password,
+                "role": role,
+                "org_id": org,
+                "household_ids": [UUID(h) for h in household_ids] if household_ids else None,
+            },
+            UserIn,
         )
         account = await create_user(None, district_id, data)
         return account.id

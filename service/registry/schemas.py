@@ -87,6 +87,8 @@ class HouseholdIn(Input):
     owner_name: Name
     owner_id_no: Annotated[str, msgspec.Meta(min_length=15, max_length=20)]
     owner_phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+    # When the current owner acquired the flat, if known (default: the day it is registered).
+    owner_since: date | None = None
 
 
 class HouseholdOut(msgspec.Struct):

@@ -178,6 +178,8 @@ async def create_household(
 ) -> UUID:
     area = parse_area(data.floor_area, "floor_area")
     name = _text(data.owner_name, "owner_name")
+    if data.owner_since is not None and data.owner_since > today():
+        raise InputError("owner_since", "不能晚于今天")
     unit_no, room_no = _text(data.unit_no, "unit_no"), _text(data.room_no, "room_no")
     async with transaction():
         clash = await Household.exists().where(
@@ -202,7 +204,12 @@ async def create_household(
         )
         await household.save()
         await Ownership.insert(
-            Ownership(household=household.id, owner=owner_id, since=today(), recorded_at=now())
+            Ownership(
+                household=household.id,
+                owner=owner_id,
+                since=data.owner_since or today(),
+                recorded_at=now(),
+            )
         )
         await record(
             caller, "household.create", "household", household.id, after=household.to_dict()
@@ -213,6 +220,8 @@ async def create_household(
 async def transfer_household(caller: Caller, household_id: UUID, data: schemas.TransferIn) -> None:
     """Record a sale (建设部令第165号 art. 29): the household and its account stay, the owner changes."""
     name = _text(data.owner_name, "owner_name")
+    if data.since > today():
+        raise InputError("since", "过户日期不能晚于今天")
     async with transaction():
         current = (
             await Household.select(Household.owner).where(Household.id == household_id).first()
@@ -224,8 +233,8 @@ async def transfer_household(caller: Caller, household_id: UUID, data: schemas.T
             .where((Ownership.household == household_id) & Ownership.until.is_null())
             .first()
         )
-        if open_row is not None and data.since <= open_row["since"]:
-            raise InputError("since", f"过户日期必须晚于现业主的起始日期 {open_row['since']}")
+        if open_row is not None and data.since < open_row["since"]:
+            raise InputError("since", f"过户日期不能早于现业主的起始日期 {open_row['since']}")
         owner_id, _ = await find_or_create_owner(
             caller.district_id, name, data.owner_id_no, data.owner_phone
         )

@@ -1,0 +1,96 @@
+"""The command line and the settings, as a newcomer meets them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.config import ConfigurationError, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def changxiao(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_explains_every_command() -> None:
+    result = changxiao("--help", env={})
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "seed", "user", "import"):
+        assert command in result.stdout
+
+
+def test_user_add_bootstraps_the_district_and_bureau_on_an_empty_database(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'boot.sqlite3'}"}
+    assert changxiao("migrate", env=env).returncode == 0
+    first = changxiao(
+        "user",
+        "add",
+        "--username",
+        "chief",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "bureau",
+        env=env,
+    )
+    assert first.returncode == 0, first.stderr
+    again = changxiao(
+        "user",
+        "add",
+        "--username",
+        "chief",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "bureau",
+        env=env,
+    )
+    assert again.returncode == 1
+    assert "chief" in again.stderr
+    short = changxiao(
+        "user", "add", "--username", "deputy", "--password", "short", "--role", "bureau", env=env
+    )
+    assert short.returncode == 1
+
+
+def test_migrate_twice_is_harmless(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'twice.sqlite3'}"}
+    assert changxiao("migrate", env=env).returncode == 0
+    assert changxiao("migrate", env=env).returncode == 0
+
+
+def test_production_without_explicit_secrets_refuses_to_start() -> None:
+    with pytest.raises(ConfigurationError, match="CHANGXIAO_TOKEN_SECRET"):
+        Settings(CHANGXIAO_ENV="production", CHANGXIAO_TOKEN_SECRET="", CHANGXIAO_ID_PEPPER="")
+
+
+def test_production_with_secrets_starts() -> None:
+    settings = Settings(
+        CHANGXIAO_ENV="production", CHANGXIAO_TOKEN_SECRET="t" * 40, CHANGXIAO_ID_PEPPER="p" * 40
+    )
+    assert settings.token_secret == "t" * 40
+
+
+def test_database_url_picks_the_engine() -> None:
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from service.db import engine_from_url
+
+    assert isinstance(engine_from_url("sqlite:///var/x.sqlite3"), SQLiteEngine)
+    assert isinstance(engine_from_url("postgresql://postgres@127.0.0.1:5432/test"), PostgresEngine)
+    with pytest.raises(ValueError, match="DATABASE_URL"):
+        engine_from_url("mysql://root@localhost/x")
