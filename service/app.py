@@ -13,15 +13,18 @@ from litestar import Litestar, MediaType, Response, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from service.auth.roles import PUBLIC, policy_guard
 from service.auth.tokens import build_jwt_auth
-from service.config import get_settings
+from service.config import PROJECT_ROOT, get_settings
 from service.contexts import route_handlers
 from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
 from service.pagination import provide_paging
+from service.web.routes import PAGE_HANDLERS
 
 logger = logging.getLogger("changxiao")
 
@@ -69,7 +72,10 @@ def create_app() -> Litestar:
     )
     warn_without_cjk_fonts()
     app = Litestar(
-        route_handlers=[api, healthz],
+        route_handlers=[api, healthz, *PAGE_HANDLERS],
+        template_config=TemplateConfig(
+            directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine
+        ),
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[database_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -74,3 +74,9 @@ async def test_healthz_answers_without_login_once_the_database_is_reachable(
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_the_landing_page_shows_the_district_in_chinese(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "长效" in response.text and "小区" in response.text

@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler 3), one module per job; started in the app's lifespan."""
