@@ -218,7 +218,10 @@ async def create_household(
 
 
 async def transfer_household(caller: Caller, household_id: UUID, data: schemas.TransferIn) -> None:
-    """Record a sale (建设部令第165号 art. 29): the household and its account stay, the owner changes."""
+    """Record a sale (建设部令第165号 art. 29): the household and its account stay.
+
+    Only the owner changes; the ownership history keeps who held it when.
+    """
     name = _text(data.owner_name, "owner_name")
     if data.since > today():
         raise InputError("since", "过户日期不能晚于今天")
