@@ -43,7 +43,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if not args.demo:
         print("nothing to seed: pass --demo to load the Laocheng demo district", file=sys.stderr)
         return 2
-    from service.registry.demo import DEMO_LOGINS, seed_demo
+    from service.registry.demo import DEMO_LOGINS, DemoRefused, seed_demo
 
     async def go() -> bool:
         from service.db import close_database, open_database
@@ -54,7 +54,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         finally:
             await close_database()
 
-    seeded = _run(go())
+    try:
+        seeded = _run(go())
+    except DemoRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if seeded:
         print("已载入老城区演示数据 (Laocheng demo district loaded).")
     else:

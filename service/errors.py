@@ -119,6 +119,10 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         detail = "上传内容超过大小上限（10 MB），请拆分后再试。"
     elif exc.status_code == 401 and not _is_chinese(detail):
         detail = ""
+    elif exc.status_code == 400 and "multipart" in detail:
+        detail = "请求体应为 multipart/form-data，文件字段名为 file。"
+    elif exc.status_code == 400 and not _is_chinese(detail):
+        detail = f"请求格式无效（{detail}）。"
     if not detail or detail in {"Not Found", "Unauthorized", "Forbidden"}:
         detail = {
             401: "请先登录，并在 Authorization 头中携带 Bearer 令牌。",

@@ -17,16 +17,25 @@ DEFAULT_DISTRICT = ("老城区", "410302")
 DEFAULT_BUREAU = "老城区住房和城乡建设局"
 
 
+async def home_district_id() -> UUID | None:
+    """The district this deployment serves (the first by code), or None on an empty database.
+
+    The command line acts in it; the API always acts in the caller's own district.
+    """
+    row = await District.select(District.id).order_by(District.code).first()
+    return None if row is None else row["id"]
+
+
 async def ensure_bureau() -> tuple[UUID, UUID]:
     """The district and its bureau organisation, created when none exists yet."""
     async with transaction():
-        district = await District.select(District.id).first()
-        if district is None:
+        found = await home_district_id()
+        if found is None:
             new_district = District(name=DEFAULT_DISTRICT[0], code=DEFAULT_DISTRICT[1])
             await new_district.save()
             district_id = new_district.id
         else:
-            district_id = district["id"]
+            district_id = found
         bureau = (
             await Organization.select(Organization.id)
             .where((Organization.district == district_id) & (Organization.kind == "bureau"))
@@ -55,10 +64,10 @@ async def add_user(
         if role == BUREAU and org_id is None:
             district_id, org = await ensure_bureau()
         else:
-            district = await District.select(District.id).first()
-            if district is None:
+            home = await home_district_id()
+            if home is None:
                 raise RuntimeError("no district yet: create a bureau user first")
-            district_id = district["id"]
+            district_id = home
             org = UUID(org_id) if org_id else None
         # convert() applies the same constraints as the API (length, pattern).
         data = msgspec.convert(

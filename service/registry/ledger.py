@@ -28,6 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from piccolo.custom_types import Combinable
 
 from service.audit.service import record
+from service.auth.bootstrap import home_district_id
 from service.auth.roles import Caller
 from service.clock import now, today
 from service.config import get_settings
@@ -35,7 +36,7 @@ from service.db import close_database, open_database, transaction
 from service.errors import InputError, InputErrors
 from service.registry import schemas
 from service.registry.rules import id_digest, mask_id_no, normalise_id_no
-from service.registry.tables import Building, Community, District, Household, Owner, Ownership
+from service.registry.tables import Building, Community, Household, Owner, Ownership
 from service.units import format_area, parse_area
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -543,24 +544,22 @@ async def import_community_file(community_code: str, path: Path) -> int:
     except OSError as exc:
         print(f"无法读取文件 (cannot read file): {exc}", file=sys.stderr)
         return 1
-    district = await District.select(District.id).first()
+    district_id = await home_district_id()
     community = None
-    if district is not None:
+    if district_id is not None:
         community = (
             await Community.select(Community.id, Community.name)
-            .where((Community.district == district["id"]) & (Community.code == community_code))
+            .where((Community.district == district_id) & (Community.code == community_code))
             .first()
         )
-    if district is None or community is None:
+    if district_id is None or community is None:
         print(
             f"未找到编号为 {community_code} 的小区 (no community with code {community_code}).",
             file=sys.stderr,
         )
         return 1
     try:
-        result = await import_ledger(
-            None, district["id"], community["id"], path.name, None, content
-        )
+        result = await import_ledger(None, district_id, community["id"], path.name, None, content)
     except HTTPException as exc:
         print(f"未导入 (nothing imported): {exc.detail}", file=sys.stderr)
         for error in exc.extra if isinstance(exc.extra, list) else []:

@@ -231,7 +231,7 @@ async def test_a_malformed_id_answers_404_like_a_missing_one(
 
 @pytest.fixture(scope="module")
 async def other_district_bureau(client: httpx.AsyncClient) -> dict[str, str]:
-    district = District(name="西工区", code=f"4103{uuid.uuid4().hex[:6]}")
+    district = District(name="西工区", code=f"9{uuid.uuid4().hex[:9]}")
     await district.save()
     org = Organization(district=district.id, kind="bureau", name="西工区住建局", created_at=now())
     await org.save()
