@@ -4,12 +4,19 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from service.warranty.tables import Work
+from service.warranty.tables import (
+    RepairEvent,
+    RepairPolicy,
+    RepairTicket,
+    Work,
+    WorkBuilding,
+    WorkComponent,
+)
 
 APP_CONFIG = AppConfig(
     app_name="warranty",
     migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "warranty"),
-    table_classes=[Work],
-    migration_dependencies=["service.registry.piccolo_app"],
+    table_classes=[Work, WorkBuilding, WorkComponent, RepairPolicy, RepairTicket, RepairEvent],
+    migration_dependencies=["service.registry.piccolo_app", "service.contracts.piccolo_app"],
     commands=[],
 )

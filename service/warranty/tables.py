@@ -1,9 +1,24 @@
-"""Renovation works (改造工程) and who built them; the foundation keeps what scoping needs."""
+"""Renovation works (改造工程), their components under warranty, repair tickets.
 
-from piccolo.columns import UUID, BigInt, Date, ForeignKey, OnDelete, Timestamptz, Varchar
+Scoping reads ``Work.contractor`` and ``Work.community`` (service/auth/scope.py).
+"""
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
-from service.registry.tables import Community, District, Organization
+from service.registry.tables import Building, Community, District, Household, Organization
 
 
 class Work(Table, tablename="work"):
@@ -15,3 +30,94 @@ class Work(Table, tablename="work"):
     accepted_on = Date()
     settlement_fen = BigInt(default=0)
     created_at = Timestamptz()
+    # 建设单位 (the client of the works), as named in the contract.
+    construction_unit = Varchar(length=200, default="")
+    # 质量保证金: at most 3% of the settlement.
+    retention_fen = BigInt(default=0)
+    defects_liability_months = Integer(default=12)
+
+
+class WorkBuilding(Table, tablename="work_building"):
+    """A building a work covers; a work with none covers its whole community."""
+
+    id = UUID(primary_key=True)
+    work = ForeignKey(Work, on_delete=OnDelete.restrict, index=True)
+    building = ForeignKey(Building, on_delete=OnDelete.restrict, index=True)
+
+
+class WorkComponent(Table, tablename="work_component"):
+    """One category of a work with its warranty end (last covered day, inclusive)."""
+
+    id = UUID(primary_key=True)
+    work = ForeignKey(Work, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=20)
+    # The contract's term when it names one (None: the statutory minimum).
+    warranty_years = Integer(null=True, default=None)
+    warranty_seasons = Integer(null=True, default=None)
+    warranty_until = Date(index=True)
+
+
+class RepairPolicy(Table, tablename="repair_policy"):
+    """A district's configurable repair settings (defaults in rules.py when absent)."""
+
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, unique=True)
+    emergency_hours = Integer(default=24)
+    normal_hours = Integer(default=168)
+    heating_start = Varchar(length=5, default="11-15")
+    heating_end = Varchar(length=5, default="03-15")
+    cooling_start = Varchar(length=5, default="06-01")
+    cooling_end = Varchar(length=5, default="09-30")
+    updated_at = Timestamptz()
+
+
+class RepairTicket(Table, tablename="repair_ticket"):
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
+    building = ForeignKey(Building, null=True, on_delete=OnDelete.restrict, index=True)
+    household = ForeignKey(Household, null=True, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=20)
+    description = Text()
+    photos = JSON(default=[])
+    urgency = Varchar(length=12)
+    major = Boolean(default=False)
+    status = Varchar(length=16, index=True)
+    # contractor | company | fund | bureau
+    responsible_kind = Varchar(length=12)
+    responsible_org = ForeignKey(Organization, null=True, on_delete=OnDelete.restrict, index=True)
+    # The work the ticket was checked against under warranty (kept after a re-route).
+    work = ForeignKey(Work, null=True, on_delete=OnDelete.restrict, index=True)
+    component = ForeignKey(WorkComponent, null=True, on_delete=OnDelete.restrict)
+    warranty_until = Date(null=True, default=None)
+    reason = Text()
+    # Set when the fund-use proposal for a fund-path ticket is created (issue 4).
+    fund_use_id = UUID(null=True, default=None)
+    reporter_id = UUID()
+    reporter_role = Varchar(length=16)
+    reported_at = Timestamptz()
+    due_at = Timestamptz(index=True)
+    accepted_at = Timestamptz(null=True, default=None)
+    started_at = Timestamptz(null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)
+    verified_at = Timestamptz(null=True, default=None)
+    reopen_count = Integer(default=0)
+    dispute_note = Text(null=True, default=None)
+    dispute_decision = Varchar(length=12, null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class RepairEvent(Table, tablename="repair_event"):
+    """Each step of a ticket: who, when, from which status to which."""
+
+    id = UUID(primary_key=True)
+    ticket = ForeignKey(RepairTicket, on_delete=OnDelete.restrict, index=True)
+    action = Varchar(length=20)
+    from_status = Varchar(length=16, null=True, default=None)
+    to_status = Varchar(length=16)
+    actor_id = UUID(null=True, default=None)
+    actor_name = Varchar(length=80)
+    actor_role = Varchar(length=16)
+    note = Text(null=True, default=None)
+    at = Timestamptz()

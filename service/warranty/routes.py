@@ -1,0 +1,206 @@
+"""Works, warranty and repairs API (API.md "Renovation works, warranty and repairs")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from service.auth.roles import (
+    ALL_ROLES,
+    AUDITOR,
+    BUREAU,
+    COMMITTEE,
+    COMPANY,
+    CONTRACTOR,
+    OWNER,
+    allow,
+)
+from service.clock import now, today
+from service.errors import InputError
+from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
+from service.pagination import Page, fetch_page
+from service.warranty import figures, policy, schemas, service, tickets
+from service.warranty.tables import RepairTicket, Work
+
+TICKET_ACTORS = (BUREAU, COMPANY, COMMITTEE, CONTRACTOR, OWNER)
+AsOf = Annotated[
+    datetime | None,
+    QueryParameter(description="按此时刻判断是否逾期（默认现在），ISO 8601 带时区"),
+]
+OnDate = Annotated[date | None, QueryParameter(description="按此日期计算（默认今天）")]
+
+
+def _instant(as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return now()
+    if as_of.tzinfo is None:
+        raise InputError("as_of", "须带时区，如 2026-01-01T08:00:00+08:00")
+    return as_of
+
+
+class WorkController(Controller):
+    path = "/works"
+    tags = ("改造工程与保修",)
+
+    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(
+        self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.WorkIn]
+    ) -> schemas.WorkOut:
+        """登记竣工验收的改造工程及各部位保修期（不得短于法定最低期限）。"""
+        work_id = await service.create_work(caller, data)
+        return (await service.works_out([await service.visible_work(caller, access, work_id)]))[0]
+
+    @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def list_all(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        paging: PagingDep,
+        community_id: FromQuery[UUID | None] = None,
+    ) -> Page[schemas.WorkOut]:
+        """可见的改造工程：施工单位只见本单位的，其他角色见其小区的。"""
+        query = Work.select(*service.WORK_COLUMNS).where(service.work_visibility(caller, access))
+        if community_id is not None:
+            query = query.where(Work.community == community_id)
+        rows, cursor = await fetch_page(query, Work.id, paging, key_type=UUID)
+        return Page(items=await service.works_out(rows), next_cursor=cursor)
+
+    @get("/{work_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(
+        self, caller: CallerDep, access: ScopeDep, work_id: FromPath[str]
+    ) -> schemas.WorkOut:
+        """一项改造工程及其各部位保修期。"""
+        return (await service.works_out([await service.visible_work(caller, access, work_id)]))[0]
+
+    @get(
+        "/{work_id:str}/retention",
+        opt=allow(BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR),
+        responses=PROBLEMS,
+    )
+    async def retention(
+        self, caller: CallerDep, access: ScopeDep, work_id: FromPath[str], on: OnDate = None
+    ) -> schemas.RetentionOut:
+        """质量保证金：有未关闭的保修工单时冻结；缺陷责任期满且无未关闭工单时可退还。"""
+        work = await service.visible_work(caller, access, work_id)
+        return await service.retention(work, on or today())
+
+
+class RepairController(Controller):
+    path = "/repairs"
+    tags = ("改造工程与保修",)
+
+    @post(
+        "/",
+        opt=allow(BUREAU, COMPANY, COMMITTEE, OWNER),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def report(
+        self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.RepairIn]
+    ) -> schemas.RepairOut:
+        """报修：系统按保修期、物业合同、是否共用部位大修决定由谁负责，并说明理由。"""
+        ticket_id = await tickets.report(caller, access, data)
+        row = await tickets.visible_ticket(caller, access, ticket_id)
+        return tickets.ticket_out(row, now())
+
+    @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def list_all(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        paging: PagingDep,
+        status: FromQuery[str | None] = None,
+        overdue: FromQuery[bool | None] = None,
+        community_id: FromQuery[UUID | None] = None,
+        responsible_kind: FromQuery[str | None] = None,
+        as_of: AsOf = None,
+    ) -> Page[schemas.RepairOut]:
+        """可见的报修工单；overdue=true 列出逾期未完成的工单（供区住建局督办）。"""
+        at = _instant(as_of)
+        query = tickets.list_query(
+            caller, access, at, status, overdue, community_id, responsible_kind
+        )
+        rows, cursor = await fetch_page(query, RepairTicket.id, paging, key_type=UUID)
+        return Page(items=[tickets.ticket_out(r, at) for r in rows], next_cursor=cursor)
+
+    @get("/figures", opt=allow(BUREAU, AUDITOR), responses=PROBLEMS)
+    async def repair_figures(
+        self,
+        caller: CallerDep,
+        period_start: FromQuery[date],
+        period_end: FromQuery[date],
+        org_id: FromQuery[UUID | None] = None,
+        as_of: AsOf = None,
+    ) -> schemas.FiguresOut:
+        """按物业企业、施工单位统计期间内的工单数、按时完成率、完成时长中位数、返修率。"""
+        return await figures.figures(caller, period_start, period_end, org_id, _instant(as_of))
+
+    @get("/{ticket_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(
+        self, caller: CallerDep, access: ScopeDep, ticket_id: FromPath[str]
+    ) -> schemas.RepairOut:
+        """一张工单及其每一步（谁、何时）。"""
+        row = await tickets.visible_ticket(caller, access, ticket_id)
+        return tickets.ticket_out(row, now(), await tickets.ticket_events(row["id"]))
+
+    @post(
+        "/{ticket_id:str}/transitions",
+        opt=allow(*TICKET_ACTORS),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def transition(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        ticket_id: FromPath[str],
+        data: JSONBody[schemas.TransitionIn],
+    ) -> schemas.RepairOut:
+        """工单流转：accept、start、finish、verify、reopen、dispute、decide_dispute。"""
+        tid = await tickets.transition(caller, access, ticket_id, data)
+        row = await tickets.visible_ticket(caller, access, tid)
+        return tickets.ticket_out(row, now(), await tickets.ticket_events(tid))
+
+
+@get(
+    "/communities/{community_id:str}/warranty-ends",
+    opt=allow(*ALL_ROLES),
+    responses=PROBLEMS,
+    tags=["改造工程与保修"],
+)
+async def warranty_ends(
+    caller: CallerDep,
+    access: ScopeDep,
+    community_id: FromPath[str],
+    within: Annotated[int, QueryParameter(ge=1, le=3650, description="天数，默认 90")] = 90,
+    on: OnDate = None,
+) -> list[schemas.WarrantyEndOut]:
+    """小区内即将到期的保修（within 天内，含 30 天内标记），便于业委会到期前查验。"""
+    community = await access.community(community_id)
+    return await service.warranty_ends(caller, community["id"], within, on or today())
+
+
+class PolicyController(Controller):
+    path = "/repair-policy"
+    tags = ("改造工程与保修",)
+
+    @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(self, caller: CallerDep) -> schemas.PolicyOut:
+        """本区的报修时限和采暖/供冷期设置。"""
+        return await policy.policy_out(caller.district_id)
+
+    @put("/", opt=allow(BUREAU), responses=PROBLEMS)
+    async def update(
+        self, caller: CallerDep, data: JSONBody[schemas.PolicyIn]
+    ) -> schemas.PolicyOut:
+        """设置报修时限（紧急/一般，小时）和采暖/供冷期（月-日）；已登记的保修期不变。"""
+        await policy.set_policy(caller, data)
+        return await policy.policy_out(caller.district_id)
+
+
+ROUTE_HANDLERS = [WorkController, RepairController, PolicyController, warranty_ends]

@@ -1,0 +1,185 @@
+"""Request and response bodies of the works, warranty and repairs API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.registry.schemas import Input
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Years = Annotated[int, msgspec.Meta(ge=0, le=100)]
+Seasons = Annotated[int, msgspec.Meta(ge=0, le=20)]
+Months = Annotated[int, msgspec.Meta(ge=1, le=24)]
+Photo = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+MonthDay = Annotated[str, msgspec.Meta(pattern=r"^\d{2}-\d{2}$")]
+Hours = Annotated[int, msgspec.Meta(ge=1, le=24 * 90)]
+
+
+class ComponentIn(Input):
+    category: str
+    warranty_years: Years | None = None
+    # Heating and cooling: whole seasons the contract promises (at least 2).
+    warranty_seasons: Seasons | None = None
+
+
+class WorkIn(Input):
+    community_id: UUID
+    title: Title
+    contractor_id: UUID
+    accepted_on: date
+    settlement_amount: Decimal
+    components: Annotated[list[ComponentIn], msgspec.Meta(min_length=1, max_length=20)]
+    retention_amount: Decimal | None = None
+    defects_liability_months: Months = 12
+    building_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] | None = None
+    construction_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class ComponentOut(msgspec.Struct):
+    id: UUID
+    category: str
+    category_name: str
+    warranty_years: int | None
+    warranty_seasons: int | None
+    warranty_until: date
+    under_warranty: bool
+
+
+class WorkOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    title: str
+    construction_unit: str
+    contractor_id: UUID
+    contractor_name: str
+    accepted_on: date
+    settlement_amount: str
+    retention_amount: str
+    defects_liability_months: int
+    defects_liability_end: date
+    building_ids: list[UUID]
+    components: list[ComponentOut]
+
+
+class RetentionOut(msgspec.Struct):
+    work_id: UUID
+    retention_amount: str
+    defects_liability_end: date
+    open_warranty_tickets: int
+    # blocked | held | releasable
+    state: str
+    releasable: bool
+    reason: str
+
+
+class WarrantyEndOut(msgspec.Struct):
+    component_id: UUID
+    work_id: UUID
+    work_title: str
+    contractor_id: UUID
+    contractor_name: str
+    category: str
+    category_name: str
+    warranty_until: date
+    days_left: int
+    within_30_days: bool
+
+
+class RepairIn(Input):
+    community_id: UUID
+    category: str
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    urgency: str = "normal"
+    building_id: UUID | None = None
+    household_id: UUID | None = None
+    photos: Annotated[list[Photo], msgspec.Meta(max_length=9)] = msgspec.field(default_factory=list)
+    major: bool = False
+
+
+class TransitionIn(Input):
+    action: str
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    # decide_dispute only: upheld (not a warranty defect: re-route) | rejected.
+    decision: str | None = None
+
+
+class EventOut(msgspec.Struct):
+    action: str
+    from_status: str | None
+    to_status: str
+    actor_id: UUID | None
+    actor_name: str
+    actor_role: str
+    note: str | None
+    at: datetime
+
+
+class RepairOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    building_id: UUID | None
+    household_id: UUID | None
+    category: str
+    description: str
+    photos: list[str]
+    urgency: str
+    major: bool
+    status: str
+    responsible_kind: str
+    responsible_org_id: UUID | None
+    responsible_org_name: str | None
+    work_id: UUID | None
+    warranty_until: date | None
+    reason: str
+    due_at: datetime
+    overdue: bool
+    reported_at: datetime
+    reporter_id: UUID
+    done_at: datetime | None
+    reopen_count: int
+    fund_use_id: UUID | None
+    dispute_decision: str | None
+    events: list[EventOut] | None = None
+
+
+class PolicyIn(Input):
+    emergency_hours: Hours = 24
+    normal_hours: Hours = 168
+    heating_start: MonthDay = "11-15"
+    heating_end: MonthDay = "03-15"
+    cooling_start: MonthDay = "06-01"
+    cooling_end: MonthDay = "09-30"
+
+
+class PolicyOut(msgspec.Struct):
+    emergency_hours: int
+    normal_hours: int
+    heating_start: str
+    heating_end: str
+    cooling_start: str
+    cooling_end: str
+
+
+class FigureOut(msgspec.Struct):
+    org_id: UUID
+    org_name: str
+    org_kind: str
+    tickets: int
+    done: int
+    on_time: int
+    # Shares as decimal strings with four places; None when nothing to measure.
+    on_time_share: str | None
+    median_hours_to_done: str | None
+    reopened: int
+    reopen_rate: str | None
+
+
+class FiguresOut(msgspec.Struct):
+    period_start: date
+    period_end: date
+    items: list[FigureOut]

@@ -1,0 +1,367 @@
+"""Repair tickets: reporting and routing, the life of a ticket, lists and figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
+
+from service.audit.service import record
+from service.auth.roles import BUREAU, COMMITTEE, COMPANY, CONTRACTOR, OWNER, Caller
+from service.auth.scope import Scope, as_uuid
+from service.clock import DISTRICT_ZONE, now
+from service.db import is_postgres, transaction
+from service.errors import Conflict, InputError
+from service.registry.tables import Building, Household
+from service.warranty import rules, schemas
+from service.warranty.policy import load_policy
+from service.warranty.service import candidates, live_company
+from service.warranty.tables import RepairEvent, RepairTicket
+
+ACTION_STAMPS = {
+    "accept": "accepted_at",
+    "start": "started_at",
+    "finish": "done_at",
+    "verify": "verified_at",
+}
+
+
+TICKET_COLUMNS = (
+    *RepairTicket.all_columns(),
+    RepairTicket.responsible_org._.name.as_alias("responsible_org_name"),
+)
+
+
+def ticket_visibility(caller: Caller, access: Scope) -> Combinable:
+    """Tickets a caller may see: a contractor those of its works; an owner those it
+    reported or that concern its households; others those of visible communities."""
+    in_district: Combinable = RepairTicket.district == caller.district_id
+    if caller.role == CONTRACTOR:
+        return in_district & (RepairTicket.work.contractor == caller.org_id)
+    if caller.role == OWNER:
+        return in_district & (
+            (RepairTicket.reporter_id == caller.id)
+            | (RepairTicket.household.owner == caller.owner_id)
+        )
+    return access.communities(RepairTicket.community, RepairTicket.district)
+
+
+async def visible_ticket(caller: Caller, access: Scope, ticket_id: UUID | str) -> dict[str, Any]:
+    row: dict[str, Any] | None = (
+        await RepairTicket.select(*TICKET_COLUMNS)
+        .where((RepairTicket.id == as_uuid(ticket_id)) & ticket_visibility(caller, access))
+        .first()
+    )
+    if row is None:
+        raise NotFoundException("报修工单不存在，或不在您的权限范围内。")
+    return row
+
+
+def is_overdue(row: dict[str, Any], at: datetime) -> bool:
+    return row["status"] in rules.OPEN_STATUSES and row["due_at"] < at
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(DISTRICT_ZONE) if moment is not None else None
+
+
+def ticket_out(
+    row: dict[str, Any], at: datetime, events: list[dict[str, Any]] | None = None
+) -> schemas.RepairOut:
+    return schemas.RepairOut(
+        id=row["id"],
+        community_id=row["community"],
+        building_id=row["building"],
+        household_id=row["household"],
+        category=row["category"],
+        description=row["description"],
+        photos=list(row["photos"] or []),
+        urgency=row["urgency"],
+        major=bool(row["major"]),
+        status=row["status"],
+        responsible_kind=row["responsible_kind"],
+        responsible_org_id=row["responsible_org"],
+        responsible_org_name=row.get("responsible_org_name"),
+        work_id=row["work"],
+        warranty_until=row["warranty_until"],
+        reason=row["reason"],
+        due_at=row["due_at"].astimezone(DISTRICT_ZONE),
+        overdue=is_overdue(row, at),
+        reported_at=row["reported_at"].astimezone(DISTRICT_ZONE),
+        reporter_id=row["reporter_id"],
+        done_at=_local(row["done_at"]),
+        reopen_count=row["reopen_count"],
+        fund_use_id=row["fund_use_id"],
+        dispute_decision=row["dispute_decision"],
+        events=None
+        if events is None
+        else [
+            schemas.EventOut(
+                action=e["action"],
+                from_status=e["from_status"],
+                to_status=e["to_status"],
+                actor_id=e["actor_id"],
+                actor_name=e["actor_name"],
+                actor_role=e["actor_role"],
+                note=e["note"],
+                at=e["at"].astimezone(DISTRICT_ZONE),
+            )
+            for e in events
+        ],
+    )
+
+
+async def ticket_events(ticket_id: UUID) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await RepairEvent.select().where(RepairEvent.ticket == ticket_id).order_by(RepairEvent.at)
+    )
+    return rows
+
+
+async def _place(access: Scope, data: schemas.RepairIn) -> tuple[UUID | None, UUID | None]:
+    """(building, household) of the report, checked against the community and scope."""
+    building_id = data.building_id
+    if data.household_id is not None:
+        household = await access.household(
+            data.household_id, Household.id, Household.community, Household.building
+        )
+        if household["community"] != data.community_id:
+            raise InputError("household_id", "房屋不属于该小区")
+        if building_id is not None and building_id != household["building"]:
+            raise InputError("building_id", "楼栋与房屋不一致")
+        building_id = household["building"]
+    elif building_id is not None:
+        building = (
+            await Building.select(Building.community).where(Building.id == building_id).first()
+        )
+        if building is None or building["community"] != data.community_id:
+            raise InputError("building_id", "楼栋不属于该小区")
+    return building_id, data.household_id
+
+
+async def report(
+    caller: Caller, access: Scope, data: schemas.RepairIn, at: datetime | None = None
+) -> UUID:
+    """Open a ticket and route it (DOMAIN "Repairs"): warranty → contractor; major repair
+    of a common part → fund-use proposal; else → the company of the live contract."""
+    if data.category not in rules.CATEGORIES:
+        raise InputError("category", "应为 " + " | ".join(rules.CATEGORIES))
+    if data.urgency not in rules.URGENCIES:
+        raise InputError("urgency", "应为 emergency | normal")
+    await access.community(data.community_id)
+    building_id, household_id = await _place(access, data)
+    reported_at = at or now()
+    policy = await load_policy(caller.district_id)
+    routing = rules.route_ticket(
+        data.category,
+        reported_at.astimezone(DISTRICT_ZONE).date(),
+        await candidates(data.community_id),
+        await live_company(data.community_id),
+        major=data.major,
+        common_part=household_id is None,
+        building_id=building_id,
+    )
+    ticket = RepairTicket(
+        district=caller.district_id,
+        community=data.community_id,
+        building=building_id,
+        household=household_id,
+        category=data.category,
+        description=data.description.strip(),
+        photos=list(data.photos),
+        urgency=data.urgency,
+        major=data.major,
+        status="assigned",
+        responsible_kind=routing.kind,
+        responsible_org=routing.org_id,
+        work=routing.work_id,
+        component=routing.component_id,
+        warranty_until=routing.warranty_until,
+        reason=routing.reason,
+        reporter_id=caller.id,
+        reporter_role=caller.role,
+        reported_at=reported_at,
+        due_at=rules.due_at(reported_at, data.urgency, policy.due_hours),
+        updated_at=reported_at,
+    )
+    async with transaction():
+        await ticket.save()
+        await _event(caller, ticket.id, "report", None, "assigned", routing.reason, reported_at)
+        await record(caller, "repair.report", "repair_ticket", ticket.id, after=ticket.to_dict())
+    return ticket.id
+
+
+async def _event(
+    caller: Caller,
+    ticket_id: UUID,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    note: str | None,
+    at: datetime,
+) -> None:
+    await RepairEvent.insert(
+        RepairEvent(
+            ticket=ticket_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=caller.id,
+            actor_name=caller.username,
+            actor_role=caller.role,
+            note=note,
+            at=at,
+        )
+    )
+
+
+def parties(caller: Caller, ticket: dict[str, Any]) -> set[str]:
+    """Which parties of this ticket the caller is (rules.RESPONSIBLE, ...)."""
+    found: set[str] = set()
+    if caller.role == BUREAU:
+        found.add(rules.BUREAU)
+        if ticket["responsible_org"] is None:
+            found.add(rules.RESPONSIBLE)
+    if caller.role in (CONTRACTOR, COMPANY) and caller.org_id == ticket["responsible_org"]:
+        found.add(rules.RESPONSIBLE)
+        if ticket["responsible_kind"] == "contractor":
+            found.add(rules.WARRANTOR)
+    if caller.id == ticket["reporter_id"]:
+        found.add(rules.REPORTER)
+    if caller.role == COMMITTEE:
+        found.add(rules.COMMITTEE)
+    return found
+
+
+async def transition(
+    caller: Caller,
+    access: Scope,
+    ticket_id: UUID | str,
+    data: schemas.TransitionIn,
+    at: datetime | None = None,
+) -> UUID:
+    """Take one step of a ticket's life (rules.TRANSITIONS), logged with who and when."""
+    moment = at or now()
+    if data.action not in rules.ACTIONS:
+        raise InputError("action", "应为 " + " | ".join(sorted(rules.ACTIONS)))
+    if data.action == "decide_dispute":
+        if data.decision not in ("upheld", "rejected"):
+            raise InputError(
+                "decision", "裁决应为 upheld（不属保修，改派）或 rejected（仍由施工单位保修）"
+            )
+    elif data.decision is not None:
+        raise InputError("decision", "只有 decide_dispute 需要 decision")
+    if data.action == "dispute" and not (data.note or "").strip():
+        raise InputError("note", "提出异议须说明理由")
+    async with transaction():
+        ticket = await visible_ticket(caller, access, ticket_id)
+        if is_postgres():
+            await (
+                RepairTicket.select(RepairTicket.id)
+                .where(RepairTicket.id == ticket["id"])
+                .lock_rows()
+            )
+            ticket = await visible_ticket(caller, access, ticket["id"])
+        try:
+            target = rules.next_status(ticket["status"], data.action, parties(caller, ticket))
+        except rules.IllegalTransition:
+            raise Conflict(f"工单当前状态为 {ticket['status']}，不能执行 {data.action}。") from None
+        except rules.NotYourStep:
+            raise PermissionDeniedException(
+                "您不是此工单该步骤的责任方，不能执行此操作。"
+            ) from None
+        changes: dict[Column | str, Any] = {"status": target, "updated_at": moment}
+        if data.action in ACTION_STAMPS:
+            changes[ACTION_STAMPS[data.action]] = moment
+        if data.action == "reopen":
+            changes["reopen_count"] = ticket["reopen_count"] + 1
+        if data.action == "dispute":
+            changes["dispute_note"] = data.note
+        if data.action == "decide_dispute":
+            changes["dispute_decision"] = data.decision
+            if data.decision == "upheld":
+                changes.update(await _reroute(ticket, moment))
+        await RepairTicket.update(changes).where(RepairTicket.id == ticket["id"])
+        note = data.note
+        if data.action == "decide_dispute":
+            note = f"{data.decision}：{changes.get('reason', '仍由施工单位保修')}" + (
+                f"（{data.note}）" if data.note else ""
+            )
+        await _event(caller, ticket["id"], data.action, ticket["status"], target, note, moment)
+        await record(
+            caller,
+            f"repair.{data.action}",
+            "repair_ticket",
+            ticket["id"],
+            before={"status": ticket["status"], "responsible_org": ticket["responsible_org"]},
+            after={"note": note, **{str(k): v for k, v in changes.items()}},
+        )
+    result: UUID = ticket["id"]
+    return result
+
+
+async def _reroute(ticket: dict[str, Any], moment: datetime) -> dict[Column | str, Any]:
+    """The bureau agreed it is not a warranty defect: company or fund, fresh due time."""
+    policy = await load_policy(ticket["district"])
+    routing = rules.route_ticket(
+        ticket["category"],
+        moment.astimezone(DISTRICT_ZONE).date(),
+        [],
+        await live_company(ticket["community"]),
+        major=bool(ticket["major"]),
+        common_part=ticket["household"] is None,
+        building_id=ticket["building"],
+        exclude_warranty=True,
+    )
+    return {
+        "responsible_kind": routing.kind,
+        "responsible_org": routing.org_id,
+        "warranty_until": None,
+        "reason": routing.reason,
+        "due_at": rules.due_at(moment, ticket["urgency"], policy.due_hours),
+    }
+
+
+async def link_fund_use(ticket_id: UUID, fund_use_id: UUID) -> None:
+    """Link a fund-path ticket to the fund-use proposal made for it (issue 4 calls this
+    inside its own transaction)."""
+    updated = (
+        await RepairTicket.update({RepairTicket.fund_use_id: fund_use_id})
+        .where((RepairTicket.id == ticket_id) & (RepairTicket.responsible_kind == "fund"))
+        .returning(RepairTicket.id)
+    )
+    if not updated:
+        raise Conflict("该工单不是维修资金路径的工单。")
+
+
+def list_query(
+    caller: Caller,
+    access: Scope,
+    at: datetime,
+    status: str | None = None,
+    overdue: bool | None = None,
+    community_id: UUID | None = None,
+    responsible_kind: str | None = None,
+) -> Any:
+    query = RepairTicket.select(*TICKET_COLUMNS).where(ticket_visibility(caller, access))
+    if status is not None:
+        if status not in rules.STATUSES:
+            raise InputError("status", "应为 " + " | ".join(rules.STATUSES))
+        query = query.where(RepairTicket.status == status)
+    if overdue is True:
+        query = query.where(
+            RepairTicket.status.is_in(sorted(rules.OPEN_STATUSES)) & (RepairTicket.due_at < at)
+        )
+    elif overdue is False:
+        query = query.where(
+            RepairTicket.status.not_in(sorted(rules.OPEN_STATUSES)) | (RepairTicket.due_at >= at)
+        )
+    if community_id is not None:
+        query = query.where(RepairTicket.community == community_id)
+    if responsible_kind is not None:
+        query = query.where(RepairTicket.responsible_kind == responsible_kind)
+    return query
