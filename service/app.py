@@ -57,6 +57,21 @@ async def database_lifespan(_: Litestar) -> AsyncIterator[None]:
         await close_database()
 
 
+@asynccontextmanager
+async def scheduler_lifespan(_: Litestar) -> AsyncIterator[None]:
+    if not get_settings().scheduler_enabled:
+        yield
+        return
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler()
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def create_app() -> Litestar:
     settings = get_settings()
     jwt_auth = build_jwt_auth()
@@ -77,7 +92,7 @@ def create_app() -> Litestar:
             directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[jwt_auth.on_app_init],
-        lifespan=[database_lifespan],
+        lifespan=[database_lifespan, scheduler_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.upload_max_bytes,
         openapi_config=OpenAPIConfig(

@@ -22,6 +22,8 @@ if ADMIN_URL.startswith("postgres"):
 os.environ.setdefault("CHANGXIAO_TOKEN_SECRET", "test-token-secret-" + "x" * 32)
 os.environ.setdefault("CHANGXIAO_ID_PEPPER", "test-id-pepper-" + "y" * 32)
 os.environ["PICCOLO_CONF"] = "service.piccolo_conf"
+# Tests call jobs directly; the background scheduler stays off.
+os.environ["CHANGXIAO_SCHEDULER"] = "0"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

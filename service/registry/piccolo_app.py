@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from service.audit.tables import AuditEntry
 from service.auth.tables import Account
+from service.registry.job_tables import JobRun
 from service.registry.tables import (
     Area,
     Building,
@@ -31,6 +32,7 @@ APP_CONFIG = AppConfig(
         Ownership,
         Account,
         AuditEntry,
+        JobRun,
     ],
     migration_dependencies=[],
     commands=[],
