@@ -24,6 +24,7 @@ from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
 from service.pagination import provide_paging
+from service.requests import ExactRequest
 from service.web.routes import PAGE_HANDLERS
 
 logger = logging.getLogger("changxiao")
@@ -95,6 +96,7 @@ def create_app() -> Litestar:
         lifespan=[database_lifespan, scheduler_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.upload_max_bytes,
+        request_class=ExactRequest,
         openapi_config=OpenAPIConfig(
             title="长效 Changxiao API",
             version="1.0.0",

@@ -68,6 +68,27 @@ def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
 
 
+# msgspec's messages, said in Chinese (the English original follows in brackets).
+_MESSAGES = (
+    ("Object missing required field", "缺少必填字段"),
+    ("Invalid UUID", "不是有效的 UUID"),
+    ("Invalid RFC3339 encoded date", "日期格式应为 YYYY-MM-DD"),
+    ("Invalid RFC3339 encoded datetime", "时间格式应为 ISO 8601（带时区）"),
+    ("Invalid decimal string", "不是有效的数字"),
+    ("Invalid enum value", "不是允许的取值"),
+    ("does not match regex", "含有不允许的字符或格式不符"),
+    ("of length", "长度不符合要求"),
+    ("Expected", "类型或取值不符"),
+)
+
+
+def _chinese(message: str) -> str:
+    for english, chinese in _MESSAGES:
+        if english in message:
+            return f"{chinese}（{message}）"
+    return message
+
+
 def _field_errors(extra: Any) -> list[dict[str, str]]:
     """Normalise Litestar/msgspec validation extras into ``{field, message}``."""
     errors: list[dict[str, str]] = []
@@ -82,15 +103,13 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
         key = item.get("key") or ""
         message = str(item.get("message", ""))
         # msgspec names the body field inside the message; Litestar's key is just "data".
-        if "unknown field `" in message:
-            key = message.split("`")[1]
-        elif " - at `$." in message:
+        if " - at `$." in message:
             key = message.rsplit(" - at `$.", 1)[1].rstrip("`")
             message = message.rsplit(" - at `$.", 1)[0]
-        if "unknown field" in message:
-            message = f"不允许的字段（{message}）"
-        elif "Expected" in message or "Object missing required field" in message:
-            message = f"格式或类型不符（{message}）"
+        if "unknown field `" in message or "missing required field `" in message:
+            missing = message.split("`")[1]
+            key = f"{key}.{missing}" if key and key != "data" else missing
+        message = f"不允许的字段（{message}）" if "unknown field" in message else _chinese(message)
         errors.append({"field": str(key), "message": message})
     return errors
 
@@ -123,6 +142,8 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         detail = "请求体应为 multipart/form-data，文件字段名为 file。"
     elif exc.status_code == 400 and not _is_chinese(detail):
         detail = f"请求格式无效（{detail}）。"
+    if exc.status_code == 405:
+        detail = "该路径不支持此请求方法。"
     if not detail or detail in {"Not Found", "Unauthorized", "Forbidden"}:
         detail = {
             401: "请先登录，并在 Authorization 头中携带 Bearer 令牌。",
@@ -132,12 +153,26 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem(exc.status_code, detail)
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, asyncpg.exceptions.DataError)
+
+
 def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     from service.db import is_integrity_error
 
     if is_integrity_error(exc):
         return problem(
             HTTP_409_CONFLICT, "与已有记录冲突（重复的编号或仍被引用的对象），未做任何修改。"
+        )
+    if isinstance(exc, (UnicodeDecodeError, RecursionError)) or _is_data_error(exc):
+        return problem(
+            HTTP_422_UNPROCESSABLE_ENTITY,
+            "输入含有无法处理的字符或结构，未做任何修改。",
+            [{"field": "body", "message": str(exc)[:200]}],
         )
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "服务器内部错误，已记录，请稍后再试。")

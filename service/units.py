@@ -7,6 +7,7 @@ the field named, never rounded.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from service.errors import InputError
@@ -15,15 +16,30 @@ MAX_FEN = 10**15  # ten trillion yuan: far above any district's fund, far below 
 MAX_AREA_HUNDREDTHS = 10**9  # ten million m²
 
 
+_PLAIN = re.compile(r"\A-?[0-9]{1,16}(\.[0-9]{1,2})?\Z")
+
+
 def _hundredths(value: object, field: str, *, allow_zero: bool, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (Decimal, str, int)):
         raise InputError(field, "应为带至多两位小数的数字或字符串")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in {"nan", "inf", "infinity", "-inf", "-infinity", "+inf"}:
+            raise InputError(field, "不能是 NaN 或无穷大")
+        # Plain ASCII digits only: no exponents, signs, underscores or full-width digits.
+        if not _PLAIN.match(text):
+            if re.match(r"\A-?[0-9]+\.[0-9]{3,}\Z", text):
+                raise InputError(field, "最多两位小数")
+            raise InputError(field, "不是有效的金额或面积（应形如 1234.50）")
+        value = text
     try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        number = Decimal(value) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise InputError(field, "不是有效的数字") from None
     if not number.is_finite():
         raise InputError(field, "不能是 NaN 或无穷大")
+    if number.adjusted() > 15:
+        raise InputError(field, "数值过大")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and number != number.quantize(Decimal("0.01")):
         raise InputError(field, "最多两位小数")

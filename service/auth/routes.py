@@ -20,15 +20,23 @@ from service.http import PROBLEMS, CallerDep, PagingDep
 from service.pagination import Page, fetch_page
 
 
+async def users_out(rows: list[dict[str, Any]]) -> list[UserOut]:
+    owners = [r["owner"] for r in rows if r["role"] == OWNER and r["owner"] is not None]
+    households = await service.household_ids_of(owners)
+    return [
+        UserOut(
+            id=row["id"],
+            username=row["username"],
+            role=row["role"],
+            org_id=row["organization"],
+            household_ids=households.get(row["owner"], []) if row["role"] == OWNER else None,
+        )
+        for row in rows
+    ]
+
+
 async def user_out(row: dict[str, Any]) -> UserOut:
-    households = await service.household_ids_of(row["owner"]) if row["role"] == OWNER else None
-    return UserOut(
-        id=row["id"],
-        username=row["username"],
-        role=row["role"],
-        org_id=row["organization"],
-        household_ids=households,
-    )
+    return (await users_out([row]))[0]
 
 
 class AuthController(Controller):
@@ -75,7 +83,7 @@ class UserController(Controller):
         """本区全部用户。"""
         query = Account.select().where(Account.district == caller.district_id)
         rows, cursor = await fetch_page(query, Account.id, paging)
-        return Page(items=[await user_out(r) for r in rows], next_cursor=cursor)
+        return Page(items=await users_out(rows), next_cursor=cursor)
 
 
 ROUTE_HANDLERS = [AuthController, UserController]

@@ -55,7 +55,8 @@ def build_jwt_auth() -> JWTAuth[Caller, Token]:
         retrieve_user_handler=retrieve_caller,
         token_secret=settings.token_secret,
         default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
-        exclude=["/api/v1/auth/login", "/healthz", "/schema", "/static", "/$"],
+        # Anchored: an unanchored "/schema" would also skip auth on ".../schema" API paths.
+        exclude=["^/api/v1/auth/login$", "^/healthz$", "^/schema(/|$)", "^/$"],
         exclude_opt_key="public",
         description="登录后获得的 Bearer 令牌",
     )

@@ -9,9 +9,11 @@ from uuid import UUID
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+# No control characters (NUL breaks PostgreSQL text) and no zero-width-only names.
+PRINTABLE = r"^[^\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]+$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_\-]+$")]
-Short = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=PRINTABLE)]
 Year = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
 
 
@@ -21,7 +23,7 @@ class Input(msgspec.Struct, forbid_unknown_fields=True):
 
 class OrganizationIn(Input):
     kind: str
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
     community_id: UUID | None = None
 
 
@@ -66,7 +68,7 @@ class CommunityOut(msgspec.Struct):
 
 
 class BuildingIn(Input):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=PRINTABLE)]
     floors: Annotated[int, msgspec.Meta(ge=1, le=120)]
     has_elevator: bool = False
 

@@ -11,7 +11,7 @@ from service.audit.service import record
 from service.auth.roles import ORG_KINDS, Caller
 from service.clock import now, today
 from service.config import get_settings
-from service.db import transaction
+from service.db import fetch, is_postgres, transaction
 from service.errors import Conflict, InputError
 from service.registry import schemas
 from service.registry.rules import id_digest, mask_id_no, normalise_id_no
@@ -226,6 +226,9 @@ async def transfer_household(caller: Caller, household_id: UUID, data: schemas.T
     if data.since > today():
         raise InputError("since", "过户日期不能晚于今天")
     async with transaction():
+        if is_postgres():
+            # Serialise sales of one flat (SQLite's IMMEDIATE transaction already does).
+            await fetch("SELECT id FROM household WHERE id = {} FOR UPDATE", household_id)
         current = (
             await Household.select(Household.owner).where(Household.id == household_id).first()
         )

@@ -80,3 +80,27 @@ async def test_the_landing_page_shows_the_district_in_chinese(client: httpx.Asyn
     response = await client.get("/")
     assert response.status_code == 200
     assert "长效" in response.text and "小区" in response.text
+
+
+async def test_usernames_are_case_insensitive(client: httpx.AsyncClient, world: World) -> None:
+    me = (await client.get("/api/v1/auth/me", headers=world.h("committee"))).json()
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": me["username"].upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    clash = await client.post(
+        "/api/v1/users",
+        json={
+            "username": me["username"].upper(),
+            "password": PASSWORD,
+            "role": "committee",
+            "org_id": world.ids["org_committee"],
+        },
+        headers=world.h("bureau"),
+    )
+    assert clash.status_code == 409
+
+
+async def test_api_paths_containing_schema_still_require_a_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/households/schema")
+    assert response.status_code == 401

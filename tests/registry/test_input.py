@@ -153,3 +153,77 @@ async def test_a_community_with_a_three_decimal_rate_or_future_year_is_refused(
         )
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == field
+
+
+HOSTILE_BODIES = [
+    ("exponent", {"name": "x", "code": "E1"}, "deposit_rate_per_m2", "1e999999999"),
+    ("long decimal", {}, "deposit_rate_per_m2", "1234567890123456789012345678.001"),
+    ("three decimals in exponent form", {}, "deposit_rate_per_m2", "1.2345E+1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "field", "value"), HOSTILE_BODIES, ids=[c for c, *_ in HOSTILE_BODIES]
+)
+async def test_odd_numbers_are_refused_not_crashed_on(
+    client: httpx.AsyncClient,
+    world: World,
+    case: str,
+    extra: dict[str, str],
+    field: str,
+    value: str,
+) -> None:
+    body = {"area_id": world.ids["area"], "name": "怪数小区", "code": "ODD-1", "built_year": 1999}
+    response = await client.post(
+        "/api/v1/communities", json={**body, field: value}, headers=world.h("bureau")
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+
+
+async def test_a_json_number_with_many_decimals_is_not_rounded_into_acceptance(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    raw = (
+        b'{"area_id": "%s", "name": "x", "code": "ODD-2", "built_year": 1999,'
+        b' "deposit_rate_per_m2": 1.0000000000000000000000000000000000001}'
+        % world.ids["area"].encode()
+    )
+    response = await client.post(
+        "/api/v1/communities",
+        content=raw,
+        headers={**world.h("bureau"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "deposit_rate_per_m2"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "\xff\xfe", "code": "U1"}',
+        b"[" * 100000,
+        b'{"name": "a\\u0000b", "code": "NUL1"}',
+    ],
+    ids=["invalid utf-8", "deep nesting", "NUL character"],
+)
+async def test_hostile_json_gets_a_422_problem_not_a_500(
+    client: httpx.AsyncClient, world: World, raw: bytes
+) -> None:
+    response = await client.post(
+        "/api/v1/areas",
+        content=raw,
+        headers={**world.h("bureau"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_missing_field_is_named_in_the_errors_list(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.post(
+        "/api/v1/areas", json={"name": "缺编号"}, headers=world.h("bureau")
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "code"

@@ -65,3 +65,37 @@ async def test_a_transfer_dated_before_the_current_ownership_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "since"
+
+
+async def test_racing_sales_of_one_flat_leave_exactly_one_current_owner(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    import asyncio
+
+    bureau = world.h("bureau")
+    household_id = await add_household(
+        client,
+        bureau,
+        world.ids["CB-1"],
+        "603",
+        "55.00",
+        ("郑三", make_id_no(815)),
+        owner_since="2010-01-01",
+    )
+    buyers = [("买家" + str(i), make_id_no(820 + i)) for i in range(5)]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/households/{household_id}/transfer",
+                json={"owner_name": name, "owner_id_no": id_no, "since": "2026-01-01"},
+                headers=bureau,
+            )
+            for name, id_no in buyers
+        )
+    )
+    assert all(r.status_code in (201, 409) for r in responses), [r.text for r in responses]
+    history = (await client.get(f"/api/v1/households/{household_id}/owners", headers=bureau)).json()
+    open_rows = [h for h in history if h["until"] is None]
+    assert len(open_rows) == 1
+    current = (await client.get(f"/api/v1/households/{household_id}", headers=bureau)).json()
+    assert current["owner_name"] == open_rows[0]["owner_name"]
