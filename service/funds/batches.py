@@ -1,0 +1,271 @@
+"""Batch postings: interest, income from common parts, first deposits of a district.
+
+Each reads its weights with one query, splits them with the pure rule
+(``allocate_by_weight`` / ``first_deposit``), and writes through ``ledger.post_entry``:
+bulk inserts and one set-based balance update — never a query per household.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from service.audit.service import record
+from service.auth.roles import Caller
+from service.clock import today
+from service.db import fetch, transaction
+from service.errors import Conflict, InputError
+from service.funds import ledger, schemas
+from service.funds.ledger import LineDraft
+from service.funds.rules import allocate_by_weight, first_deposit
+from service.funds.service import community_in_district, not_future
+from service.registry.tables import Community
+from service.units import format_yuan, parse_fen
+
+
+async def _live_interest_exists(community_id: UUID, period: str) -> bool:
+    rows = await fetch(
+        "SELECT COUNT(*) AS n FROM fund_entry AS e WHERE e.community = {}"
+        " AND e.kind = 'interest' AND e.period = {}"
+        " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)",
+        community_id,
+        period,
+    )
+    return int(rows[0]["n"]) > 0
+
+
+async def allocate_interest(
+    caller: Caller, data: schemas.InterestIn, *, key: str | None = None
+) -> schemas.InterestOut:
+    """Split the interest the bank credited for ``period`` over the community's households
+    in proportion to their current balances, to the fen, summing exactly (DOMAIN
+    "Interest"); one live allocation per community and period (a reversed one may be
+    posted again)."""
+    amount = parse_fen(data.amount, "amount")
+    community = await community_in_district(caller.district_id, data.community_id, "community_id")
+    async with transaction():
+        await ledger.lock_community(community["id"])
+        return await _allocate_interest_locked(
+            caller, community["id"], data.period, amount, key=key
+        )
+
+
+async def allocate_interest_for_district(
+    caller: Caller, period: str, amounts: dict[UUID, int]
+) -> list[schemas.InterestOut]:
+    """The district's interest run: ``amounts`` (fen) credited per community for
+    ``period``, allocated all or nothing in one transaction (communities locked in id
+    order); each community's split is one set-based batch."""
+    for community_id in amounts:
+        await community_in_district(caller.district_id, community_id, "community_id")
+    async with transaction():
+        ordered = sorted(amounts, key=str)
+        for community_id in ordered:
+            await ledger.lock_community(community_id)
+        return [await _allocate_interest_locked(caller, c, period, amounts[c]) for c in ordered]
+
+
+async def _allocate_interest_locked(
+    caller: Caller, community_id: UUID, period: str, amount: int, *, key: str | None = None
+) -> schemas.InterestOut:
+    if await _live_interest_exists(community_id, period):
+        raise Conflict(f"该小区 {period} 期的利息已分配；如需更正请先冲正原分录。")
+    weights = await fetch(
+        "SELECT a.id, a.household, h.owner, a.principal_fen + a.interest_fen AS balance"
+        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+        " WHERE a.community = {} AND a.kind = 'household'"
+        " AND a.principal_fen + a.interest_fen > 0",
+        community_id,
+    )
+    if not weights:
+        raise Conflict("该小区没有余额为正的分户账，无法按余额分配利息。")
+    posted, households = await _post_split(
+        caller,
+        community_id,
+        kind="interest",
+        amount=amount,
+        weights=weights,
+        weight_column="balance",
+        value_date=today(),
+        memo=f"{period} 利息",
+        period=period,
+        key=key,
+    )
+    await record(
+        caller,
+        "fund.interest",
+        "fund_entry",
+        posted.entry_id,
+        after={"community_id": community_id, "period": period, "amount_fen": amount},
+    )
+    return schemas.InterestOut(
+        entry_id=posted.entry_id,
+        community_id=community_id,
+        period=period,
+        allocated=format_yuan(amount),
+        households=households,
+    )
+
+
+async def _post_split(
+    caller: Caller,
+    community_id: UUID,
+    *,
+    kind: str,
+    amount: int,
+    weights: list[dict[str, Any]],
+    weight_column: str,
+    value_date: date,
+    memo: str,
+    period: str | None = None,
+    key: str | None = None,
+) -> tuple[ledger.Posted, int]:
+    """Post ``amount`` into the interest sub-accounts split by ``weight_column``."""
+    by_account = {UUID(str(w["id"])): w for w in weights}
+    shares = allocate_by_weight(
+        amount, {account: int(w[weight_column]) for account, w in by_account.items()}
+    )
+    custody = await ledger.custody_account(caller.district_id, community_id)
+    lines = [
+        LineDraft(account, by_account[account]["household"], by_account[account]["owner"], 0, s)
+        for account, s in shares.items()
+    ]
+    lines.append(LineDraft(custody, None, None, 0, -amount))
+    posted = await ledger.post_entry(
+        district_id=caller.district_id,
+        community_id=community_id,
+        kind=kind,
+        lines=lines,
+        custody=custody,
+        value_date=value_date,
+        memo=memo,
+        period=period,
+        actor_id=caller.id,
+        idempotency_key=key,
+    )
+    return posted, sum(1 for s in shares.values() if s > 0)
+
+
+async def allocate_income(
+    caller: Caller, data: schemas.IncomeIn, *, key: str | None = None
+) -> schemas.IncomeOut:
+    """Split the owners' income from common parts (公共收益) credited to the fund over the
+    community's households by floor area (Civil Code 282; 建设部令第165号 art. 28)."""
+    amount = parse_fen(data.amount, "amount")
+    received_on = not_future(data.received_on, "received_on")
+    memo = data.memo.strip()
+    if not memo:
+        raise InputError("memo", "请说明收益来源")
+    community = await community_in_district(caller.district_id, data.community_id, "community_id")
+    async with transaction():
+        await ledger.lock_community(community["id"])
+        await ledger.household_accounts(caller.district_id, community["id"])
+        weights = await fetch(
+            "SELECT a.id, a.household, h.owner, h.floor_area FROM fund_account AS a"
+            " JOIN household AS h ON h.id = a.household"
+            " WHERE a.community = {} AND a.kind = 'household' AND a.closed_at IS NULL",
+            community["id"],
+        )
+        if not weights:
+            raise Conflict("该小区没有可分配收益的房屋（未登记或均已销户）。")
+        posted, households = await _post_split(
+            caller,
+            community["id"],
+            kind="income",
+            amount=amount,
+            weights=weights,
+            weight_column="floor_area",
+            value_date=received_on,
+            memo=memo,
+            key=key,
+        )
+        await record(
+            caller,
+            "fund.income",
+            "fund_entry",
+            posted.entry_id,
+            after={"community_id": community["id"], "amount_fen": amount, "memo": memo},
+        )
+    return schemas.IncomeOut(
+        entry_id=posted.entry_id,
+        community_id=community["id"],
+        allocated=format_yuan(amount),
+        households=households,
+    )
+
+
+async def post_first_deposits_for_community(
+    district_id: UUID, community_id: UUID, *, paid_on: date | None = None
+) -> int:
+    """Post the first deposit (rate × floor area) of every household of the community that
+    has none, as one journal entry; returns how many households it posted for."""
+    async with transaction():
+        await ledger.lock_community(community_id)
+        await ledger.household_accounts(district_id, community_id)
+        due = await fetch(
+            "SELECT a.id, a.household, h.owner, h.floor_area, c.deposit_rate_fen"
+            " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+            " JOIN community AS c ON c.id = a.community"
+            " WHERE a.community = {} AND a.kind = 'household' AND a.first_deposit_fen IS NULL",
+            community_id,
+        )
+        amounts = {
+            UUID(str(r["id"])): (
+                r,
+                first_deposit(int(r["deposit_rate_fen"]), int(r["floor_area"])),
+            )
+            for r in due
+        }
+        lines = [
+            LineDraft(account, r["household"], r["owner"], amount, 0)
+            for account, (r, amount) in amounts.items()
+            if amount > 0
+        ]
+        if not lines:
+            return 0
+        custody = await ledger.custody_account(district_id, community_id)
+        total = sum(line.principal_delta for line in lines)
+        lines.append(LineDraft(custody, None, None, -total, 0))
+        posted = await ledger.post_entry(
+            district_id=district_id,
+            community_id=community_id,
+            kind="first_deposit",
+            lines=lines,
+            custody=custody,
+            value_date=paid_on or today(),
+            memo="首期维修资金（按交存标准×建筑面积批量入账）",
+        )
+        await fetch(
+            "UPDATE fund_account SET first_deposit_fen = fund_line.principal_delta"
+            " FROM fund_line WHERE fund_line.entry = {} AND fund_line.account = fund_account.id"
+            " AND fund_account.kind = 'household'",
+            posted.entry_id,
+        )
+        await record(
+            None,
+            "fund.first_deposits",
+            "fund_entry",
+            posted.entry_id,
+            after={"community_id": community_id, "households": len(lines) - 1, "amount_fen": total},
+            district_id=district_id,
+        )
+    return len(lines) - 1
+
+
+async def post_first_deposits_for_district(
+    district_id: UUID, *, paid_on: date | None = None
+) -> int:
+    """First deposits for every household of the district without one (for the demo seed):
+    one entry per community, one transaction per community; returns the households posted."""
+    communities = (
+        await Community.select(Community.id)
+        .where(Community.district == district_id)
+        .order_by(Community.id)
+    )
+    posted = 0
+    for community in communities:
+        posted += await post_first_deposits_for_community(
+            district_id, UUID(str(community["id"])), paid_on=paid_on
+        )
+    return posted

@@ -1,0 +1,20 @@
+"""Piccolo app of the maintenance fund context; migrations in ``migrations/funds/``.
+
+It also owns the ``idempotency_record`` table of ``service.idempotency``, the shared
+guard of every money-moving POST.
+"""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
+from service.idempotency import IdempotencyRecord
+
+APP_CONFIG = AppConfig(
+    app_name="funds",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "funds"),
+    table_classes=[FundAccount, FundChain, FundEntry, FundLine, IdempotencyRecord],
+    migration_dependencies=["service.registry.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,260 @@
+"""Fund reads: household, building and community summaries, statements, the
+replenishment list. Aggregates are computed in SQL over the balance cache and the journal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from service.db import fetch
+from service.errors import InputError
+from service.funds import schemas
+from service.funds.rules import (
+    GENESIS_HASH,
+    REPLENISH_PERCENT,
+    first_deposit,
+    needs_replenishment,
+    owed_to_threshold,
+    replenish_threshold,
+)
+from service.pagination import Paging, encode_cursor
+from service.units import format_yuan
+
+# ``balance < replenish_threshold(first_deposit)`` in SQL for open accounts (a closed,
+# demolished flat owes nothing); the threshold rounds up,
+# ceil(fd × 30 / 100) = (fd × 30 + 99) / 100 in integer division (fd >= 0).
+BELOW_THRESHOLD = (
+    "a.closed_at IS NULL AND a.first_deposit_fen IS NOT NULL"
+    " AND a.principal_fen + a.interest_fen"
+    f" < (a.first_deposit_fen * {REPLENISH_PERCENT} + 99) / 100"
+)
+
+# Flows by the kind of the entry they belong to (a reversal counts against its original).
+_IN = {
+    "first_deposit": "deposited",
+    "replenish": "deposited",
+    "interest": "interest",
+    "income": "income",
+}
+_OUT = {"use": "used", "refund": "refunded"}
+
+
+async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
+    """A household's fund summary (API.md); ``household`` is a visible household row."""
+    rows = await fetch(
+        "SELECT a.principal_fen, a.interest_fen, a.first_deposit_fen, a.closed_at,"
+        " c.deposit_rate_fen,"
+        " h.floor_area FROM household AS h JOIN community AS c ON c.id = h.community"
+        " LEFT JOIN fund_account AS a ON a.household = h.id WHERE h.id = {}",
+        household["id"],
+    )
+    row = rows[0]
+    principal = int(row["principal_fen"] or 0)
+    interest = int(row["interest_fen"] or 0)
+    fixed = row["first_deposit_fen"]
+    due = (
+        int(fixed)
+        if fixed is not None
+        else first_deposit(int(row["deposit_rate_fen"]), int(row["floor_area"]))
+    )
+    balance = principal + interest
+    closed = row["closed_at"] is not None
+    # A closed (demolished) account is not called on to replenish.
+    paid = None if fixed is None or closed else int(fixed)
+    return schemas.HouseholdFundOut(
+        household_id=household["id"],
+        principal=format_yuan(principal),
+        interest=format_yuan(interest),
+        balance=format_yuan(balance),
+        first_deposit=format_yuan(due),
+        first_deposit_paid=fixed is not None,
+        closed=closed,
+        replenish_threshold=format_yuan(replenish_threshold(due)),
+        needs_replenishment=needs_replenishment(balance, paid),
+        owed_to_threshold=format_yuan(owed_to_threshold(balance, paid)),
+        self_funded_due="0.00",
+    )
+
+
+async def household_entries(
+    household_id: UUID, paging: Paging
+) -> tuple[list[schemas.FundEntryOut], str | None]:
+    """The household's statement lines in journal order, with the owner at posting time."""
+    if paging.after is not None and not paging.after.isdigit():
+        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+    after = int(paging.after) if paging.after else 0
+    rows = await fetch(
+        "SELECT e.id, e.seq, e.kind, e.posted_at, e.value_date, e.memo, e.reverses_entry,"
+        " e.fund_use_id, l.principal_delta, l.interest_delta, l.owner, o.name AS owner_name"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " LEFT JOIN owner AS o ON o.id = l.owner"
+        " WHERE l.household = {} AND e.seq > {} ORDER BY e.seq LIMIT {}",
+        household_id,
+        after,
+        paging.limit + 1,
+    )
+    cursor = None
+    if len(rows) > paging.limit:
+        rows = rows[: paging.limit]
+        cursor = encode_cursor(rows[-1]["seq"])
+    items = [
+        schemas.FundEntryOut(
+            entry_id=r["id"],
+            seq=int(r["seq"]),
+            kind=r["kind"],
+            amount=format_yuan(int(r["principal_delta"]) + int(r["interest_delta"])),
+            principal_delta=format_yuan(int(r["principal_delta"])),
+            interest_delta=format_yuan(int(r["interest_delta"])),
+            posted_at=r["posted_at"],
+            value_date=r["value_date"],
+            memo=r["memo"],
+            owner_id=r["owner"],
+            owner_name=r["owner_name"],
+            reverses_entry_id=r["reverses_entry"],
+            fund_use_id=r["fund_use_id"],
+        )
+        for r in rows
+    ]
+    return items, cursor
+
+
+async def _totals(account_filter: str, arg: UUID) -> dict[str, int]:
+    rows = await fetch(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(a.principal_fen), 0) AS p,"
+        " COALESCE(SUM(a.interest_fen), 0) AS i,"
+        f" COALESCE(SUM(CASE WHEN {BELOW_THRESHOLD} THEN 1 ELSE 0 END), 0) AS below"
+        f" FROM fund_account AS a WHERE a.kind = 'household' AND {account_filter}",
+        arg,
+    )
+    return {k: int(rows[0][k]) for k in ("n", "p", "i", "below")}
+
+
+async def _years(account_filter: str, arg: UUID) -> list[schemas.YearFiguresOut]:
+    rows = await fetch(
+        "SELECT e.book_year AS year, COALESCE(o.kind, e.kind) AS kind,"
+        " SUM(l.principal_delta + l.interest_delta) AS amount"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " WHERE l.account IN (SELECT a.id FROM fund_account AS a"
+        f" WHERE a.kind = 'household' AND {account_filter})"
+        " GROUP BY e.book_year, COALESCE(o.kind, e.kind)",
+        arg,
+    )
+    years: dict[int, dict[str, int]] = {}
+    for r in rows:
+        figures = years.setdefault(
+            int(r["year"]),
+            dict.fromkeys(("deposited", "interest", "income", "used", "refunded"), 0),
+        )
+        kind, amount = str(r["kind"]), int(r["amount"])
+        if kind in _IN:
+            figures[_IN[kind]] += amount
+        elif kind in _OUT:
+            figures[_OUT[kind]] -= amount
+    return [
+        schemas.YearFiguresOut(
+            year=year,
+            deposited=format_yuan(f["deposited"]),
+            interest=format_yuan(f["interest"]),
+            income=format_yuan(f["income"]),
+            used=format_yuan(f["used"]),
+            refunded=format_yuan(f["refunded"]),
+            total_in=format_yuan(f["deposited"] + f["interest"] + f["income"]),
+            total_out=format_yuan(f["used"] + f["refunded"]),
+        )
+        for year, f in sorted(years.items())
+    ]
+
+
+async def community_fund(community_id: UUID) -> schemas.CommunityFundOut:
+    """The community's fund: totals over its households' accounts, and its chain head."""
+    where = "a.community = {}"
+    totals = await _totals(where, community_id)
+    households = await fetch(
+        "SELECT COUNT(*) AS n FROM household WHERE community = {}", community_id
+    )
+    chain = await fetch(
+        "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community_id
+    )
+    return schemas.CommunityFundOut(
+        community_id=community_id,
+        balance=format_yuan(totals["p"] + totals["i"]),
+        principal=format_yuan(totals["p"]),
+        interest=format_yuan(totals["i"]),
+        households=int(households[0]["n"]),
+        households_with_account=totals["n"],
+        households_needing_replenishment=totals["below"],
+        chain_head=str(chain[0]["head_hash"]) if chain else GENESIS_HASH,
+        entries=int(chain[0]["last_seq"]) if chain else 0,
+        years=await _years(where, community_id),
+    )
+
+
+async def building_fund(building: dict[str, Any]) -> schemas.BuildingFundOut:
+    """The building's roll-up of its households' accounts."""
+    where = "a.household IN (SELECT id FROM household WHERE building = {})"
+    totals = await _totals(where, building["id"])
+    households = await fetch(
+        "SELECT COUNT(*) AS n FROM household WHERE building = {}", building["id"]
+    )
+    return schemas.BuildingFundOut(
+        building_id=building["id"],
+        community_id=building["community"],
+        balance=format_yuan(totals["p"] + totals["i"]),
+        principal=format_yuan(totals["p"]),
+        interest=format_yuan(totals["i"]),
+        households=int(households[0]["n"]),
+        households_with_account=totals["n"],
+        households_needing_replenishment=totals["below"],
+        years=await _years(where, building["id"]),
+    )
+
+
+async def replenishment_list(
+    community_id: UUID, paging: Paging
+) -> tuple[list[schemas.ReplenishmentOut], str | None]:
+    """Households strictly below 30% of their first deposit, with what each owes to get
+    back to the threshold (art. 17), by household id."""
+    after = paging.after
+    rows = await fetch(
+        "SELECT a.household, h.building, b.name AS building_name, h.unit_no, h.room_no,"
+        " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
+        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+        " JOIN building AS b ON b.id = h.building JOIN owner AS o ON o.id = h.owner"
+        f" WHERE a.community = {{}} AND a.kind = 'household' AND {BELOW_THRESHOLD}"
+        + (" AND a.household > {}" if after else "")
+        + " ORDER BY a.household LIMIT {}",
+        *([community_id, _uuid_or_none(after)] if after else [community_id]),
+        paging.limit + 1,
+    )
+    cursor = None
+    if len(rows) > paging.limit:
+        rows = rows[: paging.limit]
+        cursor = encode_cursor(rows[-1]["household"])
+    items = []
+    for r in rows:
+        balance = int(r["principal_fen"]) + int(r["interest_fen"])
+        fixed = int(r["first_deposit_fen"])
+        items.append(
+            schemas.ReplenishmentOut(
+                household_id=r["household"],
+                building_id=r["building"],
+                building_name=r["building_name"],
+                unit_no=r["unit_no"],
+                room_no=r["room_no"],
+                owner_name=r["owner_name"],
+                balance=format_yuan(balance),
+                first_deposit=format_yuan(fixed),
+                replenish_threshold=format_yuan(replenish_threshold(fixed)),
+                owed=format_yuan(owed_to_threshold(balance, fixed)),
+            )
+        )
+    return items, cursor
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None

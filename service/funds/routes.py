@@ -1,0 +1,208 @@
+"""Maintenance fund API (API.md "Maintenance fund"): postings by the bureau, each with an
+``Idempotency-Key``; reads within the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.auth.scope import as_uuid
+from service.funds import batches, ledger, reads, schemas, service
+from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
+from service.idempotency import IdempotencyKey, idempotent
+from service.pagination import Page
+from service.registry.tables import Building
+
+FUND_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
+VERIFIERS = (BUREAU, AUDITOR, COMMITTEE)
+
+
+class FundPostingController(Controller):
+    path = "/fund"
+    tags = ("维修资金",)
+
+    @post("/deposits", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def deposit(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.DepositIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.DepositOut]:
+        """首期交存（kind=first，每户一次）或续交（kind=replenish）。需 Idempotency-Key。"""
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: service.deposit(caller, data, key=key),
+        )
+
+    @post("/interest", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def interest(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.InterestIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.InterestOut]:
+        """把银行计入小区的一期利息按各户余额比例分到户（精确到分，合计相等）。每小区每期一次。"""
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: batches.allocate_interest(caller, data, key=key),
+        )
+
+    @post("/income", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def income(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.IncomeIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.IncomeOut]:
+        """公共收益转入维修资金，按建筑面积分到户（精确到分，合计相等）。"""
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: batches.allocate_income(caller, data, key=key),
+        )
+
+    @post("/refunds", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def refund(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.RefundIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.RefundOut]:
+        """房屋灭失（拆迁）时退还该户全部余额（本金与利息）。"""
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: service.refund(caller, data, key=key),
+        )
+
+    @post(
+        "/entries/{entry_id:str}/reverse",
+        opt=allow(BUREAU),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def reverse(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[str],
+        data: JSONBody[schemas.ReverseIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.ReverseOut]:
+        """冲正一笔分录：追加一笔指向原分录的反向分录（每笔只能冲正一次）。"""
+        target = as_uuid(entry_id)
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: service.reverse(caller, target, data, key=key),
+        )
+
+
+class HouseholdFundController(Controller):
+    path = "/households"
+    tags = ("维修资金",)
+
+    @get("/{household_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
+    async def summary(
+        self, access: ScopeDep, household_id: FromPath[str]
+    ) -> schemas.HouseholdFundOut:
+        """分户账：本金、利息、余额、首期金额、续交线（首期的 30%）与是否需续交。"""
+        household = await access.household(household_id)
+        return await reads.household_fund(household)
+
+    @get("/{household_id:str}/fund/entries", opt=allow(*FUND_READERS), responses=PROBLEMS)
+    async def entries(
+        self, access: ScopeDep, paging: PagingDep, household_id: FromPath[str]
+    ) -> Page[schemas.FundEntryOut]:
+        """分户账明细（按记账顺序），每行注明记账时的业主。"""
+        household = await access.household(household_id)
+        items, cursor = await reads.household_entries(household["id"], paging)
+        return Page(items=items, next_cursor=cursor)
+
+
+class CommunityFundController(Controller):
+    path = "/communities"
+    tags = ("维修资金",)
+
+    @get("/{community_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
+    async def summary(
+        self, access: ScopeDep, community_id: FromPath[str]
+    ) -> schemas.CommunityFundOut:
+        """小区维修资金汇总、需续交户数、按年收支与哈希链头。"""
+        community = await access.community(community_id)
+        return await reads.community_fund(community["id"])
+
+    @get(
+        "/{community_id:str}/fund/replenishment",
+        opt=allow(BUREAU, AUDITOR, COMPANY, COMMITTEE),
+        responses=PROBLEMS,
+    )
+    async def replenishment(
+        self, access: ScopeDep, paging: PagingDep, community_id: FromPath[str]
+    ) -> Page[schemas.ReplenishmentOut]:
+        """余额不足首期 30% 的房屋及补足到续交线所需金额。"""
+        community = await access.community(community_id)
+        items, cursor = await reads.replenishment_list(community["id"], paging)
+        return Page(items=items, next_cursor=cursor)
+
+    @get("/{community_id:str}/fund/verify", opt=allow(*VERIFIERS), responses=PROBLEMS)
+    async def verify(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.VerifyOut:
+        """从分录重算哈希链与每个账户余额，并与缓存余额核对。"""
+        community = await access.community(community_id)
+        result = await ledger.verify(community["id"])
+        return schemas.VerifyOut(
+            community_id=community["id"],
+            ok=result.ok,
+            entries=result.entries,
+            chain_head=result.chain_head,
+            problems=result.problems,
+        )
+
+
+class BuildingFundController(Controller):
+    path = "/buildings"
+    tags = ("维修资金",)
+
+    @get("/{building_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
+    async def summary(
+        self, access: ScopeDep, building_id: FromPath[str]
+    ) -> schemas.BuildingFundOut:
+        """楼栋维修资金汇总（其各户分户账之和）。"""
+        building = (
+            await Building.select(Building.id, Building.community)
+            .where(Building.id == as_uuid(building_id))
+            .first()
+        )
+        if building is None:
+            raise NotFoundException("楼栋不存在，或不在您的权限范围内。")
+        await access.community(building["community"])
+        return await reads.building_fund(building)
+
+
+ROUTE_HANDLERS = [
+    FundPostingController,
+    HouseholdFundController,
+    CommunityFundController,
+    BuildingFundController,
+]

@@ -1,0 +1,119 @@
+"""Pure rules of the maintenance fund (住宅专项维修资金): no I/O, integers only.
+
+Money is integer fen, floor area integer hundredths of a square metre.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+
+# The hash chain of a community starts from this "previous hash".
+GENESIS_HASH = "0" * 64
+
+REPLENISH_PERCENT = 30
+
+
+def first_deposit(rate_fen_per_m2: int, area_hundredths: int) -> int:
+    """First deposit (首期) in fen: the community's rate × floor area (建设部令第165号 art. 7).
+
+    ``rate_fen_per_m2`` × ``area_hundredths`` / 100 is a fen amount with up to two more
+    decimals; it is rounded half up to the fen (45.00 yuan/m² × 72.15 m² = 3246.75 yuan).
+    """
+    if rate_fen_per_m2 < 0 or area_hundredths < 0:
+        raise ValueError("rate and area must not be negative")
+    whole, rest = divmod(rate_fen_per_m2 * area_hundredths, 100)
+    return whole + (1 if rest >= 50 else 0)
+
+
+def replenish_threshold(first_deposit_fen: int) -> int:
+    """30% of the first deposit (art. 17), rounded UP to the fen.
+
+    Rounding up keeps "balance < threshold" exactly equal to "balance < 30% of the first
+    deposit" for whole-fen balances: 30% of 3888.01 yuan is 1166.403 yuan, a balance of
+    1166.40 is below it, and so is it below the rounded-up threshold 1166.41.
+    """
+    if first_deposit_fen < 0:
+        raise ValueError("first deposit must not be negative")
+    return -((-first_deposit_fen * REPLENISH_PERCENT) // 100)
+
+
+def needs_replenishment(balance_fen: int, first_deposit_fen: int | None) -> bool:
+    """Strictly below 30% of the first deposit (不足30%): exactly 30% does not trigger.
+
+    A household that never made its first deposit is not "replenishing": it owes the
+    first deposit itself, so this is False for it.
+    """
+    if first_deposit_fen is None:
+        return False
+    return balance_fen < replenish_threshold(first_deposit_fen)
+
+
+def owed_to_threshold(balance_fen: int, first_deposit_fen: int | None) -> int:
+    """What a household must deposit to get back to its replenishment threshold (0 if not below)."""
+    if first_deposit_fen is None:
+        return 0
+    return max(0, replenish_threshold(first_deposit_fen) - balance_fen)
+
+
+def allocate_by_weight(total_fen: int, weights: Mapping[K, int]) -> dict[K, int]:
+    """Split ``total_fen`` in proportion to ``weights``, to the fen, summing exactly.
+
+    Largest remainder (Hamilton): each key gets the floor of its exact share, and the fen
+    left over go one each to the largest remainders, ties broken by key (as a string) so
+    the result never depends on input order. Each share is within one fen of its exact
+    value. Weights are balances (interest, DOMAIN "Interest") or floor areas (income and
+    costs, art. 19). Keys with zero weight get zero. Raises ``ValueError`` for a negative
+    total or weight, or when all weights are zero.
+    """
+    if total_fen < 0:
+        raise ValueError("total must not be negative")
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must not be negative")
+    total_weight = sum(weights.values())
+    if total_weight == 0:
+        raise ValueError("nothing to allocate over: every weight is zero")
+    shares: dict[K, int] = {}
+    remainders: list[tuple[int, str, K]] = []
+    for key, weight in weights.items():
+        share, remainder = divmod(total_fen * weight, total_weight)
+        shares[key] = share
+        remainders.append((remainder, str(key), key))
+    left = total_fen - sum(shares.values())
+    remainders.sort(key=lambda item: (-item[0], item[1]))
+    for _, _, key in remainders[:left]:
+        shares[key] += 1
+    return shares
+
+
+def canonical_entry(entry: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:
+    """The canonical text of a journal entry that its hash covers.
+
+    JSON with sorted keys and no whitespace; amounts are integers, ids and dates strings
+    (the caller passes them so); lines are sorted by account id so the order of insertion
+    does not matter.
+    """
+    ordered = sorted(lines, key=lambda line: (str(line["account"]), str(line.get("household"))))
+    return json.dumps(
+        {"entry": dict(entry), "lines": [dict(line) for line in ordered]},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def entry_hash(prev_hash: str, canonical: str) -> str:
+    """SHA-256 (hex) over the previous entry's hash and this entry's canonical text."""
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def lines_balance(lines: Sequence[Mapping[str, Any]]) -> bool:
+    """Double entry: the principal and the interest deltas of an entry each sum to zero."""
+    return (
+        sum(int(line["principal_delta"]) for line in lines) == 0
+        and sum(int(line["interest_delta"]) for line in lines) == 0
+    )

@@ -1,0 +1,282 @@
+"""Fund postings for one household or entry (deposit, refund, reversal), each in one
+transaction with its audit entry; batch postings live in ``batches.py``.
+
+All of them go through ``ledger.post_entry`` after ``ledger.lock_community``.
+
+Sub-accounts: deposits go to principal; interest and the owners' share of income from
+common parts (公共收益, art. 28) go to the interest (earnings) sub-account.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from litestar.exceptions import NotFoundException
+
+from service.audit.service import record
+from service.auth.roles import Caller
+from service.clock import now, today
+from service.db import fetch, transaction
+from service.errors import Conflict, InputError
+from service.funds import ledger, schemas
+from service.funds.ledger import LineDraft
+from service.registry.tables import Community, Household
+from service.units import format_yuan, parse_fen
+
+
+def not_future(value: date, field: str) -> date:
+    if value > today():
+        raise InputError(field, "不能晚于今天")
+    return value
+
+
+async def _household(district_id: UUID, household_id: UUID, field: str) -> dict[str, Any]:
+    row = (
+        await Household.select(
+            Household.id, Household.community, Household.owner, Household.floor_area
+        )
+        .where((Household.id == household_id) & (Household.district == district_id))
+        .first()
+    )
+    if row is None:
+        raise InputError(field, "房屋不存在")
+    return row
+
+
+async def community_in_district(
+    district_id: UUID, community_id: UUID, field: str
+) -> dict[str, Any]:
+    row = (
+        await Community.select(Community.id, Community.deposit_rate_fen)
+        .where((Community.id == community_id) & (Community.district == district_id))
+        .first()
+    )
+    if row is None:
+        raise InputError(field, "小区不存在")
+    return row
+
+
+# What reversing an entry of this kind undoes on its accounts besides the balances.
+REOPENS = {"first_deposit": "first_deposit_fen", "refund": "closed_at"}
+
+
+async def _owner_now(household_id: UUID) -> UUID:
+    """The owner at posting time (read inside the posting transaction)."""
+    rows = await fetch("SELECT owner FROM household WHERE id = {}", household_id)
+    return UUID(str(rows[0]["owner"]))
+
+
+async def _balance(account_id: UUID) -> tuple[int, int]:
+    rows = await fetch(
+        "SELECT principal_fen, interest_fen FROM fund_account WHERE id = {}", account_id
+    )
+    return int(rows[0]["principal_fen"]), int(rows[0]["interest_fen"])
+
+
+async def deposit(
+    caller: Caller, data: schemas.DepositIn, *, key: str | None = None
+) -> schemas.DepositOut:
+    """Post a first deposit (首期, once per household) or a replenishment (续交, art. 17)."""
+    amount = parse_fen(data.amount, "amount")
+    paid_on = not_future(data.paid_on, "paid_on")
+    household = await _household(caller.district_id, data.household_id, "household_id")
+    community_id = household["community"]
+    async with transaction():
+        await ledger.lock_community(community_id)
+        custody = await ledger.custody_account(caller.district_id, community_id)
+        account = (
+            await ledger.household_accounts(caller.district_id, community_id, [household["id"]])
+        )[household["id"]]
+        closed = await fetch(
+            "SELECT id FROM fund_account WHERE id = {} AND closed_at IS NOT NULL", account
+        )
+        if closed:
+            raise Conflict("该房屋已因灭失退还维修资金并销户，不能再交存。")
+        if data.kind == "first":
+            fixed = await fetch(
+                "UPDATE fund_account SET first_deposit_fen = {}"
+                " WHERE id = {} AND first_deposit_fen IS NULL RETURNING id",
+                amount,
+                account,
+            )
+            if not fixed:
+                raise Conflict("该房屋已交存首期维修资金；续交请使用 kind=replenish。")
+        else:
+            rows = await fetch("SELECT first_deposit_fen FROM fund_account WHERE id = {}", account)
+            if rows[0]["first_deposit_fen"] is None:
+                raise Conflict("该房屋尚未交存首期维修资金，请先交存首期（kind=first）。")
+        posted = await ledger.post_entry(
+            district_id=caller.district_id,
+            community_id=community_id,
+            kind="first_deposit" if data.kind == "first" else "replenish",
+            lines=[
+                LineDraft(account, household["id"], await _owner_now(household["id"]), amount, 0),
+                LineDraft(custody, None, None, -amount, 0),
+            ],
+            custody=custody,
+            value_date=paid_on,
+            memo=data.memo,
+            actor_id=caller.id,
+            idempotency_key=key,
+        )
+        principal, interest = await _balance(account)
+        await record(
+            caller,
+            "fund.deposit",
+            "fund_entry",
+            posted.entry_id,
+            after={
+                "household_id": household["id"],
+                "kind": data.kind,
+                "amount_fen": amount,
+                "paid_on": paid_on,
+                "seq": posted.seq,
+                "hash": posted.hash,
+            },
+        )
+    return schemas.DepositOut(
+        entry_id=posted.entry_id,
+        household_id=household["id"],
+        amount=format_yuan(amount),
+        balance=format_yuan(principal + interest),
+    )
+
+
+async def refund(
+    caller: Caller, data: schemas.RefundIn, *, key: str | None = None
+) -> schemas.RefundOut:
+    """Refund a household's whole balance, principal and interest, on demolition (art. 30),
+    and close its account: no more deposits, income shares or replenishment calls."""
+    household = await _household(caller.district_id, data.household_id, "household_id")
+    community_id = household["community"]
+    async with transaction():
+        await ledger.lock_community(community_id)
+        rows = await fetch(
+            "SELECT id, principal_fen, interest_fen FROM fund_account WHERE household = {}",
+            household["id"],
+        )
+        if not rows or int(rows[0]["principal_fen"]) + int(rows[0]["interest_fen"]) == 0:
+            raise Conflict("该房屋的维修资金余额为零，无可退还。")
+        account = UUID(str(rows[0]["id"]))
+        principal, interest = int(rows[0]["principal_fen"]), int(rows[0]["interest_fen"])
+        custody = await ledger.custody_account(caller.district_id, community_id)
+        posted = await ledger.post_entry(
+            district_id=caller.district_id,
+            community_id=community_id,
+            kind="refund",
+            lines=[
+                LineDraft(
+                    account,
+                    household["id"],
+                    await _owner_now(household["id"]),
+                    -principal,
+                    -interest,
+                ),
+                LineDraft(custody, None, None, principal, interest),
+            ],
+            custody=custody,
+            value_date=today(),
+            memo=data.reason.strip(),
+            actor_id=caller.id,
+            idempotency_key=key,
+        )
+        await fetch("UPDATE fund_account SET closed_at = {} WHERE id = {}", now(), account)
+        await record(
+            caller,
+            "fund.refund",
+            "fund_entry",
+            posted.entry_id,
+            after={
+                "household_id": household["id"],
+                "principal_fen": principal,
+                "interest_fen": interest,
+                "reason": data.reason,
+            },
+        )
+    return schemas.RefundOut(
+        entry_id=posted.entry_id,
+        household_id=household["id"],
+        amount=format_yuan(principal + interest),
+        principal=format_yuan(principal),
+        interest=format_yuan(interest),
+    )
+
+
+async def reverse(
+    caller: Caller, entry_id: UUID, data: schemas.ReverseIn, *, key: str | None = None
+) -> schemas.ReverseOut:
+    """Correct an entry by a reversal entry pointing to it (the journal is append-only).
+
+    An entry is reversed at most once, a reversal is not itself reversed, and a reversal
+    that would leave any household sub-balance negative is refused (409). Reversing a
+    first deposit frees the household to post its first deposit again; reversing a
+    refund reopens the account.
+    """
+    found = await fetch(
+        "SELECT id, community, kind FROM fund_entry WHERE id = {} AND district = {}",
+        entry_id,
+        caller.district_id,
+    )
+    if not found:
+        raise NotFoundException("分录不存在，或不在您的权限范围内。")
+    original = found[0]
+    community_id = UUID(str(original["community"]))
+    async with transaction():
+        await ledger.lock_community(community_id)
+        if original["kind"] == "reversal":
+            raise Conflict("冲正分录不能再被冲正；如需更正请重新记账。")
+        done = await fetch("SELECT id FROM fund_entry WHERE reverses_entry = {}", entry_id)
+        if done:
+            raise Conflict(f"该分录已被冲正（冲正分录 {done[0]['id']}）。")
+        lines = await fetch(
+            "SELECT l.account, l.household, h.owner, l.principal_delta, l.interest_delta"
+            " FROM fund_line AS l LEFT JOIN household AS h ON h.id = l.household"
+            " WHERE l.entry = {}",
+            entry_id,
+        )
+        custody = await ledger.custody_account(caller.district_id, community_id)
+        posted = await ledger.post_entry(
+            district_id=caller.district_id,
+            community_id=community_id,
+            kind="reversal",
+            lines=[
+                LineDraft(
+                    UUID(str(line["account"])),
+                    line["household"],
+                    line["owner"],
+                    -int(line["principal_delta"]),
+                    -int(line["interest_delta"]),
+                )
+                for line in lines
+            ],
+            custody=custody,
+            value_date=today(),
+            memo=data.reason.strip(),
+            reverses_entry=entry_id,
+            actor_id=caller.id,
+            idempotency_key=key,
+        )
+        if await ledger.negative_accounts_of_entry(posted.entry_id):
+            raise Conflict("冲正后有分户账余额将为负数（资金已被使用或退还），不能冲正。")
+        if original["kind"] in REOPENS:
+            await fetch(
+                f"UPDATE fund_account SET {REOPENS[original['kind']]} = NULL"
+                " WHERE kind = 'household' AND id IN"
+                " (SELECT account FROM fund_line WHERE entry = {})",
+                entry_id,
+            )
+        await record(
+            caller,
+            "fund.reverse",
+            "fund_entry",
+            posted.entry_id,
+            after={"reverses_entry": entry_id, "reason": data.reason},
+        )
+    return schemas.ReverseOut(
+        entry_id=posted.entry_id,
+        reverses_entry_id=entry_id,
+        kind=str(original["kind"]),
+        amount=format_yuan(-posted.amount_fen),
+    )

@@ -1,0 +1,117 @@
+"""First deposits for a whole district at once (the demo seed's path)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from service.auth.roles import BUREAU, Caller
+from service.clock import now
+from service.db import fetch
+from service.errors import Conflict
+from service.funds import batches, ledger, schemas, service
+from service.funds.tables import FundEntry
+from service.registry.tables import Area, Building, Community, District
+from tests.funds.conftest import bulk_households
+
+
+async def make_district() -> tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
+    """A district of its own: two communities (45.00 and 78.00 yuan/m²), three flats each."""
+    district = District(name="测试区", code=f"D{uuid.uuid4().hex[:12]}")
+    await district.save()
+    area = Area(district=district.id, name="片区", code="A1", created_at=now())
+    await area.save()
+    households: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for code, rate in (("C1", 4500), ("C2", 7800)):
+        community = Community(
+            district=district.id,
+            area=area.id,
+            name=code,
+            code=code,
+            built_year=1990,
+            deposit_rate_fen=rate,
+            created_at=now(),
+        )
+        await community.save()
+        building = Building(community=community.id, name="1", floors=6, created_at=now())
+        await building.save()
+        households[community.id] = await bulk_households(
+            district.id, community.id, building.id, ["72.15", "60.00", "0.01"]
+        )
+    return district.id, households
+
+
+async def test_every_household_without_one_gets_its_first_deposit_once(
+    client: httpx.AsyncClient,
+) -> None:
+    district, households = await make_district()
+    c1, c2 = list(households)
+    caller = Caller(
+        id=uuid.uuid4(),
+        username="x",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+    await service.deposit(
+        caller,
+        schemas.DepositIn(
+            household_id=households[c1][0],
+            amount=Decimal("100.00"),
+            kind="first",
+            paid_on=date(2026, 1, 1),
+        ),
+    )
+    assert await batches.post_first_deposits_for_district(district) == 5
+    assert await batches.post_first_deposits_for_district(district) == 0
+    rows = await fetch(
+        "SELECT household, principal_fen, first_deposit_fen FROM fund_account"
+        " WHERE district = {} AND kind = 'household'",
+        district,
+    )
+    got = {
+        uuid.UUID(str(r["household"])): (int(r["principal_fen"]), int(r["first_deposit_fen"]))
+        for r in rows
+    }
+    assert got == {
+        households[c1][0]: (10000, 10000),  # paid before, untouched
+        households[c1][1]: (270000, 270000),  # 45.00 × 60.00
+        households[c1][2]: (45, 45),  # 45.00 × 0.01 = 0.45
+        households[c2][0]: (562770, 562770),  # 78.00 × 72.15 = 5627.70
+        households[c2][1]: (468000, 468000),
+        households[c2][2]: (78, 78),
+    }
+    for community in (c1, c2):
+        assert (await ledger.verify(community)).ok
+    assert await FundEntry.count().where(FundEntry.community == c2) == 1
+
+
+async def test_the_district_interest_run_is_all_or_nothing(client: httpx.AsyncClient) -> None:
+    district, households = await make_district()
+    c1, c2 = list(households)
+    caller = Caller(
+        id=uuid.uuid4(),
+        username="x",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+    await batches.post_first_deposits_for_community(district, c1)
+    with pytest.raises(Conflict):  # c2 has no balance to split over
+        await batches.allocate_interest_for_district(caller, "2026", {c1: 100, c2: 100})
+    assert not await FundEntry.exists().where(
+        FundEntry.community.is_in([c1, c2]) & (FundEntry.kind == "interest")
+    )
+    await batches.post_first_deposits_for_community(district, c2)
+    done = await batches.allocate_interest_for_district(caller, "2026", {c1: 100, c2: 250})
+    assert sorted(d.allocated for d in done) == ["1.00", "2.50"]
+    for community in (c1, c2):
+        assert (await ledger.verify(community)).ok
