@@ -96,6 +96,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     return int(_run(import_file_cli(args.community_code, Path(args.file))))
 
 
+def cmd_fund_verify(args: argparse.Namespace) -> int:
+    from service.funds.cli import verify_cli
+
+    return int(_run(verify_cli(args.community_code)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="changxiao",
@@ -148,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--community-code", required=True, help="the community's code")
     p.add_argument("file", help="path to a .csv or .xlsx ledger")
     p.set_defaults(func=cmd_import)
+
+    fund = sub.add_parser("fund", help="maintenance fund").add_subparsers(
+        dest="fund_cmd", required=True
+    )
+    p = fund.add_parser(
+        "verify",
+        help="recompute every hash chain and balance from the journal; exit 1 on a mismatch",
+    )
+    p.add_argument("--community-code", help="only this community (default: all)")
+    p.set_defaults(func=cmd_fund_verify)
     return parser
 
 

@@ -9,12 +9,30 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
+from service.funds.use_tables import (
+    FundBallot,
+    FundDisbursement,
+    FundSelfFunded,
+    FundUse,
+    FundUseShare,
+)
 from service.idempotency import IdempotencyRecord
 
 APP_CONFIG = AppConfig(
     app_name="funds",
     migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "funds"),
-    table_classes=[FundAccount, FundChain, FundEntry, FundLine, IdempotencyRecord],
+    table_classes=[
+        FundAccount,
+        FundChain,
+        FundEntry,
+        FundLine,
+        IdempotencyRecord,
+        FundUse,
+        FundUseShare,
+        FundBallot,
+        FundDisbursement,
+        FundSelfFunded,
+    ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],
 )

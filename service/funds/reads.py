@@ -62,6 +62,12 @@ async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
     closed = row["closed_at"] is not None
     # A closed (demolished) account is not called on to replenish.
     paid = None if fixed is None or closed else int(fixed)
+    # What fund uses could not take from the balance and the current owner owes (自筹).
+    owed = await fetch(
+        "SELECT COALESCE(SUM(s.amount_fen), 0) AS due FROM fund_self_funded AS s"
+        " JOIN household AS h ON h.id = s.household WHERE s.household = {} AND s.owner = h.owner",
+        household["id"],
+    )
     return schemas.HouseholdFundOut(
         household_id=household["id"],
         principal=format_yuan(principal),
@@ -73,7 +79,7 @@ async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
         replenish_threshold=format_yuan(replenish_threshold(due)),
         needs_replenishment=needs_replenishment(balance, paid),
         owed_to_threshold=format_yuan(owed_to_threshold(balance, paid)),
-        self_funded_due="0.00",
+        self_funded_due=format_yuan(int(owed[0]["due"])),
     )
 
 

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.funds import batches, ledger, reads, schemas, service
+from service.funds.use_routes import FundUseController
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
@@ -201,6 +202,7 @@ class BuildingFundController(Controller):
 
 
 ROUTE_HANDLERS = [
+    FundUseController,
     FundPostingController,
     HouseholdFundController,
     CommunityFundController,

@@ -1,0 +1,103 @@
+"""Request and response bodies of fund uses and owners' votes (API.md "Fund use")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from service.registry.schemas import PRINTABLE, Input
+
+
+class FundUseIn(Input):
+    community_id: UUID
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
+    description: Annotated[str, msgspec.Meta(max_length=4000)]
+    estimated_cost: Decimal
+    household_ids: list[UUID] | None = None
+    building_ids: list[UUID] | None = None
+    emergency: bool = False
+    emergency_reason: str | None = None
+    component: str | None = None
+    vote_closes_on: date | None = None
+
+
+class ShareOut(msgspec.Struct):
+    household_id: UUID
+    floor_area: str
+    share: str
+
+
+class FundUseOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    title: str
+    description: str
+    component: str | None
+    status: str
+    estimated_cost: str
+    approved_cost: str | None
+    paid: str
+    self_funded: str
+    emergency: bool
+    emergency_reason: str | None
+    vote_rule: str
+    vote_closes_on: date | None
+    total_area: str
+    households: int
+    proposer_id: UUID
+    created_at: datetime
+    published_at: datetime | None
+    apportionment: list[ShareOut]
+
+
+class BallotIn(Input):
+    household_id: UUID
+    choice: Literal["yes", "no", "abstain"]
+
+
+class BallotOut(msgspec.Struct):
+    fund_use_id: UUID
+    household_id: UUID
+    choice: str
+    cast_at: datetime
+    replaced: bool
+
+
+class TallyOut(msgspec.Struct):
+    eligible_area: str
+    eligible_owners: int
+    voted_area: str
+    voted_owners: int
+    yes_area: str
+    yes_owners: int
+    no_area: str
+    no_owners: int
+    quorum_met: bool
+    approved: bool
+    rule: str
+
+
+class DisbursementIn(Input):
+    amount: Decimal
+    stage: Literal["advance", "progress", "final"]
+
+
+class DisbursementOut(msgspec.Struct):
+    disbursement_id: UUID
+    fund_use_id: UUID
+    stage: str
+    amount: str
+    posted: str
+    self_funded: str
+    entry_id: UUID | None
+    status: str
+
+
+class SelfFundedOut(msgspec.Struct):
+    household_id: UUID
+    owner_id: UUID
+    amount: str

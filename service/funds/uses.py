@@ -1,0 +1,593 @@
+"""Fund uses (维修资金使用): proposal → owners' vote → bureau approval → staged payment.
+
+Rules: 建设部令第165号 arts. 18-25 (what the fund pays, shares by floor area), Civil
+Code art. 278 (the vote, ``service.funds.voting``), Henan regulation art. 70
+(emergencies skip the vote and are published afterwards). Every step runs in one
+``transaction()`` with its audit entry; payments move money only through the journal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from service.audit.service import record
+from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller
+from service.auth.scope import Scope, as_uuid
+from service.clock import now, today
+from service.db import fetch, transaction
+from service.errors import Conflict, InputError
+from service.funds import ledger
+from service.funds.ledger import LineDraft
+from service.funds.rules import allocate_by_weight
+from service.funds.use_rules import (
+    EMERGENCY_REASONS,
+    OPERATOR_COMPONENT,
+    IllegalTransition,
+    UseAction,
+    UseStatus,
+    draw_from_account,
+    next_status,
+    payable,
+)
+from service.funds.use_schemas import (
+    BallotIn,
+    BallotOut,
+    DisbursementIn,
+    DisbursementOut,
+    FundUseIn,
+    FundUseOut,
+    ShareOut,
+    TallyOut,
+)
+from service.funds.use_tables import (
+    FundBallot,
+    FundDisbursement,
+    FundSelfFunded,
+    FundUse,
+    FundUseShare,
+)
+from service.funds.voting import Choice, Flat, Tally, VoteRule, tally_owner_vote
+from service.registry.tables import Building, Community, Household
+from service.units import format_area, format_yuan, parse_fen
+from service.warranty.rules import CATEGORIES
+from service.warranty.service import covering_component
+
+MAX_HOUSEHOLDS = 20_000
+
+
+def _transition(status: str, action: UseAction) -> UseStatus:
+    try:
+        return next_status(status, action)
+    except IllegalTransition:
+        raise Conflict(f"当前状态（{status}）下不能执行该操作。") from None
+
+
+async def visible_use(access: Scope, use_id: UUID | str) -> dict[str, Any]:
+    """The fund use if its community is in the caller's scope, else 404."""
+    row = await FundUse.select().where(FundUse.id == as_uuid(use_id)).first()
+    if row is None or row["district"] != access.district_id:
+        raise NotFoundException("维修资金使用申请不存在，或不在您的权限范围内。")
+    try:
+        await access.community(row["community"], Community.id)
+    except NotFoundException:
+        raise NotFoundException("维修资金使用申请不存在，或不在您的权限范围内。") from None
+    return row
+
+
+async def _households_in_scope(community_id: UUID, data: FundUseIn) -> list[dict[str, Any]]:
+    """The households whose accounts the use would charge (列支范围)."""
+    if bool(data.household_ids) == bool(data.building_ids):
+        raise InputError(
+            "household_ids", "请给出 household_ids 或 building_ids 之一（不可同时给出）"
+        )
+    query = Household.select(
+        Household.id, Household.owner, Household.floor_area, Household.building
+    ).where(Household.community == community_id)
+    if data.household_ids:
+        wanted = set(data.household_ids)
+        if len(wanted) > MAX_HOUSEHOLDS:
+            raise InputError("household_ids", f"一次最多 {MAX_HOUSEHOLDS} 户")
+        rows = await query.where(Household.id.is_in(list(wanted)))
+        if len(rows) != len(wanted):
+            raise InputError("household_ids", "有房屋不存在或不属于该小区")
+        return list(rows)
+    buildings = set(data.building_ids or [])
+    found = await Building.select(Building.id).where(
+        Building.id.is_in(list(buildings)) & (Building.community == community_id)
+    )
+    if len(found) != len(buildings):
+        raise InputError("building_ids", "有楼栋不存在或不属于该小区")
+    rows = await query.where(Household.building.is_in(list(buildings)))
+    if not rows:
+        raise InputError("building_ids", "这些楼栋没有登记房屋")
+    return list(rows)
+
+
+async def _refuse_warranty_component(
+    community_id: UUID, component: str | None, buildings: set[UUID]
+) -> None:
+    """The fund never pays what the construction side owes under warranty (art. 18),
+    nor operators' own lines (art. 25)."""
+    if component is None:
+        return
+    if component == OPERATOR_COMPONENT:
+        raise InputError("component", "专业经营单位的管线设施由其自行负责维修，不得使用维修资金")
+    if component not in CATEGORIES:
+        raise InputError("component", "应为 " + " | ".join(CATEGORIES) + " 之一")
+    places: list[UUID | None] = sorted(buildings, key=str) or [None]
+    for building_id in places:
+        hit = await covering_component(community_id, component, today(), building_id)
+        if hit is not None:
+            raise InputError(
+                "component",
+                f"该部位仍在保修期内（{hit['work_title']}，保修至 {hit['warranty_until']}），"
+                f"应由施工单位 {hit['contractor_name']} 负责维修，不得使用维修资金",
+            )
+
+
+async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:
+    """Record a proposal with its apportionment by floor area (art. 19)."""
+    cost = parse_fen(data.estimated_cost, "estimated_cost")
+    community = await access.community(data.community_id, Community.id, Community.vote_rule)
+    if data.emergency:
+        if data.emergency_reason not in EMERGENCY_REASONS:
+            raise InputError(
+                "emergency_reason", "紧急情况应为 " + " | ".join(EMERGENCY_REASONS) + " 之一"
+            )
+    elif data.emergency_reason is not None:
+        raise InputError("emergency_reason", "只有紧急情况（emergency=true）才填写")
+    if data.vote_closes_on is not None and data.vote_closes_on < today():
+        raise InputError("vote_closes_on", "投票截止日期不能早于今天")
+    households = await _households_in_scope(community["id"], data)
+    await _refuse_warranty_component(
+        community["id"], data.component, {h["building"] for h in households}
+    )
+    areas = {h["id"]: int(h["floor_area"]) for h in households}
+    shares = allocate_by_weight(cost, areas)
+    moment = now()
+    use = FundUse(
+        district=caller.district_id,
+        community=community["id"],
+        title=data.title.strip(),
+        description=data.description,
+        component=data.component,
+        estimated_cost_fen=cost,
+        total_area=sum(areas.values()),
+        emergency=data.emergency,
+        emergency_reason=data.emergency_reason,
+        status=(UseStatus.PENDING_APPROVAL if data.emergency else UseStatus.VOTING).value,
+        vote_rule=community["vote_rule"],
+        vote_closes_on=None if data.emergency else data.vote_closes_on,
+        proposer_id=caller.id,
+        proposer_role=caller.role,
+        proposer_org=caller.org_id,
+        created_at=moment,
+        updated_at=moment,
+    )
+    rows = [
+        FundUseShare(
+            fund_use=use.id,
+            household=h["id"],
+            owner=h["owner"],
+            floor_area=areas[h["id"]],
+            share_fen=shares[h["id"]],
+        )
+        for h in households
+    ]
+    async with transaction():
+        await use.save()
+        for start in range(0, len(rows), ledger.INSERT_CHUNK):
+            await FundUseShare.insert(*rows[start : start + ledger.INSERT_CHUNK])
+        await record(
+            caller,
+            "fund_use.propose",
+            "fund_use",
+            use.id,
+            after={
+                "status": use.status,
+                "estimated_cost_fen": cost,
+                "households": len(rows),
+                "emergency": data.emergency,
+            },
+        )
+    return UUID(str(use.id))
+
+
+async def fund_use_out(row: dict[str, Any], *, with_shares: bool = True) -> FundUseOut:
+    shares: list[ShareOut] = []
+    count = await FundUseShare.count().where(FundUseShare.fund_use == row["id"])
+    if with_shares:
+        found = await (
+            FundUseShare.select(
+                FundUseShare.household, FundUseShare.floor_area, FundUseShare.share_fen
+            )
+            .where(FundUseShare.fund_use == row["id"])
+            .order_by(FundUseShare.household)
+        )
+        shares = [
+            ShareOut(
+                household_id=s["household"],
+                floor_area=format_area(s["floor_area"]),
+                share=format_yuan(s["share_fen"]),
+            )
+            for s in found
+        ]
+    approved = row["approved_cost_fen"]
+    return FundUseOut(
+        id=row["id"],
+        community_id=row["community"],
+        title=row["title"],
+        description=row["description"],
+        component=row["component"],
+        status=row["status"],
+        estimated_cost=format_yuan(row["estimated_cost_fen"]),
+        approved_cost=None if approved is None else format_yuan(approved),
+        paid=format_yuan(row["paid_fen"]),
+        self_funded=format_yuan(row["self_funded_fen"]),
+        emergency=bool(row["emergency"]),
+        emergency_reason=row["emergency_reason"],
+        vote_rule=row["vote_rule"],
+        vote_closes_on=row["vote_closes_on"],
+        total_area=format_area(row["total_area"]),
+        households=int(count),
+        proposer_id=row["proposer_id"],
+        created_at=row["created_at"],
+        published_at=row["published_at"],
+        apportionment=shares,
+    )
+
+
+async def cast_ballot(caller: Caller, access: Scope, use_id: str, data: BallotIn) -> BallotOut:
+    """An owner votes for their own households; a committee records paper ballots.
+
+    A later ballot for the same household replaces the earlier one while voting is open.
+    """
+    use = await visible_use(access, use_id)
+    if caller.role == OWNER:
+        # Out of the owner's scope reads as "no such household".
+        await access.household(data.household_id, Household.id)
+    share = (
+        await FundUseShare.select(FundUseShare.id)
+        .where((FundUseShare.fund_use == use["id"]) & (FundUseShare.household == data.household_id))
+        .first()
+    )
+    if share is None:
+        raise InputError("household_id", "该房屋不在本次使用的列支范围内")
+    async with transaction():
+        fresh = (
+            await FundUse.select(FundUse.status, FundUse.vote_closes_on)
+            .where(FundUse.id == use["id"])
+            .first()
+        )
+        assert fresh is not None
+        if fresh["status"] != UseStatus.VOTING:
+            raise Conflict("表决已结束或不需表决，不能再投票。")
+        if fresh["vote_closes_on"] is not None and today() > fresh["vote_closes_on"]:
+            raise Conflict(f"表决已于 {fresh['vote_closes_on']} 截止。")
+        owner = (
+            await Household.select(Household.owner).where(Household.id == data.household_id).first()
+        )
+        assert owner is not None
+        previous = (
+            await FundBallot.select(FundBallot.id, FundBallot.choice)
+            .where((FundBallot.fund_use == use["id"]) & (FundBallot.household == data.household_id))
+            .first()
+        )
+        moment = now()
+        if previous is None:
+            await FundBallot.insert(
+                FundBallot(
+                    fund_use=use["id"],
+                    household=data.household_id,
+                    owner=owner["owner"],
+                    choice=data.choice,
+                    cast_by=caller.id,
+                    cast_role=caller.role,
+                    cast_at=moment,
+                )
+            )
+        else:
+            await FundBallot.update(
+                {
+                    FundBallot.choice: data.choice,
+                    FundBallot.owner: owner["owner"],
+                    FundBallot.cast_by: caller.id,
+                    FundBallot.cast_role: caller.role,
+                    FundBallot.cast_at: moment,
+                }
+            ).where(FundBallot.id == previous["id"])
+        await record(
+            caller,
+            "fund_use.ballot",
+            "fund_use",
+            use["id"],
+            before=None
+            if previous is None
+            else {"household": data.household_id, "choice": previous["choice"]},
+            after={"household": data.household_id, "choice": data.choice},
+        )
+    return BallotOut(
+        fund_use_id=use["id"],
+        household_id=data.household_id,
+        choice=data.choice,
+        cast_at=moment,
+        replaced=previous is not None,
+    )
+
+
+async def count_votes(use: dict[str, Any]) -> Tally:
+    """The tally over the households charged, each counted by its current owner."""
+    flats = await FundUseShare.select(
+        FundUseShare.household,
+        FundUseShare.floor_area,
+        FundUseShare.household.owner.as_alias("owner"),
+    ).where(FundUseShare.fund_use == use["id"])
+    ballots = await FundBallot.select(FundBallot.household, FundBallot.choice).where(
+        FundBallot.fund_use == use["id"]
+    )
+    return tally_owner_vote(
+        [
+            Flat(household_id=f["household"], owner_id=f["owner"], area=int(f["floor_area"]))
+            for f in flats
+        ],
+        {b["household"]: Choice(b["choice"]) for b in ballots},
+        rule=VoteRule(use["vote_rule"]),
+    )
+
+
+def tally_out(tally: Tally, rule: str) -> TallyOut:
+    return TallyOut(
+        eligible_area=format_area(tally.eligible_area),
+        eligible_owners=tally.eligible_owners,
+        voted_area=format_area(tally.voted_area),
+        voted_owners=tally.voted_owners,
+        yes_area=format_area(tally.yes_area),
+        yes_owners=tally.yes_owners,
+        no_area=format_area(tally.no_area),
+        no_owners=tally.no_owners,
+        quorum_met=tally.quorum_met,
+        approved=tally.approved,
+        rule=rule,
+    )
+
+
+async def close_vote(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
+    """Close the vote and publish its result: owners_approved or rejected."""
+    use = await visible_use(access, use_id)
+    async with transaction():
+        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
+        assert fresh is not None
+        closes_on = fresh["vote_closes_on"]
+        if fresh["status"] == UseStatus.VOTING and closes_on is not None and today() <= closes_on:
+            raise Conflict(f"表决期至 {fresh['vote_closes_on']}，尚未结束。")
+        tally = await count_votes(fresh)
+        action = UseAction.CLOSE_VOTE_APPROVED if tally.approved else UseAction.CLOSE_VOTE_REJECTED
+        status = _transition(fresh["status"], action)
+        published = msgspec.to_builtins(tally_out(tally, fresh["vote_rule"]))
+        moment = now()
+        await FundUse.update(
+            {
+                FundUse.status: status.value,
+                FundUse.tally: published,
+                FundUse.published_at: moment,
+                FundUse.updated_at: moment,
+            }
+        ).where(FundUse.id == use["id"])
+        await record(
+            caller,
+            "fund_use.close_vote",
+            "fund_use",
+            use["id"],
+            before={"status": fresh["status"]},
+            after={"status": status.value, "tally": published},
+        )
+    return {**fresh, "status": status.value, "published_at": moment}
+
+
+async def approve(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
+    """Bureau approval by a user other than the proposer; emergencies are published now."""
+    use = await visible_use(access, use_id)
+    if use["proposer_id"] == caller.id:
+        raise PermissionDeniedException(
+            "不能审批自己提出的维修资金使用申请，请由另一位局方用户审批。"
+        )
+    async with transaction():
+        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
+        assert fresh is not None
+        status = _transition(fresh["status"], UseAction.APPROVE)
+        moment = now()
+        await FundUse.update(
+            {
+                FundUse.status: status.value,
+                FundUse.approved_cost_fen: fresh["estimated_cost_fen"],
+                FundUse.approver_id: caller.id,
+                FundUse.approved_at: moment,
+                FundUse.published_at: fresh["published_at"] or moment,
+                FundUse.updated_at: moment,
+            }
+        ).where(FundUse.id == use["id"])
+        await record(
+            caller,
+            "fund_use.approve",
+            "fund_use",
+            use["id"],
+            before={"status": fresh["status"]},
+            after={"status": status.value, "approved_cost_fen": fresh["estimated_cost_fen"]},
+        )
+    return use
+
+
+async def cancel(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
+    """Withdraw a use before any payment (the proposer or the bureau)."""
+    use = await visible_use(access, use_id)
+    if caller.role != BUREAU and use["proposer_id"] != caller.id:
+        raise PermissionDeniedException("只有提出人或区住建局可以撤销申请。")
+    async with transaction():
+        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
+        assert fresh is not None
+        status = _transition(fresh["status"], UseAction.CANCEL)
+        await FundUse.update({FundUse.status: status.value, FundUse.updated_at: now()}).where(
+            FundUse.id == use["id"]
+        )
+        await record(
+            caller,
+            "fund_use.cancel",
+            "fund_use",
+            use["id"],
+            before={"status": fresh["status"]},
+            after={"status": status.value},
+        )
+    return use
+
+
+async def disburse(
+    caller: Caller, access: Scope, use_id: str, data: DisbursementIn, *, key: str | None = None
+) -> DisbursementOut:
+    """Pay one stage: split by the stored shares, post to every household (interest or
+    principal first by the community's policy), never below zero; the rest is owed by
+    the owner (自筹). The total paid never exceeds the approved cost."""
+    amount = parse_fen(data.amount, "amount")
+    use = await visible_use(access, use_id)
+    community = (
+        await Community.select(Community.fund_draw_order)
+        .where(Community.id == use["community"])
+        .first()
+    )
+    assert community is not None
+    interest_first = community["fund_draw_order"] != "principal_first"
+    async with transaction():
+        # The community lock serialises every posting that could touch these accounts,
+        # so the balances read below cannot change before this entry lands.
+        await ledger.lock_community(use["community"])
+        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
+        assert fresh is not None
+        action = UseAction.PAY_FINAL if data.stage == "final" else UseAction.PAY
+        status = _transition(fresh["status"], action)
+        if not payable(int(fresh["approved_cost_fen"] or 0), int(fresh["paid_fen"]), amount):
+            left = int(fresh["approved_cost_fen"] or 0) - int(fresh["paid_fen"])
+            raise Conflict(
+                f"付款合计将超过批准金额（尚可支付 {format_yuan(left)} 元）；超出部分须重新表决。"
+            )
+        shares = await FundUseShare.select(FundUseShare.household, FundUseShare.share_fen).where(
+            FundUseShare.fund_use == use["id"]
+        )
+        weights = {s["household"]: int(s["share_fen"]) for s in shares}
+        wanted = allocate_by_weight(amount, weights)
+        accounts = await ledger.household_accounts(
+            use["district"], use["community"], sorted(weights, key=str)
+        )
+        custody = await ledger.custody_account(use["district"], use["community"])
+        balances = {
+            r["id"]: r
+            for r in await fetch(
+                "SELECT a.id, a.household, a.principal_fen, a.interest_fen, h.owner"
+                " FROM fund_account a JOIN household h ON h.id = a.household"
+                " WHERE a.community = {} AND a.kind = 'household'",
+                use["community"],
+            )
+        }
+        lines: list[LineDraft] = []
+        owed: list[tuple[UUID, UUID | None, int]] = []
+        for household_id in sorted(weights, key=str):
+            account = balances.get(accounts[household_id])
+            principal = int(account["principal_fen"]) if account else 0
+            interest = int(account["interest_fen"]) if account else 0
+            owner_id = account["owner"] if account else None
+            draw = draw_from_account(wanted[household_id], principal, interest, interest_first)
+            if draw.principal or draw.interest:
+                lines.append(
+                    LineDraft(
+                        accounts[household_id],
+                        household_id,
+                        owner_id,
+                        -draw.principal,
+                        -draw.interest,
+                    )
+                )
+            if draw.self_funded:
+                owed.append((household_id, owner_id, draw.self_funded))
+        posted_principal = -sum(line.principal_delta for line in lines)
+        posted_interest = -sum(line.interest_delta for line in lines)
+        entry_id = None
+        if lines:
+            lines.append(LineDraft(custody, None, None, posted_principal, posted_interest))
+            posted = await ledger.post_entry(
+                district_id=use["district"],
+                community_id=use["community"],
+                kind="use",
+                lines=lines,
+                custody=custody,
+                value_date=today(),
+                memo=f"{fresh['title']}（{data.stage}）",
+                actor_id=caller.id,
+                idempotency_key=key,
+                fund_use_id=use["id"],
+            )
+            entry_id = posted.entry_id
+        self_funded = sum(amount_owed for _, _, amount_owed in owed)
+        disbursement = FundDisbursement(
+            fund_use=use["id"],
+            stage=data.stage,
+            amount_fen=amount,
+            posted_fen=posted_principal + posted_interest,
+            self_funded_fen=self_funded,
+            entry_id=entry_id,
+            created_by=caller.id,
+            created_at=now(),
+        )
+        await disbursement.save()
+        rows = [
+            FundSelfFunded(
+                disbursement=disbursement.id,
+                fund_use=use["id"],
+                household=household_id,
+                owner=owner_id,
+                amount_fen=amount_owed,
+            )
+            for household_id, owner_id, amount_owed in owed
+            if owner_id is not None
+        ]
+        for start in range(0, len(rows), ledger.INSERT_CHUNK):
+            await FundSelfFunded.insert(*rows[start : start + ledger.INSERT_CHUNK])
+        await fetch(
+            "UPDATE fund_use SET paid_fen = paid_fen + {}, self_funded_fen = self_funded_fen + {},"
+            " status = {}, updated_at = {} WHERE id = {}",
+            amount,
+            self_funded,
+            status.value,
+            now(),
+            use["id"],
+        )
+        await record(
+            caller,
+            "fund_use.disburse",
+            "fund_use",
+            use["id"],
+            before={"status": fresh["status"], "paid_fen": fresh["paid_fen"]},
+            after={
+                "status": status.value,
+                "stage": data.stage,
+                "amount_fen": amount,
+                "posted_fen": posted_principal + posted_interest,
+                "self_funded_fen": self_funded,
+                "entry_id": entry_id,
+            },
+        )
+    return DisbursementOut(
+        disbursement_id=UUID(str(disbursement.id)),
+        fund_use_id=use["id"],
+        stage=data.stage,
+        amount=format_yuan(amount),
+        posted=format_yuan(posted_principal + posted_interest),
+        self_funded=format_yuan(self_funded),
+        entry_id=entry_id,
+        status=status.value,
+    )
+
+
+PROPOSERS = (BUREAU, COMPANY, COMMITTEE)
+BALLOT_CASTERS = (OWNER, COMMITTEE)
