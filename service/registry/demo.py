@@ -39,7 +39,8 @@ from service.registry.tables import (
     Owner,
     Ownership,
 )
-from service.warranty.tables import Work
+from service.warranty.rules import warranty_until
+from service.warranty.tables import Work, WorkComponent
 
 DEMO_SEED = 2021
 # Renovation year → (areas, households), from the plan.
@@ -114,6 +115,8 @@ PHONE_PREFIXES = _words(
     "177 180 182 183 185 186 187 188 189 199"
 )
 SERVICES = ["保洁", "秩序维护", "绿化养护", "共用部位及设施设备维护", "垃圾清运"]
+# Parts an old-community renovation renews (roof, facade, pipes, wiring).
+DEMO_COMPONENTS = ("roofing", "exterior_wall", "plumbing", "electrical")
 LAYOUTS = [(f, u) for f in (5, 6, 7) for u in (1, 2, 3, 4)]  # floors, units; 2 flats a floor
 
 
@@ -314,9 +317,10 @@ def build_demo(
                 "services": list(SERVICES),
             }
         )
+        work_id = new_id()
         plan.rows("work").append(
             {
-                "id": new_id(),
+                "id": work_id,
                 "district": district,
                 "community": c["id"],
                 "contractor": c["_contractor"],
@@ -326,6 +330,17 @@ def build_demo(
                 "settlement_fen": total_area * rng.randint(260, 480) // 100 * 100,
             }
         )
+        # What a renovation typically renewed, each at its statutory minimum warranty.
+        for category in DEMO_COMPONENTS:
+            plan.rows("work_component").append(
+                {
+                    "id": new_id(),
+                    "work": work_id,
+                    "community": c["id"],
+                    "category": category,
+                    "warranty_until": warranty_until(category, c["_accepted"]),
+                }
+            )
 
     # About 5% of owners hold two flats: pair neighbours in a random sample.
     pairs = round(len(households) * 0.05 / 1.05)
@@ -446,6 +461,7 @@ async def _insert_registry(plan: DemoPlan, stamp: datetime) -> None:
     contracts = [row | {"services": dump_json(row["services"])} for row in plan.rows("contract")]
     await bulk_insert(Contract, contracts, stamp)
     await bulk_insert(Work, plan.rows("work"), stamp)
+    await bulk_insert(WorkComponent, plan.rows("work_component"))
 
 
 async def insert_plan(plan: DemoPlan) -> dict[str, int]:
