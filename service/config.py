@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, alias="CHANGXIAO_PORT")
     pg_pool_max: int = Field(default=20, alias="CHANGXIAO_PG_POOL_MAX")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, alias="CHANGXIAO_UPLOAD_MAX_BYTES")
+    attachments_dir: str = Field(
+        default=str(VAR_DIR / "attachments"), alias="CHANGXIAO_ATTACHMENTS_DIR"
+    )
     scheduler_enabled: bool = Field(default=True, alias="CHANGXIAO_SCHEDULER")
     timezone: str = "Asia/Shanghai"
 

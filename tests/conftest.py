@@ -24,6 +24,7 @@ os.environ.setdefault("CHANGXIAO_ID_PEPPER", "test-id-pepper-" + "y" * 32)
 os.environ["PICCOLO_CONF"] = "service.piccolo_conf"
 # Tests call jobs directly; the background scheduler stays off.
 os.environ["CHANGXIAO_SCHEDULER"] = "0"
+os.environ["CHANGXIAO_ATTACHMENTS_DIR"] = str(_TMP / "attachments")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from service.funds.attachments import FundAttachment
 from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
 from service.funds.use_tables import (
     FundBallot,
@@ -32,6 +33,7 @@ APP_CONFIG = AppConfig(
         FundBallot,
         FundDisbursement,
         FundSelfFunded,
+        FundAttachment,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.auth.scope import as_uuid
 from service.funds import uses
+from service.funds.attachments import (
+    AttachmentOut,
+    FundAttachment,
+    attach,
+    attachment_out,
+    read_attachment,
+)
 from service.funds.use_schemas import (
     BallotIn,
     BallotOut,
@@ -28,6 +39,14 @@ from service.pagination import Page, fetch_page
 from service.units import format_yuan
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
+
+
+@dataclass
+class AttachmentUpload:
+    """The multipart form: ``file`` (PDF, JPEG or PNG) and ``kind``."""
+
+    file: UploadFile
+    kind: str = "quote"
 
 
 class FundUseController(Controller):
@@ -143,6 +162,55 @@ class FundUseController(Controller):
             request=request,
             body=data,
             operation=lambda key: uses.disburse(caller, access, use_id, data, key=key),
+        )
+
+    @post(
+        "/{use_id:str}/attachments",
+        opt=allow(BUREAU, COMPANY, COMMITTEE),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def attach(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        use_id: FromPath[str],
+        data: MultipartBody[AttachmentUpload],
+    ) -> AttachmentOut:
+        """上传报价单、照片、验收记录等附件（PDF/JPEG/PNG，按内容识别，不超过 8 MB）。"""
+        use = await uses.visible_use(access, use_id)
+        content = await data.file.read()
+        return await attach(caller, use, data.kind, data.file.filename, content)
+
+    @get("/{use_id:str}/attachments", opt=allow(*READERS), responses=PROBLEMS)
+    async def attachments(self, access: ScopeDep, use_id: FromPath[str]) -> list[AttachmentOut]:
+        """申请的附件清单。"""
+        use = await uses.visible_use(access, use_id)
+        rows = (
+            await FundAttachment.select()
+            .where(FundAttachment.fund_use == use["id"])
+            .order_by(FundAttachment.uploaded_at)
+        )
+        return [attachment_out(r) for r in rows]
+
+    @get(
+        "/{use_id:str}/attachments/{attachment_id:str}",
+        opt=allow(*READERS),
+        responses=PROBLEMS,
+        media_type="application/octet-stream",
+    )
+    async def download(
+        self, access: ScopeDep, use_id: FromPath[str], attachment_id: FromPath[str]
+    ) -> Response[bytes]:
+        """下载附件原件。"""
+        use = await uses.visible_use(access, use_id)
+        row, content = await read_attachment(use, as_uuid(attachment_id))
+        return Response(
+            content,
+            media_type=row["content_type"],
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row['filename'])}"
+            },
         )
 
     @get("/{use_id:str}/self-funded", opt=allow(BUREAU, AUDITOR, COMMITTEE), responses=PROBLEMS)

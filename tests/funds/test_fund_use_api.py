@@ -473,3 +473,54 @@ async def test_a_bad_proposal_names_the_field(
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
+
+
+async def test_attachments_are_checked_by_content_and_stored_for_those_in_scope(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    block = await make_block(client, world, areas=("50.00",), deposits=("100.00",))
+    use = (
+        await client.post(
+            "/api/v1/fund-uses", json=proposal(block), headers=block.headers["company"]
+        )
+    ).json()
+    pdf = b"%PDF-1.4\n% quote\n" + b"0" * 2000
+    uploaded = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/attachments",
+        files={"file": ("报价单.pdf", pdf, "application/pdf")},
+        data={"kind": "quote"},
+        headers=block.headers["company"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    attachment = uploaded.json()
+    assert attachment["content_type"] == "application/pdf" and attachment["size"] == len(pdf)
+
+    disguised = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/attachments",
+        files={"file": ("photo.jpg", b"MZ\x90\x00 not an image", "image/jpeg")},
+        headers=block.headers["company"],
+    )
+    assert disguised.status_code == 422 and disguised.json()["errors"][0]["field"] == "file"
+    too_big = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/attachments",
+        files={"file": ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (9 * 1024 * 1024), "image/png")},
+        headers=block.headers["company"],
+    )
+    assert too_big.status_code == 422
+
+    listed = (
+        await client.get(
+            f"/api/v1/fund-uses/{use['id']}/attachments", headers=block.headers["owner0"]
+        )
+    ).json()
+    assert [a["id"] for a in listed] == [attachment["id"]]
+    download = await client.get(
+        f"/api/v1/fund-uses/{use['id']}/attachments/{attachment['id']}",
+        headers=block.headers["committee"],
+    )
+    assert download.status_code == 200 and download.content == pdf
+    outsider = await client.get(
+        f"/api/v1/fund-uses/{use['id']}/attachments/{attachment['id']}",
+        headers=world.h("committee"),
+    )
+    assert outsider.status_code == 404
