@@ -92,6 +92,8 @@ async def communities_out(
             deposit_rate_per_m2=format_yuan(r["deposit_rate_fen"]),
             households=int(totals.get(r["id"], {}).get("n") or 0),
             floor_area=format_area(int(totals.get(r["id"], {}).get("a") or 0)),
+            vote_rule=r["vote_rule"],
+            fund_draw_order=r["fund_draw_order"],
         )
         for r in rows
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -54,6 +54,8 @@ class CommunityIn(Input):
     code: Code
     built_year: Year
     deposit_rate_per_m2: Decimal
+    vote_rule: Literal["civil_code", "strict_2007", "henan_objection"] = "civil_code"
+    fund_draw_order: Literal["interest_first", "principal_first"] = "interest_first"
 
 
 class CommunityOut(msgspec.Struct):
@@ -65,6 +67,8 @@ class CommunityOut(msgspec.Struct):
     deposit_rate_per_m2: str
     households: int
     floor_area: str
+    vote_rule: str
+    fund_draw_order: str
 
 
 class BuildingIn(Input):

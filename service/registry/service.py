@@ -107,6 +107,8 @@ async def create_community(caller: Caller, data: schemas.CommunityIn) -> dict[st
             code=data.code,
             built_year=data.built_year,
             deposit_rate_fen=rate,
+            vote_rule=data.vote_rule,
+            fund_draw_order=data.fund_draw_order,
             created_at=now(),
         )
         await community.save()
