@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -12,12 +13,14 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
+from service.errors import InputError
 from service.funds import batches, ledger, reads, schemas, service
 from service.funds.use_routes import FundUseController
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
 from service.registry.tables import Building
+from service.units import parse_fen
 
 FUND_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
 VERIFIERS = (BUREAU, AUDITOR, COMMITTEE)
@@ -59,6 +62,30 @@ class FundPostingController(Controller):
             request=request,
             body=data,
             operation=lambda key: batches.allocate_interest(caller, data, key=key),
+        )
+
+    @post("/interest/district", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def district_interest(
+        self,
+        caller: CallerDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.DistrictInterestIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[list[schemas.InterestOut]]:
+        """全区一期利息：每个小区按其银行入账金额分到户，全部成功或全部不记。"""
+        amounts: dict[UUID, int] = {}
+        for index, item in enumerate(data.items):
+            if item.community_id in amounts:
+                raise InputError(f"items[{index}].community_id", "同一小区只能出现一次")
+            amounts[item.community_id] = parse_fen(item.amount, f"items[{index}].amount")
+        return await idempotent(
+            key=idempotency_key,
+            caller=caller,
+            request=request,
+            body=data,
+            operation=lambda key: batches.allocate_interest_for_district(
+                caller, data.period, amounts
+            ),
         )
 
     @post("/income", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)

@@ -41,6 +41,18 @@ class InterestIn(Input):
     amount: Decimal
 
 
+class CommunityInterestIn(Input):
+    community_id: UUID
+    amount: Decimal
+
+
+class DistrictInterestIn(Input):
+    """One period's interest for many communities, allocated all or nothing."""
+
+    period: Period
+    items: Annotated[list[CommunityInterestIn], msgspec.Meta(min_length=1, max_length=20_000)]
+
+
 class InterestOut(msgspec.Struct):
     entry_id: UUID
     community_id: UUID
