@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from service.contracts.tables import Contract
+from service.contracts.tables import Contract, ServiceRecord, ServiceRecordBatch
 
 APP_CONFIG = AppConfig(
     app_name="contracts",
     migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "contracts"),
-    table_classes=[Contract],
+    table_classes=[Contract, ServiceRecordBatch, ServiceRecord],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],
 )

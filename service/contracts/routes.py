@@ -1,0 +1,238 @@
+"""Contracts API: contracts and their service records (API.md "Contracts, service
+records, ratings, subsidies")."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, allow
+from service.contracts import records, schemas, service, upload
+from service.contracts.tables import Contract, ServiceRecord
+from service.http import PROBLEMS, CallerDep, PagingDep
+from service.pagination import Page, fetch_page
+from service.registry.ledger_routes import UPLOAD_PROBLEMS
+from service.units import format_yuan
+
+READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE)
+
+
+def json_list(value: Any) -> list[Any]:
+    """A JSON column's list (Piccolo returns JSON columns as text unless asked)."""
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return list(loaded or [])
+
+
+def contract_out(row: dict[str, Any]) -> schemas.ContractOut:
+    return schemas.ContractOut(
+        id=row["id"],
+        community_id=row["community"],
+        company_id=row["company"],
+        mode=row["mode"],
+        status=row["status"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        fee_per_m2_month=format_yuan(row["fee_fen_per_m2_month"]),
+        subsidy_per_m2_month=format_yuan(row["subsidy_fen_per_m2_month"]),
+        services=json_list(row["services"]),
+        attachments=json_list(row["attachments"]),
+        no_fixed_term=row["ends_on"] is None and row["status"] != "draft",
+        fixed_term_ended_on=row["fixed_term_ended_on"],
+        notice_given_on=row["notice_given_on"],
+        end_reason=row["end_reason"],
+        created_at=row["created_at"],
+    )
+
+
+def record_out(row: dict[str, Any]) -> schemas.ServiceRecordOut:
+    return schemas.ServiceRecordOut(
+        id=row["id"],
+        contract_id=row["contract"],
+        community_id=row["community"],
+        performed_on=row["performed_on"],
+        category=row["category"],
+        description=row["description"],
+        place=row["place"],
+        photos=json_list(row["photos"]),
+        batch_id=row["from_batch"],
+        created_at=row["created_at"],
+    )
+
+
+@dataclass
+class RecordUpload:
+    """The multipart form: one file field named ``file`` (.csv or .xlsx)."""
+
+    file: UploadFile
+
+
+class ContractController(Controller):
+    path = "/contracts"
+    tags = ("物业服务合同",)
+
+    @post("/", opt=allow(BUREAU, COMMITTEE), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def create(
+        self, caller: CallerDep, data: JSONBody[schemas.ContractIn]
+    ) -> schemas.ContractOut:
+        """登记物业服务合同。局方登记即备案生效（live）；业委会登记为草稿（draft），
+        由局方 activate 备案后生效。与该小区其他生效合同期限重叠 → 409。"""
+        return contract_out(await service.create_contract(caller, data))
+
+    @get("/", opt=allow(*READERS), responses=PROBLEMS)
+    async def list_all(
+        self,
+        caller: CallerDep,
+        paging: PagingDep,
+        community_id: FromQuery[UUID | None] = None,
+        company_id: FromQuery[UUID | None] = None,
+        status: FromQuery[str | None] = None,
+    ) -> Page[schemas.ContractOut]:
+        """可见的合同（局方、审计全区；企业本企业的；业委会本小区的），可按小区、企业、状态过滤。"""
+        query = Contract.select().where(service.contract_condition(caller))
+        if company_id is not None:
+            query = query.where(Contract.company == company_id)
+        if community_id is not None:
+            query = query.where(Contract.community == community_id)
+        if status:
+            query = query.where(Contract.status == status)
+        rows, cursor = await fetch_page(query, Contract.id, paging)
+        return Page(items=[contract_out(r) for r in rows], next_cursor=cursor)
+
+    @get("/{contract_id:str}", opt=allow(*READERS), responses=PROBLEMS)
+    async def read(self, caller: CallerDep, contract_id: FromPath[str]) -> schemas.ContractOut:
+        """一份合同。"""
+        return contract_out(await service.load_contract(caller, contract_id))
+
+    @post(
+        "/{contract_id:str}/activate",
+        opt=allow(BUREAU),
+        responses=PROBLEMS,
+        status_code=HTTP_200_OK,
+    )
+    async def activate(self, caller: CallerDep, contract_id: FromPath[str]) -> schemas.ContractOut:
+        """局方备案草稿合同，使其生效；期限与其他生效合同重叠 → 409。"""
+        return contract_out(await service.activate_contract(caller, contract_id))
+
+    @post(
+        "/{contract_id:str}/terminate",
+        opt=allow(BUREAU, COMMITTEE),
+        responses=PROBLEMS,
+        status_code=HTTP_200_OK,
+    )
+    async def terminate(
+        self, caller: CallerDep, contract_id: FromPath[str], data: JSONBody[schemas.TerminateIn]
+    ) -> schemas.ContractOut:
+        """提前解除合同（或解除不定期合同）：须至少提前通知期（可配置，不少于 60 天）书面通知
+        （民法典第九百四十六、九百四十八条）。终止日已过则立即结束。"""
+        return contract_out(await service.terminate_contract(caller, contract_id, data))
+
+    @post(
+        "/{contract_id:str}/non-renewal",
+        opt=allow(COMPANY),
+        responses=PROBLEMS,
+        status_code=HTTP_200_OK,
+    )
+    async def non_renewal(
+        self, caller: CallerDep, contract_id: FromPath[str], data: JSONBody[schemas.NonRenewalIn]
+    ) -> schemas.ContractOut:
+        """物业服务企业不再续约：须在期限届满前 90 日书面通知（民法典第九百四十七条）；
+        此后合同随期限届满而结束，不转为不定期合同。"""
+        return contract_out(await service.give_non_renewal_notice(caller, contract_id, data))
+
+    @post("/{contract_id:str}/end", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_200_OK)
+    async def end(self, caller: CallerDep, contract_id: FromPath[str]) -> schemas.ContractOut:
+        """结束最后服务日已过的合同（到期或已解除）。"""
+        return contract_out(await service.end_contract(caller, contract_id))
+
+    @post(
+        "/{contract_id:str}/continue",
+        opt=allow(BUREAU, COMMITTEE),
+        responses=PROBLEMS,
+        status_code=HTTP_200_OK,
+    )
+    async def continue_(self, caller: CallerDep, contract_id: FromPath[str]) -> schemas.ContractOut:
+        """期限届满后业主未作决定、企业继续服务：转为不定期合同（民法典第九百四十八条）。"""
+        return contract_out(await service.continue_contract(caller, contract_id))
+
+    @post(
+        "/{contract_id:str}/service-records",
+        opt=allow(COMPANY),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def add_record(
+        self,
+        caller: CallerDep,
+        contract_id: FromPath[str],
+        data: JSONBody[schemas.ServiceRecordIn],
+    ) -> schemas.ServiceRecordOut:
+        """合同所属企业提交一条服务记录（保洁、巡查、绿化、设施检查、维修）。"""
+        return record_out(await records.add_record(caller, contract_id, data))
+
+    @post(
+        "/{contract_id:str}/service-records/batch",
+        opt=allow(COMPANY),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def add_batch(
+        self,
+        caller: CallerDep,
+        contract_id: FromPath[str],
+        data: JSONBody[schemas.ServiceRecordBatchIn],
+    ) -> schemas.ServiceRecordBatchOut:
+        """批量提交服务记录（每批至多 1000 条，全部成功或全部不导入，422 按序号列出错误）。
+        同一 batch_key 同样内容重发返回首次结果；内容不同 → 409。"""
+        return await records.add_batch(caller, contract_id, data)
+
+    @post(
+        "/{contract_id:str}/service-records/import",
+        opt=allow(COMPANY),
+        responses=UPLOAD_PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def import_records(
+        self,
+        caller: CallerDep,
+        contract_id: FromPath[str],
+        data: MultipartBody[RecordUpload],
+    ) -> schemas.ServiceRecordBatchOut:
+        """上传服务记录文件（CSV 或 XLSX，表头 日期、类别、内容、地点，至多 1000 行）。
+        全部成功或全部不导入，422 按表格行号列出错误；同一文件重复上传只记录一次。"""
+        content = await data.file.read()
+        return await upload.import_records(
+            caller, contract_id, data.file.filename, data.file.content_type, content
+        )
+
+    @get("/{contract_id:str}/service-records", opt=allow(*READERS), responses=PROBLEMS)
+    async def list_records(
+        self,
+        caller: CallerDep,
+        paging: PagingDep,
+        contract_id: FromPath[str],
+        category: FromQuery[str | None] = None,
+        performed_from: FromQuery[date | None] = None,
+        performed_to: FromQuery[date | None] = None,
+    ) -> Page[schemas.ServiceRecordOut]:
+        """合同的服务记录，可按类别、日期过滤。"""
+        contract = await service.load_contract(caller, contract_id)
+        query = ServiceRecord.select().where(ServiceRecord.contract == contract["id"])
+        if category:
+            query = query.where(ServiceRecord.category == category)
+        if performed_from is not None:
+            query = query.where(ServiceRecord.performed_on >= performed_from)
+        if performed_to is not None:
+            query = query.where(ServiceRecord.performed_on <= performed_to)
+        rows, cursor = await fetch_page(query, ServiceRecord.id, paging)
+        return Page(items=[record_out(r) for r in rows], next_cursor=cursor)
+
+
+ROUTE_HANDLERS = [ContractController]

@@ -1,0 +1,211 @@
+"""Request and response bodies of the ratings API. Scores and ratios travel as strings
+with two decimals ("89.99", "0.80"); money as yuan strings ("1234.50")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.contracts.schemas import OptionalText, Text
+from service.registry.schemas import PRINTABLE, Input
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
+Note = OptionalText
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=PRINTABLE)]
+
+
+class SchemeItemIn(Input):
+    code: Code
+    name: Name
+    max_score: Decimal
+
+
+class BandIn(Input):
+    min_score: Decimal
+    grade: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=PRINTABLE)]
+    ratio: Decimal
+
+
+class SchemeIn(Input):
+    items: list[SchemeItemIn]
+    bands: list[BandIn]
+
+
+class SchemeItemOut(msgspec.Struct):
+    code: str
+    name: str
+    max_score: str
+
+
+class BandOut(msgspec.Struct):
+    min_score: str
+    grade: str
+    ratio: str
+
+
+class SchemeOut(msgspec.Struct):
+    id: UUID
+    version: int
+    items: list[SchemeItemOut]
+    bands: list[BandOut]
+    created_at: datetime
+
+
+class PeriodIn(Input):
+    name: Name
+    starts_on: date
+    ends_on: date
+
+
+class PeriodOut(msgspec.Struct):
+    id: UUID
+    name: str
+    starts_on: date
+    ends_on: date
+    status: str
+    scheme_id: UUID
+    finalized_at: datetime | None
+
+
+class ScoreIn(Input):
+    code: Code
+    score: Decimal
+    note: Note = ""
+
+
+class RatingIn(Input):
+    contract_id: UUID
+    items: list[ScoreIn]
+
+
+class RescoreIn(Input):
+    items: list[ScoreIn]
+
+
+class ScoreOut(msgspec.Struct):
+    code: str
+    name: str
+    max_score: str
+    score: str
+    note: str
+
+
+class AppealOut(msgspec.Struct):
+    appeal_id: UUID
+    rating_id: UUID
+    reason: str
+    filed_at: datetime
+    decision: str | None
+    note: str
+    answered_at: datetime | None
+
+
+class RatingOut(msgspec.Struct):
+    rating_id: UUID
+    period_id: UUID
+    contract_id: UUID
+    community_id: UUID
+    company_id: UUID
+    total: str
+    grade: str
+    subsidy_ratio: str
+    items: list[ScoreOut]
+    review_flag: bool
+    appeal: AppealOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AppealIn(Input):
+    reason: Text
+
+
+class AnswerIn(Input):
+    decision: str
+    note: Text
+    items: list[ScoreIn] | None = None
+
+
+class SatisfactionIn(Input):
+    household_id: UUID
+    score: int
+    comment: Note = ""
+
+
+class SatisfactionOut(msgspec.Struct):
+    id: UUID
+    period_id: UUID
+    household_id: UUID
+    score: int
+    comment: str
+    answered_at: datetime
+
+
+class ItemEvidence(msgspec.Struct):
+    code: str
+    name: str
+    max_score: str
+    categories: list[str]
+    record_days: int | None
+    suggested_score: str | None
+
+
+class EvidenceOut(msgspec.Struct):
+    period_id: UUID
+    contract_id: UUID
+    served_days: int
+    period_days: int
+    record_days: dict[str, int]
+    repair_tickets_closed: int
+    repair_tickets_closed_on_time: int
+    satisfaction_answers: int
+    satisfaction_average: str | None
+    items: list[ItemEvidence]
+
+
+class SubsidyOut(msgspec.Struct):
+    subsidy_id: UUID
+    period_id: UUID
+    contract_id: UUID
+    company_id: UUID
+    community_id: UUID
+    rate_per_m2_month: str
+    served_area: str
+    served_days: int
+    period_days: int
+    months_in_period: int
+    base: str
+    ratio: str
+    amount: str
+    status: str
+    approved_by: UUID | None
+    approved_at: datetime | None
+    released_by: UUID | None
+    released_at: datetime | None
+
+
+class CreditEntry(msgspec.Struct):
+    period_id: UUID
+    period_name: str
+    starts_on: date
+    ends_on: date
+    contract_id: UUID
+    community_id: UUID
+    rating_id: UUID
+    total: str
+    grade: str
+    subsidy_ratio: str
+    review_flag: bool
+    subsidy: SubsidyOut | None
+
+
+class CreditOut(msgspec.Struct):
+    company_id: UUID
+    periods_rated: int
+    review_flags: int
+    released_total: str
+    entries: list[CreditEntry]

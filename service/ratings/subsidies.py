@@ -1,0 +1,192 @@
+"""Subsidies of a finalised period and a company's credit record.
+
+Money leaves only after approval and release by two different bureau users
+(DOMAIN.md "Quality rating and subsidy"); a released subsidy never changes (a database
+trigger refuses it too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.exceptions import NotFoundException
+from piccolo.query.functions.aggregate import Sum
+
+from service.audit.service import record
+from service.auth.roles import COMPANY, Caller
+from service.auth.scope import as_uuid
+from service.clock import now
+from service.contracts.tables import Contract
+from service.db import is_postgres, transaction
+from service.errors import Conflict
+from service.ratings import rules
+from service.ratings.service import load_period
+from service.ratings.tables import Rating, RatingPeriod, Subsidy
+from service.registry.tables import Household, Organization
+
+SUBSIDY_NOT_FOUND = "补贴不存在，或不在您的权限范围内。"
+
+
+async def served_area(community_id: UUID) -> int:
+    """Served floor area: the sum of the community's household floor areas (hundredths)."""
+    row = await Household.select(Sum(Household.floor_area, alias="area")).where(
+        Household.community == community_id
+    )
+    return int((row[0]["area"] if row else 0) or 0)
+
+
+async def compute_subsidies(caller: Caller, period_id: str) -> list[dict[str, Any]]:
+    """For a finalised period, a subsidy per rated contract: base = standard × served
+    area × months in the period × served days / period days; amount = base × the band's
+    ratio, both to the fen. Running it again computes only what is missing."""
+    async with transaction():
+        period = await load_period(caller, period_id, lock=True)
+        if period["status"] != "finalized":
+            raise Conflict("评价期定稿后才能计算补贴。")
+        months = rules.months_in_period(period["starts_on"], period["ends_on"])
+        assert months is not None  # periods are whole months by construction
+        days = rules.period_days(period["starts_on"], period["ends_on"])
+        done = {
+            r["contract"]
+            for r in await Subsidy.select(Subsidy.contract).where(Subsidy.period == period["id"])
+        }
+        ratings = await Rating.select().where(Rating.period == period["id"])
+        for rating in ratings:
+            if rating["contract"] in done:
+                continue
+            contract = await Contract.select().where(Contract.id == rating["contract"]).first()
+            assert contract is not None
+            served = rules.served_days(
+                contract["starts_on"], contract["ends_on"], period["starts_on"], period["ends_on"]
+            )
+            area = await served_area(contract["community"])
+            rate = int(contract["subsidy_fen_per_m2_month"])
+            base = rules.subsidy_base(rate, area, served, days, months)
+            subsidy = Subsidy(
+                district=caller.district_id,
+                period=period["id"],
+                contract=contract["id"],
+                rating=rating["id"],
+                company=contract["company"],
+                community=contract["community"],
+                rate_fen_per_m2_month=rate,
+                served_area=area,
+                served_days=served,
+                period_days=days,
+                months_in_period=months,
+                base=base,
+                ratio=rating["ratio"],
+                amount=rules.subsidy_amount(base, rating["ratio"]),
+                status="computed",
+                computed_by=caller.id,
+                computed_at=now(),
+            )
+            await subsidy.save()
+            await record(caller, "subsidy.compute", "subsidy", subsidy.id, after=subsidy.to_dict())
+    return list(
+        await Subsidy.select().where(Subsidy.period == period["id"]).order_by(Subsidy.computed_at)
+    )
+
+
+async def load_subsidy(
+    caller: Caller, subsidy_id: UUID | str, *, lock: bool = False
+) -> dict[str, Any]:
+    query = Subsidy.select().where(
+        (Subsidy.id == as_uuid(subsidy_id)) & (Subsidy.district == caller.district_id)
+    )
+    if lock and is_postgres():
+        query = query.lock_rows()
+    row = await query.first()
+    if row is None or (caller.role == COMPANY and row["company"] != caller.org_id):
+        raise NotFoundException(SUBSIDY_NOT_FOUND)
+    return row
+
+
+async def _move(caller: Caller, subsidy_id: str, changes: dict[Any, Any]) -> dict[str, Any]:
+    await Subsidy.update(changes).where(Subsidy.id == as_uuid(subsidy_id))
+    after = await load_subsidy(caller, subsidy_id)
+    return after
+
+
+async def approve_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
+    """A bureau user approves a computed subsidy."""
+    async with transaction():
+        before = await load_subsidy(caller, subsidy_id, lock=True)
+        if before["status"] != "computed":
+            raise Conflict(
+                f"补贴当前状态为 {before['status']}，只有待审批（computed）的补贴可以审批。"
+            )
+        after = await _move(
+            caller,
+            subsidy_id,
+            {
+                Subsidy.status: "approved",
+                Subsidy.approved_by: caller.id,
+                Subsidy.approved_at: now(),
+            },
+        )
+        await record(caller, "subsidy.approve", "subsidy", before["id"], before=before, after=after)
+    return after
+
+
+async def release_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
+    """A second bureau user, not the approver, releases an approved subsidy; from then
+    on it is an unchangeable record."""
+    async with transaction():
+        before = await load_subsidy(caller, subsidy_id, lock=True)
+        if before["status"] == "released":
+            raise Conflict("该补贴已发放，不能再次发放或修改。")
+        if before["status"] != "approved":
+            raise Conflict("补贴须先审批，才能发放。")
+        if before["approved_by"] == caller.id:
+            raise Conflict("审批与发放须由两名不同的局方人员完成：请由另一名局方人员发放。")
+        after = await _move(
+            caller,
+            subsidy_id,
+            {
+                Subsidy.status: "released",
+                Subsidy.released_by: caller.id,
+                Subsidy.released_at: now(),
+            },
+        )
+        await record(caller, "subsidy.release", "subsidy", before["id"], before=before, after=after)
+    return after
+
+
+async def credit_record(
+    caller: Caller, company_id: str
+) -> tuple[UUID, list[tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]]]:
+    """A company's ratings of finalised periods with their subsidies, oldest first."""
+    cid = as_uuid(company_id)
+    if caller.role == COMPANY and cid != caller.org_id:
+        raise NotFoundException("企业不存在，或不在您的权限范围内。")
+    company = (
+        await Organization.select(Organization.id)
+        .where(
+            (Organization.id == cid)
+            & (Organization.district == caller.district_id)
+            & (Organization.kind == "company")
+        )
+        .first()
+    )
+    if company is None:
+        raise NotFoundException("企业不存在，或不在您的权限范围内。")
+    ratings = await Rating.select().where(
+        (Rating.company == cid) & (Rating.period.status == "finalized")
+    )
+    if not ratings:
+        return cid, []
+    periods = {
+        p["id"]: p
+        for p in await RatingPeriod.select().where(
+            RatingPeriod.id.is_in(list({r["period"] for r in ratings}))
+        )
+    }
+    subsidies = {
+        s["rating"]: s
+        for s in await Subsidy.select().where(Subsidy.rating.is_in([r["id"] for r in ratings]))
+    }
+    entries = [(periods[r["period"]], r, subsidies.get(r["id"])) for r in ratings]
+    entries.sort(key=lambda e: (e[0]["starts_on"], str(e[1]["contract"])))
+    return cid, entries

@@ -1,0 +1,248 @@
+"""Property service contracts: one live contract per community at a time, who may see
+and change them, and the Civil Code's notice and continuation rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+
+from service.contracts.service import end_expired_contracts
+from tests.contracts.estate import contract_body, make_contract, make_estate
+from tests.support import World, created
+
+API = "/api/v1/contracts"
+
+
+async def test_bureau_files_a_live_contract_with_money_as_strings(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(client, world, estate)
+    assert contract["status"] == "live"
+    assert contract["fee_per_m2_month"] == "0.80"
+    assert contract["subsidy_per_m2_month"] == "0.30"
+    assert contract["services"][0] == "保洁"
+    # The company's scope follows its live contract.
+    seen = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
+    assert seen.status_code == 200
+
+
+async def test_an_overlapping_live_contract_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    await make_contract(client, world, estate, starts_on="2026-01-01", ends_on="2026-12-31")
+    clash = await client.post(
+        API,
+        json=contract_body(estate, starts_on="2026-12-31", ends_on="2027-12-31"),
+        headers=world.h("bureau"),
+    )
+    assert clash.status_code == 409, clash.text
+    assert "重叠" in clash.json()["detail"]
+    following = await client.post(
+        API,
+        json=contract_body(estate, starts_on="2027-01-01", ends_on="2027-12-31"),
+        headers=world.h("bureau"),
+    )
+    assert following.status_code == 201, following.text
+
+
+async def test_a_committee_drafts_and_the_bureau_files_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    draft = await created(
+        await client.post(API, json=contract_body(estate), headers=estate.committee_h)
+    )
+    assert draft["status"] == "draft"
+    # A draft gives the company no scope yet.
+    hidden = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
+    assert hidden.status_code == 404
+    live = await client.post(f"{API}/{draft['id']}/activate", headers=world.h("bureau"))
+    assert live.status_code == 200, live.text
+    assert live.json()["status"] == "live"
+    again = await client.post(f"{API}/{draft['id']}/activate", headers=world.h("bureau"))
+    assert again.status_code == 409
+
+
+async def test_a_committee_cannot_draft_for_another_community(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    other = await make_estate(client, world)
+    response = await client.post(API, json=contract_body(other), headers=estate.committee_h)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "community_id"
+
+
+async def test_activating_a_draft_that_overlaps_a_live_contract_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    draft = await created(
+        await client.post(
+            API,
+            json=contract_body(estate, starts_on="2030-01-01", ends_on="2030-12-31"),
+            headers=estate.committee_h,
+        )
+    )
+    await make_contract(client, world, estate, starts_on="2030-06-01", ends_on="2031-05-31")
+    response = await client.post(f"{API}/{draft['id']}/activate", headers=world.h("bureau"))
+    assert response.status_code == 409
+
+
+async def test_contracts_are_visible_to_their_company_committee_and_the_bureau_only(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(client, world, estate)
+    path = f"{API}/{contract['id']}"
+    for who, status in (("bureau", 200), ("auditor", 200), ("company", 404), ("committee", 404)):
+        assert (await client.get(path, headers=world.h(who))).status_code == status, who
+    for role in ("contractor", "owner1"):
+        assert (await client.get(path, headers=world.h(role))).status_code == 403
+    assert (await client.get(path, headers=estate.company_h)).status_code == 200
+    assert (await client.get(path, headers=estate.committee_h)).status_code == 200
+    listed = await client.get(API, headers=estate.company_h)
+    assert [c["id"] for c in listed.json()["items"]] == [contract["id"]]
+    auditor_write = await client.post(API, json=contract_body(estate), headers=world.h("auditor"))
+    assert auditor_write.status_code == 403
+
+
+async def test_termination_needs_at_least_sixty_days_written_notice(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(client, world, estate, starts_on="2025-01-01")
+    path = f"{API}/{contract['id']}/terminate"
+    short = await client.post(
+        path,
+        json={"notice_given_on": "2026-10-01", "ends_on": "2026-11-29"},
+        headers=world.h("bureau"),
+    )
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "ends_on"
+    assert "60" in short.json()["detail"]
+    enough = await client.post(
+        path,
+        json={"notice_given_on": "2026-10-01", "ends_on": "2026-11-30"},
+        headers=estate.committee_h,
+    )
+    assert enough.status_code == 200, enough.text
+    body = enough.json()
+    assert body["ends_on"] == "2026-11-30"
+    assert body["end_reason"] == "terminated"
+    assert body["notice_given_on"] == "2026-10-01"
+
+
+async def test_a_term_that_ran_out_continues_without_fixed_term_and_then_ends_on_notice(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(
+        client, world, estate, starts_on="2023-01-01", ends_on="2025-12-31"
+    )
+    path = f"{API}/{contract['id']}"
+    continued = await client.post(f"{path}/continue", headers=world.h("bureau"))
+    assert continued.status_code == 200, continued.text
+    body = continued.json()
+    assert body["ends_on"] is None
+    assert body["no_fixed_term"] is True
+    assert body["fixed_term_ended_on"] == "2025-12-31"
+    # Now no later contract may overlap the open-ended term.
+    clash = await client.post(
+        API, json=contract_body(estate, starts_on="2027-01-01"), headers=world.h("bureau")
+    )
+    assert clash.status_code == 409
+    ended = await client.post(
+        f"{path}/terminate",
+        json={"notice_given_on": "2026-01-05", "ends_on": "2026-03-31"},
+        headers=world.h("bureau"),
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "ended"
+    # The company's scope went with its last live contract.
+    gone = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
+    assert gone.status_code == 404
+
+
+async def test_an_expired_contract_is_ended_by_the_bureau(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    running = await make_contract(
+        client, world, estate, starts_on="2026-01-01", ends_on="2099-12-31"
+    )
+    early = await client.post(f"{API}/{running['id']}/end", headers=world.h("bureau"))
+    assert early.status_code == 409
+    other = await make_estate(client, world)
+    old = await make_contract(client, world, other, starts_on="2020-01-01", ends_on="2022-12-31")
+    ended = await client.post(f"{API}/{old['id']}/end", headers=world.h("bureau"))
+    assert ended.status_code == 200
+    assert ended.json()["status"] == "ended"
+    assert ended.json()["end_reason"] == "expired"
+
+
+async def test_bad_contract_input_gets_a_clear_422(client: httpx.AsyncClient, world: World) -> None:
+    estate = await make_estate(client, world)
+    bureau = world.h("bureau")
+    cases = [
+        ({"ends_on": "2025-12-31"}, "ends_on"),
+        ({"mode": "rental"}, "mode"),
+        ({"fee_per_m2_month": "0.805"}, "fee_per_m2_month"),
+        ({"subsidy_per_m2_month": "-1"}, "subsidy_per_m2_month"),
+        ({"company_id": world.ids["org_committee"]}, "company_id"),
+        ({"surprise": 1}, "surprise"),
+    ]
+    for overrides, field in cases:
+        response = await client.post(API, json=contract_body(estate, **overrides), headers=bureau)
+        assert response.status_code == 422, (overrides, response.text)
+        assert field in [e["field"] for e in response.json()["errors"]], response.json()
+
+
+async def test_the_daily_sweep_ends_contracts_past_their_last_day_only(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    old = await make_contract(client, world, estate, starts_on="2020-01-01", ends_on="2021-12-31")
+    other = await make_estate(client, world)
+    # Its last day is the sweep's day: still served, so still live.
+    running = await make_contract(
+        client, world, other, starts_on="2020-01-01", ends_on="2022-01-01"
+    )
+    # A sweep dated early in 2022 touches only long-expired contracts of the shared database.
+    assert await end_expired_contracts(date(2022, 1, 1)) >= 1
+    listed = await client.get(API, params={"company_id": estate.company}, headers=world.h("bureau"))
+    assert [(c["id"], c["status"], c["end_reason"]) for c in listed.json()["items"]] == [
+        (old["id"], "ended", "expired")
+    ]
+    still = await client.get(f"{API}/{running['id']}", headers=world.h("bureau"))
+    assert still.json()["status"] == "live"
+
+
+async def test_a_company_that_will_not_renew_gives_90_days_notice_and_then_cannot_continue(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(
+        client, world, estate, starts_on="2024-01-01", ends_on="2026-06-30"
+    )
+    path = f"{API}/{contract['id']}"
+    late = await client.post(
+        f"{path}/non-renewal", json={"notice_given_on": "2026-04-02"}, headers=estate.company_h
+    )
+    assert late.status_code == 422
+    assert late.json()["errors"][0]["field"] == "notice_given_on"
+    stranger = await client.post(
+        f"{path}/non-renewal", json={"notice_given_on": "2026-04-01"}, headers=world.h("company")
+    )
+    assert stranger.status_code == 404
+    given = await client.post(
+        f"{path}/non-renewal", json={"notice_given_on": "2026-04-01"}, headers=estate.company_h
+    )
+    assert given.status_code == 200, given.text
+    assert given.json()["notice_given_on"] == "2026-04-01"
+    assert (await client.post(f"{path}/continue", headers=world.h("bureau"))).status_code == 409
+    ended = await client.post(f"{path}/end", headers=world.h("bureau"))
+    assert ended.json()["status"] == "ended"

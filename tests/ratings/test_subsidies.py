@@ -1,0 +1,150 @@
+"""Subsidies of a finalised period: base pro rata by served days, amount by band,
+approval and release by two different bureau users, released records never change."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from service.ratings.tables import Subsidy
+from tests.contracts.estate import Estate, make_contract, make_estate
+from tests.ratings.flow import make_period, rate, scores
+from tests.support import World, created
+
+
+async def finalised_subsidy(
+    client: httpx.AsyncClient, world: World, **contract: Any
+) -> tuple[Estate, dict[str, Any], dict[str, Any]]:
+    """A contract rated 90.00 in Q2 2026 (91 days), finalised, subsidy computed."""
+    estate = await make_estate(client, world)
+    made = await make_contract(client, world, estate, **contract)
+    period = await make_period(client, world, "2026-04-01", "2026-06-30")
+    assert (await rate(client, world, period, made, scores(satisfaction="10"))).status_code == 201
+    path = f"/api/v1/rating-periods/{period['id']}"
+    assert (await client.post(f"{path}/finalize", headers=world.h("bureau"))).status_code == 200
+    computed = await created(await client.post(f"{path}/subsidies", headers=world.h("bureau")))
+    assert len(computed) == 1
+    return estate, period, computed[0]
+
+
+async def test_a_contract_live_45_of_91_days_gets_45_91_of_the_base(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # 0.30 yuan/m² × 150.00 m² × 3 months = 135.00 yuan for the whole quarter;
+    # from 17 May the contract serves 45 of Q2's 91 days: 135 × 45/91 = 66.758… → 66.76.
+    _, _, subsidy = await finalised_subsidy(client, world, starts_on="2026-05-17")
+    assert subsidy["served_days"] == 45
+    assert subsidy["period_days"] == 91
+    assert subsidy["served_area"] == "150.00"
+    assert subsidy["base"] == "66.76"
+    assert subsidy["ratio"] == "1.00"
+    assert subsidy["amount"] == "66.76"
+    assert subsidy["status"] == "computed"
+
+
+async def test_subsidies_wait_for_finalisation_and_are_computed_once(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    contract = await make_contract(client, world, estate)
+    period = await make_period(client, world, "2026-04-01", "2026-06-30")
+    await rate(client, world, period, contract, scores(cleaning="15"))  # 95.00
+    path = f"/api/v1/rating-periods/{period['id']}/subsidies"
+    assert (await client.post(path, headers=world.h("bureau"))).status_code == 409
+    await client.post(f"/api/v1/rating-periods/{period['id']}/finalize", headers=world.h("bureau"))
+    first = await created(await client.post(path, headers=world.h("bureau")))
+    again = await created(await client.post(path, headers=world.h("bureau")))
+    assert [s["subsidy_id"] for s in again] == [s["subsidy_id"] for s in first]
+    assert first[0]["base"] == "135.00"
+    assert first[0]["amount"] == "135.00"
+    mine = await client.get(path, headers=estate.company_h)
+    assert [s["subsidy_id"] for s in mine.json()] == [first[0]["subsidy_id"]]
+    assert (await client.get(path, headers=world.h("company"))).json() == []
+
+
+async def test_approve_and_release_by_the_same_user_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    _, _, subsidy = await finalised_subsidy(client, world)
+    path = f"/api/v1/subsidies/{subsidy['subsidy_id']}"
+    early = await client.post(
+        f"{path}/release", headers={**world.h("bureau"), "Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert early.status_code == 409
+    approved = await client.post(f"{path}/approve", headers=world.h("bureau"))
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved"
+    same = await client.post(
+        f"{path}/release", headers={**world.h("bureau"), "Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert same.status_code == 409
+    assert "两名不同" in same.json()["detail"]
+    released = await client.post(
+        f"{path}/release", headers={**world.h("bureau2"), "Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert released.status_code == 200
+    assert released.json()["status"] == "released"
+    assert released.json()["released_by"] != released.json()["approved_by"]
+
+
+async def test_a_released_subsidy_cannot_change(client: httpx.AsyncClient, world: World) -> None:
+    _, _, subsidy = await finalised_subsidy(client, world)
+    path = f"/api/v1/subsidies/{subsidy['subsidy_id']}"
+    await client.post(f"{path}/approve", headers=world.h("bureau"))
+    await client.post(
+        f"{path}/release", headers={**world.h("bureau2"), "Idempotency-Key": str(uuid.uuid4())}
+    )
+    for step, who in (("release", "bureau"), ("approve", "bureau2")):
+        headers = {**world.h(who), "Idempotency-Key": str(uuid.uuid4())}
+        assert (await client.post(f"{path}/{step}", headers=headers)).status_code == 409
+    # Even a direct write is refused by the database.
+    with pytest.raises(Exception, match="released"):
+        await Subsidy.update({Subsidy.amount: 1}).where(Subsidy.id == subsidy["subsidy_id"])
+    with pytest.raises(Exception, match="released"):
+        await Subsidy.delete().where(Subsidy.id == subsidy["subsidy_id"])
+    kept = await client.get(path, headers=world.h("auditor"))
+    assert kept.json()["amount"] == subsidy["amount"]
+
+
+async def test_only_the_bureau_moves_subsidies(client: httpx.AsyncClient, world: World) -> None:
+    estate, _, subsidy = await finalised_subsidy(client, world)
+    path = f"/api/v1/subsidies/{subsidy['subsidy_id']}"
+    for headers in (world.h("auditor"), estate.company_h, estate.committee_h):
+        assert (await client.post(f"{path}/approve", headers=headers)).status_code == 403
+    assert (await client.get(path, headers=estate.company_h)).status_code == 200
+    assert (await client.get(path, headers=world.h("company"))).status_code == 404
+
+
+async def test_the_credit_record_lists_ratings_and_subsidies_across_periods(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate, period, subsidy = await finalised_subsidy(client, world)
+    path = f"/api/v1/companies/{estate.company}/credit"
+    credit = await client.get(path, headers=estate.company_h)
+    assert credit.status_code == 200
+    body = credit.json()
+    assert body["periods_rated"] == 1
+    entry = body["entries"][0]
+    assert (entry["period_id"], entry["total"], entry["subsidy_ratio"]) == (
+        period["id"],
+        "90.00",
+        "1.00",
+    )
+    assert entry["subsidy"]["subsidy_id"] == subsidy["subsidy_id"]
+    assert body["released_total"] == "0.00"
+    assert (await client.get(path, headers=world.h("auditor"))).status_code == 200
+    assert (await client.get(path, headers=world.h("company"))).status_code == 404
+    assert (await client.get(path, headers=world.h("committee"))).status_code == 403
+
+
+async def test_concurrent_approvals_approve_once(client: httpx.AsyncClient, world: World) -> None:
+    _, _, subsidy = await finalised_subsidy(client, world)
+    path = f"/api/v1/subsidies/{subsidy['subsidy_id']}/approve"
+    answers = await asyncio.gather(
+        client.post(path, headers=world.h("bureau")), client.post(path, headers=world.h("bureau2"))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
