@@ -1,0 +1,328 @@
+"""The yearly maintenance fund statement (住宅专项维修资金管理办法 art. 33): what a
+community's fund received, spent, earned and held in a year, each fund-use project with
+its apportionment, each household's account, and the journal's chain head.
+
+Every figure comes from the journal (``fund_entry`` / ``fund_line``) by set-based
+queries, cut at the chain position read first: the statement shows exactly entries
+1..N of the community's hash chain, and prints entry N's hash, so a committee can check
+later (``GET /communities/{id}/fund/verify``) that nothing before it changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from service.clock import today
+from service.db import fetch
+from service.errors import InputError
+from service.funds.rules import GENESIS_HASH
+
+FIRST_STATEMENT_YEAR = 1990
+
+# Where each entry kind's money goes in the statement; a reversal counts against the
+# kind of the entry it reverses (a reversed deposit lowers "deposited").
+FLOW_OF_KIND = {
+    "first_deposit": "deposited",
+    "replenish": "deposited",
+    "interest": "interest",
+    "income": "income",
+    "use": "used",
+    "refund": "refunded",
+}
+FLOWS = ("deposited", "interest", "income", "used", "refunded", "other")
+# Flows that take money out of accounts: shown as positive amounts.
+OUTFLOWS = frozenset({"used", "refunded"})
+
+
+def parse_year(value: str | None) -> int:
+    """The statement year from the query string: an integer from 1990 to this year."""
+    current = today().year
+    message = f"请用 year 指定年度，为 {FIRST_STATEMENT_YEAR} 至 {current} 之间的整数"
+    if value is None or not re.fullmatch(r"[0-9]{4}", value.strip()):
+        raise InputError("year", message)
+    year = int(value.strip())
+    if not FIRST_STATEMENT_YEAR <= year <= current:
+        raise InputError("year", message)
+    return year
+
+
+@dataclass
+class Flows:
+    """An account's (or the community's) figures for the year, in fen."""
+
+    opening: int = 0
+    deposited: int = 0
+    interest: int = 0
+    income: int = 0
+    used: int = 0
+    refunded: int = 0
+    other: int = 0
+
+    @property
+    def earned(self) -> int:
+        """Interest and income rolled into the fund (art. 28)."""
+        return self.interest + self.income
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.deposited + self.earned - self.used - self.refunded + self.other
+
+    def add(self, flow: str, amount: int) -> None:
+        """Add a balance change (positive in, negative out) to ``flow``."""
+        if flow in OUTFLOWS:
+            amount = -amount
+        setattr(self, flow, getattr(self, flow) + amount)
+
+
+@dataclass
+class HouseholdLine:
+    household_id: UUID
+    label: str
+    floor_area: int
+    owner_name: str
+    flows: Flows
+
+
+@dataclass
+class Share:
+    label: str
+    owner_name: str
+    amount: int
+
+
+@dataclass
+class Project:
+    fund_use_id: UUID | None
+    title: str
+    first_date: date
+    last_date: date
+    total: int
+    households: int
+    shares: list[Share] = field(default_factory=list)
+
+
+@dataclass
+class Statement:
+    community: dict[str, Any]
+    year: int
+    year_complete: bool
+    totals: Flows
+    households_total: int
+    households_with_lines: int
+    lines: list[HouseholdLine]
+    projects: list[Project]
+    chain_seq: int
+    chain_head: str
+    owner_view: bool
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """Sort key putting room 201 after 102 and building 10 after 9."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", text))
+
+
+def household_label(building: str, unit_no: str, room_no: str) -> str:
+    unit = f"{unit_no}单元" if unit_no.isdigit() else unit_no
+    return f"{building} {unit} {room_no}室"
+
+
+async def _chain(community_id: UUID) -> tuple[int, str]:
+    rows = await fetch(
+        "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community_id
+    )
+    if not rows:
+        return 0, GENESIS_HASH
+    return int(rows[0]["last_seq"]), str(rows[0]["head_hash"])
+
+
+async def _household_flows(community_id: UUID, seq: int, year: int) -> dict[UUID, Flows]:
+    """Each household account's opening balance and flows of ``year`` (one GROUP BY)."""
+    rows = await fetch(
+        "SELECT l.household AS household, COALESCE(o.kind, e.kind) AS kind,"
+        " CASE WHEN e.book_year < {} THEN 1 ELSE 0 END AS before,"
+        " SUM(l.principal_delta + l.interest_delta) AS amount"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " WHERE e.community = {} AND e.seq <= {} AND e.book_year <= {}"
+        " AND l.household IS NOT NULL"
+        " GROUP BY 1, 2, 3",
+        year,
+        community_id,
+        seq,
+        year,
+    )
+    flows: dict[UUID, Flows] = defaultdict(Flows)
+    for row in rows:
+        account = flows[UUID(str(row["household"]))]
+        amount = int(row["amount"])
+        if int(row["before"]):
+            account.opening += amount
+        else:
+            account.add(FLOW_OF_KIND.get(str(row["kind"]), "other"), amount)
+    return flows
+
+
+async def _year_end_owners(community_id: UUID, seq: int, year: int) -> dict[UUID, str]:
+    """Who held each household at the year's last posting to it (the line's owner)."""
+    rows = await fetch(
+        "SELECT t.household AS household, w.name AS name FROM ("
+        " SELECT l.household AS household, l.owner AS owner, ROW_NUMBER() OVER"
+        " (PARTITION BY l.household ORDER BY e.seq DESC) AS rn"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " WHERE e.community = {} AND e.seq <= {} AND e.book_year <= {}"
+        " AND l.household IS NOT NULL) AS t"
+        " JOIN owner AS w ON w.id = t.owner WHERE t.rn = 1",
+        community_id,
+        seq,
+        year,
+    )
+    return {UUID(str(r["household"])): str(r["name"]) for r in rows}
+
+
+async def _households(community_id: UUID, owner_id: UUID | None) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT h.id AS id, b.name AS building, h.unit_no AS unit_no, h.room_no AS room_no,"
+        " h.floor_area AS floor_area, w.name AS owner_name"
+        " FROM household AS h JOIN building AS b ON b.id = h.building"
+        " JOIN owner AS w ON w.id = h.owner WHERE h.community = {}"
+    )
+    if owner_id is None:
+        return await fetch(sql, community_id)
+    return await fetch(sql + " AND h.owner = {}", community_id, owner_id)
+
+
+async def _projects(
+    community_id: UUID,
+    seq: int,
+    year: int,
+    labels: dict[UUID, tuple[str, str]],
+    shown: set[UUID],
+) -> list[Project]:
+    """Fund uses charged in ``year``: entries of kind 'use' (net of their reversals)
+    grouped by ``fund_use_id``, with each household's share."""
+    rows = await fetch(
+        "SELECT e.fund_use_id AS fund_use_id, l.household AS household,"
+        " SUM(l.principal_delta + l.interest_delta) AS amount,"
+        " MIN(e.value_date) AS first_date, MAX(e.value_date) AS last_date"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " WHERE e.community = {} AND e.seq <= {} AND e.book_year = {}"
+        " AND COALESCE(o.kind, e.kind) = 'use' AND l.household IS NOT NULL"
+        " GROUP BY 1, 2",
+        community_id,
+        seq,
+        year,
+    )
+    if not rows:
+        return []
+    memos = await fetch(
+        "SELECT fund_use_id, memo FROM fund_entry WHERE community = {} AND seq <= {}"
+        " AND book_year = {} AND kind = 'use' ORDER BY seq",
+        community_id,
+        seq,
+        year,
+    )
+    titles: dict[str | None, str] = {}
+    for memo in memos:
+        key = None if memo["fund_use_id"] is None else str(memo["fund_use_id"])
+        if memo["memo"] and key not in titles:
+            titles[key] = str(memo["memo"])
+    projects: dict[str | None, Project] = {}
+    for row in rows:
+        key = None if row["fund_use_id"] is None else str(row["fund_use_id"])
+        amount = -int(row["amount"])
+        first, last = _as_date(row["first_date"]), _as_date(row["last_date"])
+        project = projects.get(key)
+        if project is None:
+            default = "维修资金使用项目" if key is not None else "未关联使用项目的支出"
+            project = projects[key] = Project(
+                fund_use_id=None if key is None else UUID(key),
+                title=titles.get(key, default),
+                first_date=first,
+                last_date=last,
+                total=0,
+                households=0,
+            )
+        project.first_date = min(project.first_date, first)
+        project.last_date = max(project.last_date, last)
+        if amount == 0:
+            continue
+        project.total += amount
+        project.households += 1
+        household = UUID(str(row["household"]))
+        if household in shown:
+            label, owner = labels.get(household, (str(household), ""))
+            project.shares.append(Share(label, owner, amount))
+    for project in projects.values():
+        project.shares.sort(key=lambda s: _natural(s.label))
+    return sorted(projects.values(), key=lambda p: (p.first_date, p.title))
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def build_statement(
+    community: dict[str, Any], year: int, owner_id: UUID | None = None
+) -> Statement:
+    """The art. 33 statement of ``community`` for ``year``.
+
+    ``owner_id`` set (an owner asking): the community's totals and projects as
+    published, but household lines and shares only of that owner's households.
+    """
+    community_id = UUID(str(community["id"]))
+    seq, head = await _chain(community_id)
+    flows = await _household_flows(community_id, seq, year)
+    owners_then = await _year_end_owners(community_id, seq, year)
+    households = await _households(community_id, owner_id)
+    totals = Flows()
+    for account in flows.values():
+        for name in ("opening", *FLOWS):
+            setattr(totals, name, getattr(totals, name) + getattr(account, name))
+    lines: list[HouseholdLine] = []
+    labels: dict[UUID, tuple[str, str]] = {}
+    for row in households:
+        household_id = UUID(str(row["id"]))
+        label = household_label(str(row["building"]), str(row["unit_no"]), str(row["room_no"]))
+        owner_name = owners_then.get(household_id, str(row["owner_name"]))
+        labels[household_id] = (label, owner_name)
+        lines.append(
+            HouseholdLine(
+                household_id=household_id,
+                label=label,
+                floor_area=int(row["floor_area"]),
+                owner_name=owner_name,
+                flows=flows.get(household_id, Flows()),
+            )
+        )
+    lines.sort(key=lambda line: _natural(line.label))
+    count = await fetch("SELECT COUNT(*) AS n FROM household WHERE community = {}", community_id)
+    return Statement(
+        community=community,
+        year=year,
+        year_complete=year < today().year,
+        totals=totals,
+        households_total=int(count[0]["n"]),
+        households_with_lines=len(flows),
+        lines=lines,
+        projects=await _projects(community_id, seq, year, labels, set(labels)),
+        chain_seq=seq,
+        chain_head=head,
+        owner_view=owner_id is not None,
+    )
+
+
+async def community_header(community_id: UUID) -> dict[str, Any]:
+    """Name, code, area and district of the community, for the statement's head."""
+    rows = await fetch(
+        "SELECT c.id AS id, c.name AS name, c.code AS code, a.name AS area_name,"
+        " d.name AS district_name FROM community AS c JOIN area AS a ON a.id = c.area"
+        " JOIN district AS d ON d.id = c.district WHERE c.id = {}",
+        community_id,
+    )
+    return dict(rows[0])

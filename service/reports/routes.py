@@ -1,0 +1,80 @@
+"""Documents API (API.md "Documents"): the yearly fund statement and the rating period
+report, as PDFs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+from uuid import UUID
+
+from litestar import Controller, Response, get
+from litestar.params import FromPath, FromQuery
+
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.http import PROBLEMS, CallerDep, ScopeDep
+from service.registry.tables import Community
+from service.reports import fund_statement, rating_report
+from service.reports.render import render_pdf
+
+PDF = "application/pdf"
+
+
+def ascii_name(name: str) -> str:
+    """A file name safe in a quoted header parameter (the UTF-8 name goes in filename*)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def pdf_response(content: bytes, fallback: str, name: str) -> Response[bytes]:
+    disposition = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(content, media_type=PDF, headers={"Content-Disposition": disposition})
+
+
+class FundStatementController(Controller):
+    path = "/communities"
+    tags = ("文件",)
+
+    @get(
+        "/{community_id:str}/fund/statement.pdf",
+        opt=allow(BUREAU, AUDITOR, COMMITTEE, COMPANY, OWNER),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def fund_statement(
+        self,
+        access: ScopeDep,
+        community_id: FromPath[str],
+        year: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """维修资金年度收支公布表（PDF，《住宅专项维修资金管理办法》第三十三条）：总额、使用项目及分摊、
+        分户账与账本哈希链头。业主只看到本人名下房屋的分户明细。year 为 1990 至今年之间的年份。"""
+        community = await access.community(community_id, Community.id)
+        chosen = fund_statement.parse_year(year)
+        header = await fund_statement.community_header(UUID(str(community["id"])))
+        statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
+        content = await render_pdf("documents/fund_statement.html", {"s": statement})
+        return pdf_response(
+            content,
+            ascii_name(f"fund-statement-{header['code']}-{chosen}.pdf"),
+            f"{header['name']}{chosen}年度维修资金公布表.pdf",
+        )
+
+
+class RatingReportController(Controller):
+    path = "/rating-periods"
+    tags = ("文件",)
+
+    @get(
+        "/{period_id:str}/report.pdf",
+        opt=allow(BUREAU, AUDITOR, COMPANY),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def rating_report(self, caller: CallerDep, period_id: FromPath[str]) -> Response[bytes]:
+        """评价期质量评价报告（PDF）：每份合同的小区、企业、各项得分、总分、等级、补贴比例、
+        已计算的补贴金额与申诉。物业企业只看到本企业合同的行。"""
+        report = await rating_report.build_report(caller, period_id)
+        content = await render_pdf("documents/rating_report.html", {"r": report})
+        return pdf_response(content, "rating-report.pdf", f"{report.period['name']}评价报告.pdf")
+
+
+ROUTE_HANDLERS = [FundStatementController, RatingReportController]

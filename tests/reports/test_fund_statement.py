@@ -1,0 +1,266 @@
+"""The yearly fund statement (art. 33) as a PDF: totals, projects with apportionment,
+household accounts and the chain head, in an embedded CJK font, within scope."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.clock import today
+from tests.reports.conftest import (
+    Estate,
+    bulk_households,
+    deposit,
+    make_estate,
+    pdf_fonts,
+    pdf_text,
+    post_first_deposits,
+    post_use,
+)
+from tests.support import World, created
+
+YEAR = 2026
+USE_ID = uuid.UUID("7c0f2d9e-0000-4000-8000-000000000004")
+
+
+@pytest.fixture(scope="module")
+async def estate(client: httpx.AsyncClient, world: World) -> Estate:
+    """2025: 101 deposits 3600.00. 2026: 102 deposits 2700.00, 201 deposits 4500.00,
+    the bank credits 108.00 interest, and a roof repair of 1000.00 is charged by area
+    (101: 333.33, 102: 250.00, 201: 416.67)."""
+    made = await make_estate(client, world)
+    h = made.households
+    await deposit(client, world, h["101"], "3600.00", "2025-06-01")
+    await deposit(client, world, h["102"], "2700.00", "2026-01-15")
+    await deposit(client, world, h["201"], "4500.00", "2026-02-01")
+    headers = {**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex}
+    await created(
+        await client.post(
+            "/api/v1/fund/interest",
+            json={"community_id": made.community, "period": "2026-Q3", "amount": "108.00"},
+            headers=headers,
+        )
+    )
+    await post_use(
+        world,
+        made.community,
+        {h["101"]: 33333, h["102"]: 25000, h["201"]: 41667},
+        date(2026, 10, 10),
+        "1号楼屋面防水维修",
+        USE_ID,
+    )
+    return made
+
+
+async def statement(
+    client: httpx.AsyncClient, estate: Estate, headers: dict[str, str], year: Any = YEAR
+) -> httpx.Response:
+    return await client.get(
+        f"/api/v1/communities/{estate.community}/fund/statement.pdf",
+        params={} if year is None else {"year": year},
+        headers=headers,
+    )
+
+
+async def balance(client: httpx.AsyncClient, world: World, household: str) -> str:
+    response = await client.get(f"/api/v1/households/{household}/fund", headers=world.h("bureau"))
+    assert response.status_code == 200, response.text
+    return str(response.json()["balance"])
+
+
+def squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+async def test_the_statement_is_a_pdf_with_the_year_totals_households_and_chain_head(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    response = await statement(client, estate, world.h("bureau"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    text = pdf_text(response.content, tmp_path)
+    assert estate.name in text
+    assert estate.code in text
+    assert f"{YEAR} 年" in text
+    flat = squeezed(text)
+    # opening, deposited, earned, used, closing
+    for figure in ("3600.00", "7200.00", "108.00", "1000.00", "9908.00"):
+        assert figure in text, figure
+    for room in ("101", "102", "201"):
+        assert f"{room}室" in text
+        assert await balance(client, world, estate.households[room]) in text
+    assert estate.owner_name in text and estate.neighbour_name in text
+    assert "1号楼屋面防水维修" in text
+    for share in ("333.33", "250.00", "416.67"):
+        assert share in text
+    fund = (
+        await client.get(f"/api/v1/communities/{estate.community}/fund", headers=world.h("bureau"))
+    ).json()
+    assert fund["chain_head"] in flat
+    assert f"共{fund['entries']}笔" in flat
+    assert "第1页/共" in flat
+
+
+async def test_household_closing_balances_match_the_fund_api_and_sum_to_the_total(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    response = await statement(client, estate, world.h("auditor"))
+    lines = pdf_text(response.content, tmp_path).splitlines()
+    balances = {room: await balance(client, world, h) for room, h in estate.households.items()}
+    assert sum(int(b.replace(".", "")) for b in balances.values()) == 990800
+    for room, expected in balances.items():
+        # The household table's row is the widest line naming the room (the project's
+        # apportionment names it too, with three cells).
+        row = max((line.split() for line in lines if f"{room}室" in line), key=len)
+        assert len(row) >= 9, row
+        assert row[-1] == expected, row
+
+
+async def test_a_year_without_fund_uses_says_so(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    response = await statement(client, estate, world.h("committee") | estate.committee_h, 2025)
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content, tmp_path)
+    assert "本年度无维修资金使用项目" in text
+    assert "3600.00" in text
+    assert "9908.00" not in text
+
+
+async def test_the_pdf_embeds_a_cjk_font_on_body_and_page_numbers(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    response = await statement(client, estate, world.h("bureau"))
+    fonts = pdf_fonts(response.content, tmp_path)
+    cjk = [f for f in fonts if "CJK" in f["name"]]
+    assert cjk, [f["line"] for f in fonts]
+    assert all(f["emb"] == "yes" for f in fonts), [f["line"] for f in fonts]
+    # No fallback face without CJK glyphs carries the text (that is how boxes appear).
+    assert all("CJK" in f["name"] or "Mono" in f["name"] for f in fonts), fonts
+
+
+async def test_every_role_in_scope_gets_the_statement(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    for headers in (world.h("bureau"), world.h("auditor"), estate.committee_h, estate.owner_h):
+        response = await statement(client, estate, headers)
+        assert response.status_code == 200, response.text
+
+
+async def test_out_of_scope_callers_get_404_and_a_contractor_403(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    for who in ("committee", "company", "owner1"):
+        assert (await statement(client, estate, world.h(who))).status_code == 404, who
+    assert (await statement(client, estate, world.h("contractor"))).status_code == 403
+    missing = await client.get(
+        f"/api/v1/communities/{uuid.uuid4()}/fund/statement.pdf",
+        params={"year": YEAR},
+        headers=world.h("bureau"),
+    )
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "year", [None, "abc", "1989", "20260", "2026.5", str(date.today().year + 1)]
+)
+async def test_a_missing_or_impossible_year_is_a_422_naming_year(
+    client: httpx.AsyncClient, world: World, estate: Estate, year: str | None
+) -> None:
+    response = await statement(client, estate, world.h("bureau"), year)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == ["year"]
+
+
+async def test_this_year_and_1990_are_accepted(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    for year in (1990, today().year):
+        assert (await statement(client, estate, world.h("bureau"), year)).status_code == 200
+
+
+async def test_an_owner_sees_only_their_own_households_lines(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    response = await statement(client, estate, estate.owner_h)
+    assert response.status_code == 200
+    text = pdf_text(response.content, tmp_path)
+    assert "101室" in text and "102室" in text
+    assert "201室" not in text
+    assert estate.neighbour_name not in text
+    assert "416.67" not in text  # the neighbour's share of the roof repair
+    assert await balance(client, world, estate.households["201"]) not in text
+    # The community's published totals stay whole.
+    assert "9908.00" in text and "1000.00" in text
+
+
+async def test_the_first_page_renders_readably(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    """Renders page 1 to PNG (kept in $CHANGXIAO_PREVIEW_DIR when set, for a person to
+    look at)."""
+    response = await statement(client, estate, world.h("bureau"))
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(response.content)
+    out = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(out)], check=True
+    )
+    pngs = list(tmp_path.glob("page*.png"))
+    assert len(pngs) == 1
+    assert pngs[0].read_bytes().startswith(b"\x89PNG")
+    keep = os.environ.get("CHANGXIAO_PREVIEW_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(pngs[0], Path(keep) / "fund-statement-page1.png")
+
+
+async def test_a_100_household_statement_renders_in_a_few_seconds(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    made = await make_estate(client, world)
+    ids = await bulk_households(world, made.community, made.building, 100)
+    await post_first_deposits(world, made.community, {h: 300000 + i for i, h in enumerate(ids)})
+    started = time.perf_counter()
+    response = await statement(client, made, world.h("bureau"))
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    text = pdf_text(response.content, tmp_path)
+    assert "业主099" in text
+    total = sum(300000 + i for i in range(100))
+    assert f"{total // 100}.{total % 100:02d}" in text
+    print(f"100-household statement: {elapsed:.2f} s, {len(response.content)} bytes")
+    assert elapsed < 10
+
+
+async def test_a_reversed_deposit_counts_against_deposits_not_as_a_use(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    made = await make_estate(client, world)
+    await deposit(client, world, made.households["101"], "3600.00", "2026-03-01")
+    wrong = await deposit(client, world, made.households["201"], "4500.00", "2026-03-02")
+    reversed_ = await client.post(
+        f"/api/v1/fund/entries/{wrong['entry_id']}/reverse",
+        json={"reason": "重复录入"},
+        headers={**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    text = pdf_text((await statement(client, made, world.h("bureau"))).content, tmp_path)
+    row = max((line.split() for line in text.splitlines() if "201室" in line), key=len)
+    # opening, deposited, earned, used, closing of room 201
+    assert row[-5:] == ["0.00", "0.00", "0.00", "0.00", "0.00"], row
+    assert "本年度无维修资金使用项目" in text
+    totals = max((line.split() for line in text.splitlines() if "合计" in line), key=len)
+    assert totals[-5:] == ["0.00", "3600.00", "0.00", "0.00", "3600.00"], totals
