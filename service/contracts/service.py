@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar.exceptions import NotFoundException
+from piccolo.columns import Column
 
 from service.audit.service import record
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, Caller
@@ -262,25 +263,52 @@ async def continue_contract(caller: Caller, contract_id: str) -> dict[str, Any]:
         )
 
 
-async def end_expired_contracts(on: date) -> int:
-    """End every live contract whose last day is before ``on`` (for a daily job): the
-    company's scope goes with it. Open-ended (art. 948) contracts are never touched."""
+async def sweep_expired_terms(on: date) -> tuple[int, int]:
+    """The daily sweep of live contracts whose last day is before ``on``; returns
+    (ended, continued).
+
+    A contract whose end was given notice of (non-renewal, art. 947; termination,
+    art. 946) ends, and the company's scope goes with it. One with no notice, whose
+    company keeps serving while the owners decided nothing, continues with no fixed term
+    (Civil Code art. 948) — either side may then end it on notice. Open-ended contracts
+    are never touched.
+    """
+    ended = continued = 0
     async with transaction():
         due = await Contract.select().where(
             (Contract.status == "live") & Contract.ends_on.is_not_null() & (Contract.ends_on < on)
         )
         for row in due:
-            reason = row["end_reason"] or "expired"
-            await Contract.update(
-                {Contract.status: "ended", Contract.end_reason: reason, Contract.updated_at: now()}
-            ).where(Contract.id == row["id"])
+            # A successor already filed takes over (art. 950): nothing to continue.
+            successor = await Contract.exists().where(
+                (Contract.community == row["community"])
+                & (Contract.id != row["id"])
+                & (Contract.status == "live")
+            )
+            if row["notice_given_on"] is not None or successor:
+                reason = row["end_reason"] or ("succeeded" if successor else "expired")
+                change: dict[Column | str, Any] = {
+                    Contract.status: "ended",
+                    Contract.end_reason: reason,
+                }
+                after: dict[str, Any] = {"status": "ended", "end_reason": reason}
+                action = "contract.end"
+                ended += 1
+            else:
+                change = {Contract.fixed_term_ended_on: row["ends_on"], Contract.ends_on: None}
+                after = {"ends_on": None, "fixed_term_ended_on": row["ends_on"]}
+                action = "contract.continue"
+                continued += 1
+            await Contract.update({**change, Contract.updated_at: now()}).where(
+                Contract.id == row["id"]
+            )
             await record(
                 None,
-                "contract.end",
+                action,
                 "contract",
                 row["id"],
-                before={"status": "live"},
-                after={"status": "ended", "end_reason": reason},
+                before={"status": "live", "ends_on": row["ends_on"]},
+                after=after,
                 district_id=row["district"],
             )
-    return len(due)
+    return ended, continued

@@ -7,7 +7,8 @@ from datetime import date
 
 import httpx
 
-from service.contracts.service import end_expired_contracts
+from service.contracts.service import sweep_expired_terms
+from service.contracts.tables import Contract
 from tests.contracts.estate import contract_body, make_contract, make_estate
 from tests.support import World, created
 
@@ -201,24 +202,35 @@ async def test_bad_contract_input_gets_a_clear_422(client: httpx.AsyncClient, wo
         assert field in [e["field"] for e in response.json()["errors"]], response.json()
 
 
-async def test_the_daily_sweep_ends_contracts_past_their_last_day_only(
+async def test_the_daily_sweep_ends_noticed_terms_and_continues_the_rest_without_fixed_term(
     client: httpx.AsyncClient, world: World
 ) -> None:
     estate = await make_estate(client, world)
-    old = await make_contract(client, world, estate, starts_on="2020-01-01", ends_on="2021-12-31")
-    other = await make_estate(client, world)
-    # Its last day is the sweep's day: still served, so still live.
-    running = await make_contract(
-        client, world, other, starts_on="2020-01-01", ends_on="2022-01-01"
+    noticed = await make_contract(
+        client, world, estate, starts_on="2019-01-01", ends_on="2020-12-31"
     )
-    # A sweep dated early in 2022 touches only long-expired contracts of the shared database.
-    assert await end_expired_contracts(date(2022, 1, 1)) >= 1
-    listed = await client.get(API, params={"company_id": estate.company}, headers=world.h("bureau"))
-    assert [(c["id"], c["status"], c["end_reason"]) for c in listed.json()["items"]] == [
-        (old["id"], "ended", "expired")
-    ]
-    still = await client.get(f"{API}/{running['id']}", headers=world.h("bureau"))
-    assert still.json()["status"] == "live"
+    await Contract.update({Contract.notice_given_on: date(2020, 9, 1)}).where(
+        Contract.id == noticed["id"]
+    )
+    quiet_estate = await make_estate(client, world)
+    quiet = await make_contract(
+        client, world, quiet_estate, starts_on="2019-01-01", ends_on="2020-12-31"
+    )
+    other = await make_estate(client, world)
+    # Its last day is the sweep's day: still within its term, untouched.
+    running = await make_contract(
+        client, world, other, starts_on="2019-01-01", ends_on="2021-01-01"
+    )
+    ended, continued = await sweep_expired_terms(date(2021, 1, 1))
+    assert ended >= 1 and continued >= 1
+    gone = (await client.get(f"{API}/{noticed['id']}", headers=world.h("bureau"))).json()
+    assert (gone["status"], gone["end_reason"]) == ("ended", "expired")
+    # Civil Code art. 948: no notice, the company keeps serving, no fixed term.
+    kept = (await client.get(f"{API}/{quiet['id']}", headers=world.h("bureau"))).json()
+    assert kept["status"] == "live" and kept["ends_on"] is None
+    assert kept["fixed_term_ended_on"] == "2020-12-31"
+    still = (await client.get(f"{API}/{running['id']}", headers=world.h("bureau"))).json()
+    assert still["status"] == "live" and still["ends_on"] == "2021-01-01"
 
 
 async def test_a_company_that_will_not_renew_gives_90_days_notice_and_then_cannot_continue(

@@ -69,5 +69,5 @@ async def test_overdue_tickets_are_escalated_once(client: httpx.AsyncClient, wor
 
 def test_the_scheduler_is_built_without_starting() -> None:
     scheduler = build_scheduler()
-    assert [job.id for job in scheduler.get_jobs()] == ["repair-escalation"]
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["contract-terms", "repair-escalation"]
     assert not scheduler.running
