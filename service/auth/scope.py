@@ -15,6 +15,7 @@ from uuid import UUID
 from litestar.exceptions import NotFoundException
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
+from piccolo.table import Table
 
 from service.auth.roles import (
     AUDITOR,
@@ -121,3 +122,32 @@ async def resolve_scope(caller: Caller) -> Scope:
         community_ids=ids,
         owner_id=caller.owner_id if caller.role == OWNER else None,
     )
+
+
+def contract_party_visible(caller: Caller, row: dict[str, Any]) -> bool:
+    """Who sees an object of a property contract (the contract, its ratings, subsidies):
+    bureau and auditor the district; the company its own, ended ones included (its
+    records and credit); the committee those of its community. ``row`` has
+    ``district``, ``company`` and ``community``."""
+    if row["district"] != caller.district_id:
+        return False
+    if caller.role in (BUREAU, AUDITOR):
+        return True
+    if caller.role == COMPANY:
+        return bool(row["company"] == caller.org_id)
+    if caller.role == COMMITTEE:
+        return bool(row["community"] == caller.committee_community_id)
+    return False
+
+
+def contract_party_condition(caller: Caller, table: type[Table]) -> Combinable:
+    """:func:`contract_party_visible` as a where-condition on ``table``."""
+    meta = table._meta
+    condition: Combinable = meta.get_column_by_name("district") == caller.district_id
+    if caller.role == COMPANY:
+        return condition & (meta.get_column_by_name("company") == caller.org_id)
+    if caller.role == COMMITTEE:
+        return condition & (meta.get_column_by_name("community") == caller.committee_community_id)
+    if caller.role in (BUREAU, AUDITOR):
+        return condition
+    return condition & _nothing(meta.primary_key)

@@ -12,8 +12,8 @@ from litestar.exceptions import NotFoundException
 from piccolo.columns import Column
 
 from service.audit.service import record
-from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, Caller
-from service.auth.scope import as_uuid
+from service.auth.roles import BUREAU, COMMITTEE, COMPANY, Caller
+from service.auth.scope import as_uuid, contract_party_condition, contract_party_visible
 from service.clock import now, today
 from service.contracts import rules, schemas
 from service.contracts.tables import Contract
@@ -28,27 +28,12 @@ NOT_FOUND = "合同不存在，或不在您的权限范围内。"
 def contract_visible(caller: Caller, row: dict[str, Any]) -> bool:
     """Bureau and auditor: the district; a company: its own contracts; a committee:
     contracts of its community."""
-    if row["district"] != caller.district_id:
-        return False
-    if caller.role in (BUREAU, AUDITOR):
-        return True
-    if caller.role == COMPANY:
-        return bool(row["company"] == caller.org_id)
-    if caller.role == COMMITTEE:
-        return bool(row["community"] == caller.committee_community_id)
-    return False
+    return contract_party_visible(caller, row)
 
 
 def contract_condition(caller: Caller) -> Any:
     """The same rule as :func:`contract_visible`, as a where-condition on ``Contract``."""
-    condition = Contract.district == caller.district_id
-    if caller.role == COMPANY:
-        return condition & (Contract.company == caller.org_id)
-    if caller.role == COMMITTEE:
-        return condition & (Contract.community == caller.committee_community_id)
-    if caller.role in (BUREAU, AUDITOR):
-        return condition
-    return condition & Contract.id.is_null()
+    return contract_party_condition(caller, Contract)
 
 
 async def load_contract(caller: Caller, contract_id: UUID | str) -> dict[str, Any]:

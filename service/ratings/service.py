@@ -11,8 +11,8 @@ from uuid import UUID
 from litestar.exceptions import NotFoundException
 
 from service.audit.service import record
-from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, Caller
-from service.auth.scope import as_uuid
+from service.auth.roles import Caller
+from service.auth.scope import as_uuid, contract_party_condition, contract_party_visible
 from service.clock import now
 from service.contracts.tables import Contract
 from service.db import is_integrity_error, is_postgres, transaction
@@ -182,26 +182,11 @@ def ensure_open(period: dict[str, Any]) -> None:
 
 
 def rating_visible(caller: Caller, row: dict[str, Any]) -> bool:
-    if row["district"] != caller.district_id:
-        return False
-    if caller.role in (BUREAU, AUDITOR):
-        return True
-    if caller.role == COMPANY:
-        return bool(row["company"] == caller.org_id)
-    if caller.role == COMMITTEE:
-        return bool(row["community"] == caller.committee_community_id)
-    return False
+    return contract_party_visible(caller, row)
 
 
 def rating_condition(caller: Caller) -> Any:
-    condition = Rating.district == caller.district_id
-    if caller.role == COMPANY:
-        return condition & (Rating.company == caller.org_id)
-    if caller.role == COMMITTEE:
-        return condition & (Rating.community == caller.committee_community_id)
-    if caller.role in (BUREAU, AUDITOR):
-        return condition
-    return condition & Rating.id.is_null()
+    return contract_party_condition(caller, Rating)
 
 
 async def load_rating(caller: Caller, rating_id: UUID | str) -> dict[str, Any]:
