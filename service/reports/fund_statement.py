@@ -232,6 +232,12 @@ async def _projects(
         key = None if memo["fund_use_id"] is None else str(memo["fund_use_id"])
         if memo["memo"] and key not in titles:
             titles[key] = str(memo["memo"])
+    # The fund use's own title, where the entries belong to a recorded fund use.
+    for use in await fetch(
+        "SELECT u.id, u.title FROM fund_use AS u WHERE u.community = {}", community_id
+    ):
+        if str(use["id"]) in titles:
+            titles[str(use["id"])] = str(use["title"])
     projects: dict[str | None, Project] = {}
     for row in rows:
         key = None if row["fund_use_id"] is None else str(row["fund_use_id"])

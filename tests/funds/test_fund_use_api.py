@@ -524,3 +524,38 @@ async def test_attachments_are_checked_by_content_and_stored_for_those_in_scope(
         headers=world.h("committee"),
     )
     assert outsider.status_code == 404
+
+
+async def test_the_yearly_statement_names_the_fund_use_and_its_cost(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    import subprocess
+
+    block = await make_block(
+        client, world, areas=("100.00", "100.00"), deposits=("5000.00", "5000.00")
+    )
+    use = (
+        await client.post(
+            "/api/v1/fund-uses",
+            json=proposal(block, cost="800.00", emergency=True, emergency_reason="railing_damage"),
+            headers=block.headers["company"],
+        )
+    ).json()
+    await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau"))
+    paid = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/disbursements",
+        json={"amount": "800.00", "stage": "final"},
+        headers={**world.h("bureau"), "Idempotency-Key": unique("pay-")},
+    )
+    assert paid.status_code == 201
+    pdf = await client.get(
+        f"/api/v1/communities/{block.community}/fund/statement.pdf",
+        params={"year": date.today().year},
+        headers=block.headers["committee"],
+    )
+    assert pdf.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "1号楼屋面翻新" in text
+    assert "800.00" in text and "400.00" in text
