@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): not collected by pytest; numbers go to docs/benchmarks.md."""
