@@ -227,6 +227,10 @@ async def reverse(
         await ledger.lock_community(community_id)
         if original["kind"] == "reversal":
             raise Conflict("冲正分录不能再被冲正；如需更正请重新记账。")
+        if original["kind"] == "use":
+            # The fund use records what it paid; a bare reversal would leave it claiming
+            # money that is back in the households' accounts.
+            raise Conflict("维修资金使用的拨付不能在此冲正，请通过该使用申请办理。")
         done = await fetch("SELECT id FROM fund_entry WHERE reverses_entry = {}", entry_id)
         if done:
             raise Conflict(f"该分录已被冲正（冲正分录 {done[0]['id']}）。")

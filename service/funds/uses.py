@@ -465,6 +465,9 @@ async def disburse(
         await ledger.lock_community(use["community"])
         fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
         assert fresh is not None
+        if fresh["approver_id"] == caller.id:
+            # Money leaves only after approval and release by two different bureau users.
+            raise PermissionDeniedException("审批人不能同时办理拨付，请由另一位局方用户拨付。")
         action = UseAction.PAY_FINAL if data.stage == "final" else UseAction.PAY
         status = _transition(fresh["status"], action)
         if not payable(int(fresh["approved_cost_fen"] or 0), int(fresh["paid_fen"]), amount):

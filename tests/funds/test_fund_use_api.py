@@ -202,7 +202,7 @@ async def test_a_full_fund_use_from_proposal_to_settlement(
     assert late.status_code == 409
 
     approved = await client.post(
-        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau")
+        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
     )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
@@ -425,7 +425,7 @@ async def test_payments_racing_on_one_household_never_overdraw_it(
             )
         ).json()
         assert (
-            await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau"))
+            await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2"))
         ).status_code == 200
         use_ids.append(use["id"])
     results = await asyncio.gather(
@@ -541,7 +541,7 @@ async def test_the_yearly_statement_names_the_fund_use_and_its_cost(
             headers=block.headers["company"],
         )
     ).json()
-    await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau"))
+    await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2"))
     paid = await client.post(
         f"/api/v1/fund-uses/{use['id']}/disbursements",
         json={"amount": "800.00", "stage": "final"},
@@ -559,3 +559,37 @@ async def test_the_yearly_statement_names_the_fund_use_and_its_cost(
     ).stdout.decode()
     assert "1号楼屋面翻新" in text
     assert "800.00" in text and "400.00" in text
+
+
+async def test_the_approver_cannot_also_pay_and_a_payment_is_not_reversed_behind_the_use(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    block = await make_block(client, world, areas=("100.00",), deposits=("3000.00",))
+    use = (
+        await client.post(
+            "/api/v1/fund-uses",
+            json=proposal(block, cost="1000.00", emergency=True, emergency_reason="lift"),
+            headers=block.headers["company"],
+        )
+    ).json()
+    await client.post(f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau"))
+    body = {"amount": "1000.00", "stage": "final"}
+    same = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/disbursements",
+        json=body,
+        headers={**world.h("bureau"), "Idempotency-Key": unique("pay-")},
+    )
+    assert same.status_code == 403
+    paid = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/disbursements",
+        json=body,
+        headers={**world.h("bureau2"), "Idempotency-Key": unique("pay-")},
+    )
+    assert paid.status_code == 201
+    reversed_ = await client.post(
+        f"/api/v1/fund/entries/{paid.json()['entry_id']}/reverse",
+        json={"reason": "试图绕过使用申请"},
+        headers={**world.h("bureau"), "Idempotency-Key": unique("rev-")},
+    )
+    assert reversed_.status_code == 409
+    assert await balance(client, world, block.households[0]) == "2000.00"
