@@ -365,6 +365,14 @@ async def close_vote(caller: Caller, access: Scope, use_id: str) -> dict[str, An
         if fresh["status"] == UseStatus.VOTING and closes_on is not None and today() <= closes_on:
             raise Conflict(f"表决期至 {fresh['vote_closes_on']}，尚未结束。")
         tally = await count_votes(fresh)
+        if (
+            fresh["status"] == UseStatus.VOTING
+            and closes_on is None
+            and caller.role != BUREAU
+            and tally.voted_owners < tally.eligible_owners
+        ):
+            # Without a published window, only the bureau may close before every owner voted.
+            raise Conflict("未设表决截止日期且尚有业主未投票，只有区住建局可以提前结束表决。")
         action = UseAction.CLOSE_VOTE_APPROVED if tally.approved else UseAction.CLOSE_VOTE_REJECTED
         status = _transition(fresh["status"], action)
         published = msgspec.to_builtins(tally_out(tally, fresh["vote_rule"]))
