@@ -24,7 +24,8 @@ class Problem(msgspec.Struct):
     errors: list[dict[str, str]] | None = None
 
 
-def _spec(description: str) -> ResponseSpec:
+def problem_response(description: str) -> ResponseSpec:
+    """An OpenAPI answer documented as problem+json."""
     return ResponseSpec(
         data_container=Problem,
         description=description,
@@ -34,11 +35,11 @@ def _spec(description: str) -> ResponseSpec:
 
 
 PROBLEMS: dict[int, ResponseSpec] = {
-    401: _spec("未登录或令牌无效"),
-    403: _spec("当前角色无权调用"),
-    404: _spec("对象不存在或不在权限范围内"),
-    409: _spec("与现有数据冲突"),
-    422: _spec("输入有误，errors 列出每个字段"),
+    401: problem_response("未登录或令牌无效"),
+    403: problem_response("当前角色无权调用"),
+    404: problem_response("对象不存在或不在权限范围内"),
+    409: problem_response("与现有数据冲突"),
+    422: problem_response("输入有误，errors 列出每个字段"),
 }
 
 

@@ -7,29 +7,18 @@ from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, allow
-from service.http import PROBLEMS, CallerDep, Problem, ScopeDep
+from service.http import PROBLEMS, CallerDep, ScopeDep, problem_response
 from service.registry import ledger, schemas
 from service.registry.tables import Community
 
-
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=Problem,
-        description=description,
-        media_type="application/problem+json",
-        generate_examples=False,
-    )
-
-
 UPLOAD_PROBLEMS = {
     **PROBLEMS,
-    413: _problem("文件超过上传大小上限（10 MB）"),
-    415: _problem("不是 CSV 或 XLSX 文件"),
+    413: problem_response("文件超过上传大小上限（10 MB）"),
+    415: problem_response("不是 CSV 或 XLSX 文件"),
 }
 
 
