@@ -118,15 +118,13 @@ async def _refuse_warranty_component(
         raise InputError("component", "专业经营单位的管线设施由其自行负责维修，不得使用维修资金")
     if component not in CATEGORIES:
         raise InputError("component", "应为 " + " | ".join(CATEGORIES) + " 之一")
-    places: list[UUID | None] = sorted(buildings, key=str) or [None]
-    for building_id in places:
-        hit = await covering_component(community_id, component, today(), building_id)
-        if hit is not None:
-            raise InputError(
-                "component",
-                f"该部位仍在保修期内（{hit['work_title']}，保修至 {hit['warranty_until']}），"
-                f"应由施工单位 {hit['contractor_name']} 负责维修，不得使用维修资金",
-            )
+    hit = await covering_component(community_id, component, today(), building_ids=buildings)
+    if hit is not None:
+        raise InputError(
+            "component",
+            f"该部位仍在保修期内（{hit['work_title']}，保修至 {hit['warranty_until']}），"
+            f"应由施工单位 {hit['contractor_name']} 负责维修，不得使用维修资金",
+        )
 
 
 async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:

@@ -5,6 +5,7 @@ Repair tickets live in ``tickets.py``; both share the loaders here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -305,15 +306,30 @@ async def candidates(community_id: UUID) -> list[rules.Candidate]:
 
 
 async def covering_component(
-    community_id: UUID, category: str, on_date: date, building_id: UUID | None = None
+    community_id: UUID,
+    category: str,
+    on_date: date,
+    building_id: UUID | None = None,
+    *,
+    building_ids: Iterable[UUID] = (),
 ) -> dict[str, Any] | None:
     """The work component under warranty covering that place on that date, else None.
 
     For the fund-use proposal (165号令 art. 18: the fund never pays for what the
     construction side owes under warranty): refuse with 422 when this returns a row.
-    Without ``building_id`` any work of the community counts.
+    ``building_ids`` checks several buildings against one read of the register; with
+    neither ``building_id`` nor ``building_ids`` any work of the community counts.
     """
-    hit = rules.covering(await candidates(community_id), category, building_id, on_date)
+    register = await candidates(community_id)
+    places: list[UUID | None] = sorted({*building_ids, building_id} - {None}, key=str) or [None]
+    hit = next(
+        (
+            found
+            for place in places
+            if (found := rules.covering(register, category, place, on_date)) is not None
+        ),
+        None,
+    )
     if hit is None:
         return None
     return {

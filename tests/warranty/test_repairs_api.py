@@ -358,3 +358,8 @@ async def test_covering_component_names_the_work_under_warranty_for_the_fund_gua
     assert await covering_component(cid, "roofing", on, UUID(buildings[1]["id"])) is None
     assert await covering_component(cid, "roofing", date(2027, 7, 1)) is None
     assert await covering_component(cid, "electrical", on) is None
+    # Several buildings at once: covered as soon as one of them is.
+    both = [UUID(b["id"]) for b in buildings]
+    hit_any = await covering_component(cid, "roofing", on, building_ids=both)
+    assert hit_any is not None and hit_any["work_id"] == UUID(work["id"])
+    assert await covering_component(cid, "roofing", on, building_ids=both[1:]) is None
