@@ -486,39 +486,44 @@ async def disburse(
         )
         weights = {s["household"]: int(s["share_fen"]) for s in shares}
         wanted = allocate_by_weight(amount, weights)
-        accounts = await ledger.household_accounts(
-            use["district"], use["community"], sorted(weights, key=str)
-        )
+        await ledger.household_accounts(use["district"], use["community"], sorted(weights, key=str))
         custody = await ledger.custody_account(use["district"], use["community"])
-        balances = {
-            r["id"]: r
+        # Balances and current owners of exactly the households this use charges.
+        charged = {
+            r["household"]: r
             for r in await fetch(
-                "SELECT a.id, a.household, a.principal_fen, a.interest_fen, h.owner"
-                " FROM fund_account a JOIN household h ON h.id = a.household"
-                " WHERE a.community = {} AND a.kind = 'household'",
+                "SELECT s.household, a.id AS account, a.principal_fen, a.interest_fen, h.owner"
+                " FROM fund_use_share AS s JOIN household AS h ON h.id = s.household"
+                " JOIN fund_account AS a ON a.household = s.household AND a.kind = 'household'"
+                " AND a.community = {} WHERE s.fund_use = {}",
                 use["community"],
+                use["id"],
             )
         }
+        if len(charged) != len(weights):
+            raise Conflict("列支范围内有房屋已不属于该小区，请撤销后重新提出申请。")
         lines: list[LineDraft] = []
-        owed: list[tuple[UUID, UUID | None, int]] = []
+        owed: list[tuple[UUID, UUID, int]] = []
         for household_id in sorted(weights, key=str):
-            account = balances.get(accounts[household_id])
-            principal = int(account["principal_fen"]) if account else 0
-            interest = int(account["interest_fen"]) if account else 0
-            owner_id = account["owner"] if account else None
-            draw = draw_from_account(wanted[household_id], principal, interest, interest_first)
+            account = charged[household_id]
+            draw = draw_from_account(
+                wanted[household_id],
+                int(account["principal_fen"]),
+                int(account["interest_fen"]),
+                interest_first,
+            )
             if draw.principal or draw.interest:
                 lines.append(
                     LineDraft(
-                        accounts[household_id],
+                        account["account"],
                         household_id,
-                        owner_id,
+                        account["owner"],
                         -draw.principal,
                         -draw.interest,
                     )
                 )
             if draw.self_funded:
-                owed.append((household_id, owner_id, draw.self_funded))
+                owed.append((household_id, account["owner"], draw.self_funded))
         posted_principal = -sum(line.principal_delta for line in lines)
         posted_interest = -sum(line.interest_delta for line in lines)
         entry_id = None
@@ -558,7 +563,6 @@ async def disburse(
                 amount_fen=amount_owed,
             )
             for household_id, owner_id, amount_owed in owed
-            if owner_id is not None
         ]
         for start in range(0, len(rows), ledger.INSERT_CHUNK):
             await FundSelfFunded.insert(*rows[start : start + ledger.INSERT_CHUNK])
