@@ -77,8 +77,13 @@ class FundUseController(Controller):
         if status:
             query = query.where(FundUse.status == status)
         rows, cursor = await fetch_page(query, FundUse.id, paging)
+        counts = await uses.household_counts([r["id"] for r in rows])
         return Page(
-            items=[await uses.fund_use_out(r, with_shares=False) for r in rows], next_cursor=cursor
+            items=[
+                await uses.fund_use_out(r, with_shares=False, households=counts.get(r["id"], 0))
+                for r in rows
+            ],
+            next_cursor=cursor,
         )
 
     @get("/{use_id:str}", opt=allow(*READERS), responses=PROBLEMS)

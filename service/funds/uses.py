@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.query.functions.aggregate import Count
 
 from service.audit.service import record
 from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller
@@ -195,9 +196,27 @@ async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:
     return UUID(str(use.id))
 
 
-async def fund_use_out(row: dict[str, Any], *, with_shares: bool = True) -> FundUseOut:
+async def household_counts(use_ids: list[UUID]) -> dict[UUID, int]:
+    """How many households each fund use charges, for a page of uses in one query."""
+    if not use_ids:
+        return {}
+    rows = await (
+        FundUseShare.select(FundUseShare.fund_use, Count(FundUseShare.id, alias="n"))
+        .where(FundUseShare.fund_use.is_in(use_ids))
+        .group_by(FundUseShare.fund_use)
+    )
+    return {r["fund_use"]: int(r["n"]) for r in rows}
+
+
+async def fund_use_out(
+    row: dict[str, Any], *, with_shares: bool = True, households: int | None = None
+) -> FundUseOut:
     shares: list[ShareOut] = []
-    count = await FundUseShare.count().where(FundUseShare.fund_use == row["id"])
+    count = (
+        households
+        if households is not None
+        else (await household_counts([row["id"]])).get(row["id"], 0)
+    )
     if with_shares:
         found = await (
             FundUseShare.select(

@@ -599,3 +599,22 @@ async def test_the_approver_cannot_also_pay_and_a_payment_is_not_reversed_behind
     )
     assert reversed_.status_code == 409
     assert await balance(client, world, block.households[0]) == "2000.00"
+
+
+async def test_the_list_shows_how_many_households_each_use_charges(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    block = await make_block(client, world)
+    one = await client.post(
+        "/api/v1/fund-uses",
+        json={**proposal(block), "building_ids": None, "household_ids": block.households[:1]},
+        headers=block.headers["company"],
+    )
+    everyone = await client.post(
+        "/api/v1/fund-uses", json=proposal(block), headers=block.headers["company"]
+    )
+    listed = await client.get(
+        "/api/v1/fund-uses", params={"community_id": block.community}, headers=world.h("bureau")
+    )
+    counts = {u["id"]: u["households"] for u in listed.json()["items"]}
+    assert counts == {one.json()["id"]: 1, everyone.json()["id"]: 4}
