@@ -192,3 +192,24 @@ async def test_the_district_policy_sets_due_times_and_seasons(
     finally:
         await client.put(f"{API}/repair-policy", json={}, headers=bureau)
     assert (await client.get(f"{API}/repair-policy", headers=bureau)).json()["normal_hours"] == 168
+
+
+async def test_the_defects_liability_period_is_at_most_two_years(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    body = {
+        "community_id": world.ids["CA"],
+        "title": "给排水管道",
+        "contractor_id": world.ids["org_contractor"],
+        "accepted_on": "2023-03-31",
+        "settlement_amount": "50000.00",
+        "components": [{"category": "plumbing"}],
+        "defects_liability_months": 25,
+    }
+    refused = await client.post(f"{API}/works", json=body, headers=world.h("bureau"))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "defects_liability_months"
+    body["defects_liability_months"] = 24
+    accepted = await client.post(f"{API}/works", json=body, headers=world.h("bureau"))
+    assert accepted.status_code == 201
+    assert accepted.json()["defects_liability_end"] == "2025-03-31"
