@@ -29,11 +29,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.config import get_settings
 
     settings = get_settings()
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        print(f"error: --workers must be at least 1, not {workers}", file=sys.stderr)
+        return 2
+    # The import string (not an app object) lets uvicorn start each worker's own app.
     uvicorn.run(
         "service.app:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        workers=workers,
         log_level="info",
     )
     return 0
@@ -120,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the API and pages over HTTP")
     p.add_argument("--host", help="address to bind (default 127.0.0.1 or CHANGXIAO_HOST)")
     p.add_argument("--port", type=int, help="port (default 8000 or CHANGXIAO_PORT)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="uvicorn worker processes (default 1 or CHANGXIAO_WORKERS)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (safe to repeat)")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=8 * 3600, alias="CHANGXIAO_TOKEN_TTL")
     host: str = Field(default="127.0.0.1", alias="CHANGXIAO_HOST")
     port: int = Field(default=8000, alias="CHANGXIAO_PORT")
+    # uvicorn worker processes for `changxiao serve`; scheduled jobs claim their slot in
+    # the database (jobs.runs), so several workers run each slot once.
+    workers: int = Field(default=1, ge=1, alias="CHANGXIAO_WORKERS")
     pg_pool_max: int = Field(default=20, alias="CHANGXIAO_PG_POOL_MAX")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, alias="CHANGXIAO_UPLOAD_MAX_BYTES")
     attachments_dir: str = Field(

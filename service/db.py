@@ -8,7 +8,7 @@ that two writers queue instead of failing on upgrade); PostgreSQL is production
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,38 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
 
     rows = await get_engine().run_querystring(QueryString(sql, *args))
     return list(rows or [])
+
+
+INSERT_CHUNK = 1000  # rows per INSERT: under SQLite's and asyncpg's parameter limits
+ARRAY_CHUNK = 100_000  # rows per unnest() INSERT on PostgreSQL
+
+
+async def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    pg_types: Sequence[str] | None = None,
+) -> None:
+    """Multi-row INSERT in chunks: a few statements for thousands of rows, without
+    building an ORM object per row (the demo seed posts 16,219 households in seconds).
+
+    With ``pg_types`` (one per column) PostgreSQL gets one array per column instead,
+    ``INSERT ... SELECT * FROM unnest($1::uuid[], ...)``: six parameters for a chunk of
+    any size rather than six per row.
+    """
+    if pg_types is not None and is_postgres():
+        head = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest("
+        arrays = ", ".join(f"{{}}::{kind}[]" for kind in pg_types) + ")"
+        for start in range(0, len(rows), ARRAY_CHUNK):
+            chunk = rows[start : start + ARRAY_CHUNK]
+            await fetch(head + arrays, *([row[i] for row in chunk] for i in range(len(columns))))
+        return
+    per_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        await fetch(head + ", ".join([per_row] * len(chunk)), *(v for row in chunk for v in row))
 
 
 def is_integrity_error(exc: BaseException) -> bool:

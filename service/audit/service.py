@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from service.audit.tables import AuditEntry
 from service.auth.roles import Caller
 from service.clock import now
+from service.db import insert_rows
 
 
 def jsonable(value: Any) -> Any:
@@ -21,6 +23,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (UUID, date, datetime, Decimal)):
         return str(value)
     return value
+
+
+AUDIT_COLUMNS = (
+    "at",
+    "district_id",
+    "actor_id",
+    "actor_name",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+)
+
+
+def _snapshot(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(jsonable(value), ensure_ascii=False)
 
 
 async def record(
@@ -38,16 +57,35 @@ async def record(
     Call it inside the transaction that makes the change, so the entry and the change
     land together or not at all.
     """
-    await AuditEntry.insert(
-        AuditEntry(
-            at=now(),
-            district_id=district_id or (actor.district_id if actor else None),
-            actor_id=actor.id if actor else None,
-            actor_name=actor.username if actor else "system",
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            before=jsonable(before) if before is not None else None,
-            after=jsonable(after) if after is not None else None,
-        )
+    await record_many(actor, action, entity, [(entity_id, before, after)], district_id=district_id)
+
+
+async def record_many(
+    actor: Caller | None,
+    action: str,
+    entity: str,
+    changes: Sequence[tuple[object, dict[str, Any] | None, dict[str, Any] | None]],
+    *,
+    district_id: UUID | None = None,
+) -> None:
+    """Append one audit entry per (entity id, before, after) of a batch, in bulk (a
+    district's interest run writes one per community in one statement)."""
+    at = now()
+    await insert_rows(
+        "audit_entry",
+        AUDIT_COLUMNS,
+        [
+            (
+                at,
+                district_id or (actor.district_id if actor else None),
+                actor.id if actor else None,
+                actor.username if actor else "system",
+                action,
+                entity,
+                str(entity_id),
+                _snapshot(before),
+                _snapshot(after),
+            )
+            for entity_id, before, after in changes
+        ],
     )

@@ -7,14 +7,15 @@ bulk inserts and one set-based balance update — never a query per household.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from service.audit.service import record
+from service.audit.service import record, record_many
 from service.auth.roles import Caller
 from service.clock import today
-from service.db import fetch, transaction
+from service.db import INSERT_CHUNK, fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
@@ -24,15 +25,29 @@ from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
 
-async def _live_interest_exists(community_id: UUID, period: str) -> bool:
-    rows = await fetch(
-        "SELECT COUNT(*) AS n FROM fund_entry AS e WHERE e.community = {}"
-        " AND e.kind = 'interest' AND e.period = {}"
-        " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)",
-        community_id,
-        period,
-    )
-    return int(rows[0]["n"]) > 0
+def _in(ids: Sequence[UUID]) -> str:
+    return "(" + ", ".join(["{}"] * len(ids)) + ")"
+
+
+def _chunks(ids: Sequence[UUID]) -> list[Sequence[UUID]]:
+    return [ids[start : start + INSERT_CHUNK] for start in range(0, len(ids), INSERT_CHUNK)]
+
+
+async def _communities_in_district(district_id: UUID, community_ids: Sequence[UUID]) -> None:
+    """422 naming ``items[i].community_id`` (or ``community_id`` for one) of the first
+    community that is not the district's; one query per thousand."""
+    found: set[UUID] = set()
+    for chunk in _chunks(community_ids):
+        rows = await fetch(
+            f"SELECT id FROM community WHERE district = {{}} AND id IN {_in(chunk)}",
+            district_id,
+            *chunk,
+        )
+        found.update(UUID(str(r["id"])) for r in rows)
+    for index, community_id in enumerate(community_ids):
+        if community_id not in found:
+            field = "community_id" if len(community_ids) == 1 else f"items[{index}].community_id"
+            raise InputError(field, "小区不存在")
 
 
 async def allocate_interest(
@@ -43,74 +58,107 @@ async def allocate_interest(
     "Interest"); one live allocation per community and period (a reversed one may be
     posted again)."""
     amount = parse_fen(data.amount, "amount")
-    community = await community_in_district(caller.district_id, data.community_id, "community_id")
+    await _communities_in_district(caller.district_id, [data.community_id])
     async with transaction():
-        await ledger.lock_community(community["id"])
-        return await _allocate_interest_locked(
-            caller, community["id"], data.period, amount, key=key
-        )
+        done = await _allocate_interest(caller, data.period, {data.community_id: amount}, key)
+    return done[0]
 
 
 async def allocate_interest_for_district(
-    caller: Caller, period: str, amounts: dict[UUID, int]
+    caller: Caller, period: str, amounts: dict[UUID, int], *, key: str | None = None
 ) -> list[schemas.InterestOut]:
     """The district's interest run: ``amounts`` (fen) credited per community for
-    ``period``, allocated all or nothing in one transaction (communities locked in id
-    order); each community's split is one set-based batch."""
-    for community_id in amounts:
-        await community_in_district(caller.district_id, community_id, "community_id")
+    ``period``, allocated all or nothing in one transaction, set-based: the same handful
+    of statements for 12,600 communities as for one (communities locked in id order)."""
+    await _communities_in_district(caller.district_id, list(amounts))
     async with transaction():
-        ordered = sorted(amounts, key=str)
-        for community_id in ordered:
-            await ledger.lock_community(community_id)
-        return [await _allocate_interest_locked(caller, c, period, amounts[c]) for c in ordered]
+        return await _allocate_interest(caller, period, amounts, key)
 
 
-async def _allocate_interest_locked(
-    caller: Caller, community_id: UUID, period: str, amount: int, *, key: str | None = None
-) -> schemas.InterestOut:
-    if await _live_interest_exists(community_id, period):
-        raise Conflict(f"该小区 {period} 期的利息已分配；如需更正请先冲正原分录。")
-    weights = await fetch(
-        "SELECT a.id, a.household, h.owner, a.principal_fen + a.interest_fen AS balance"
-        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-        " WHERE a.community = {} AND a.kind = 'household'"
-        " AND a.principal_fen + a.interest_fen > 0",
-        community_id,
-    )
-    if not weights:
-        raise Conflict("该小区没有余额为正的分户账，无法按余额分配利息。")
-    posted, households = await _post_split(
-        caller,
-        community_id,
-        kind="interest",
-        amount=amount,
-        weights=weights,
-        weight_column="balance",
-        value_date=today(),
-        memo=f"{period} 利息",
-        period=period,
-        key=key,
-    )
-    await record(
+def _which(chains: dict[UUID, ledger.Chain], community_id: object) -> str:
+    return "该小区" if len(chains) == 1 else f"小区 {community_id} "
+
+
+async def _allocate_interest(
+    caller: Caller, period: str, amounts: dict[UUID, int], key: str | None
+) -> list[schemas.InterestOut]:
+    chains = await ledger.lock_communities(amounts)
+    ordered = sorted(chains, key=str)
+    for chunk in _chunks(ordered):
+        live = await fetch(
+            "SELECT e.community FROM fund_entry AS e"
+            f" WHERE e.community IN {_in(chunk)} AND e.kind = 'interest' AND e.period = {{}}"
+            " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)"
+            " LIMIT 1",
+            *chunk,
+            period,
+        )
+        if live:
+            raise Conflict(
+                f"{_which(chains, live[0]['community'])} {period} 期的利息已分配；"
+                "如需更正请先冲正原分录。"
+            )
+    weights: dict[UUID, list[dict[str, Any]]] = {c: [] for c in ordered}
+    for chunk in _chunks(ordered):
+        for row in await fetch(
+            "SELECT a.community, a.id, a.household, h.owner,"
+            " a.principal_fen + a.interest_fen AS balance"
+            " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+            f" WHERE a.community IN {_in(chunk)} AND a.kind = 'household'"
+            " AND a.principal_fen + a.interest_fen > 0",
+            *chunk,
+        ):
+            weights[UUID(str(row["community"]))].append(row)
+    for community_id, rows in weights.items():
+        if not rows:
+            raise Conflict(
+                f"{_which(chains, community_id)}没有余额为正的分户账，无法按余额分配利息。"
+            )
+    custody = await ledger.custody_accounts(caller.district_id, ordered)
+    drafts: list[ledger.EntryDraft] = []
+    households: list[int] = []
+    for community_id in ordered:
+        draft, count = _split(
+            caller,
+            chains[community_id],
+            custody[community_id],
+            kind="interest",
+            amount=amounts[community_id],
+            weights=weights[community_id],
+            weight_column="balance",
+            value_date=today(),
+            memo=f"{period} 利息",
+            period=period,
+            key=key,
+        )
+        drafts.append(draft)
+        households.append(count)
+    posted = await ledger.post_entries(drafts)
+    await record_many(
         caller,
         "fund.interest",
         "fund_entry",
-        posted.entry_id,
-        after={"community_id": community_id, "period": period, "amount_fen": amount},
+        [
+            (p.entry_id, None, {"community_id": c, "period": period, "amount_fen": amounts[c]})
+            for p, c in zip(posted, ordered, strict=True)
+        ],
     )
-    return schemas.InterestOut(
-        entry_id=posted.entry_id,
-        community_id=community_id,
-        period=period,
-        allocated=format_yuan(amount),
-        households=households,
-    )
+    return [
+        schemas.InterestOut(
+            entry_id=p.entry_id,
+            community_id=c,
+            period=period,
+            allocated=format_yuan(amounts[c]),
+            households=n,
+        )
+        for p, c, n in zip(posted, ordered, households, strict=True)
+    ]
 
 
-async def _post_split(
+def _split(
     caller: Caller,
-    community_id: UUID,
+    chain: ledger.Chain,
+    custody: UUID,
     *,
     kind: str,
     amount: int,
@@ -120,21 +168,21 @@ async def _post_split(
     memo: str,
     period: str | None = None,
     key: str | None = None,
-) -> tuple[ledger.Posted, int]:
-    """Post ``amount`` into the interest sub-accounts split by ``weight_column``."""
+) -> tuple[ledger.EntryDraft, int]:
+    """The entry putting ``amount`` into the interest sub-accounts split by
+    ``weight_column``, and how many households get a share."""
     by_account = {UUID(str(w["id"])): w for w in weights}
     shares = allocate_by_weight(
         amount, {account: int(w[weight_column]) for account, w in by_account.items()}
     )
-    custody = await ledger.custody_account(caller.district_id, community_id)
     lines = [
         LineDraft(account, by_account[account]["household"], by_account[account]["owner"], 0, s)
         for account, s in shares.items()
     ]
     lines.append(LineDraft(custody, None, None, 0, -amount))
-    posted = await ledger.post_entry(
+    draft = ledger.EntryDraft(
+        chain=chain,
         district_id=caller.district_id,
-        community_id=community_id,
         kind=kind,
         lines=lines,
         custody=custody,
@@ -144,7 +192,7 @@ async def _post_split(
         actor_id=caller.id,
         idempotency_key=key,
     )
-    return posted, sum(1 for s in shares.values() if s > 0)
+    return draft, sum(1 for s in shares.values() if s > 0)
 
 
 async def allocate_income(
@@ -159,7 +207,7 @@ async def allocate_income(
         raise InputError("memo", "请说明收益来源")
     community = await community_in_district(caller.district_id, data.community_id, "community_id")
     async with transaction():
-        await ledger.lock_community(community["id"])
+        chain = await ledger.lock_community(community["id"])
         await ledger.household_accounts(caller.district_id, community["id"])
         weights = await fetch(
             "SELECT a.id, a.household, h.owner, h.floor_area FROM fund_account AS a"
@@ -169,9 +217,11 @@ async def allocate_income(
         )
         if not weights:
             raise Conflict("该小区没有可分配收益的房屋（未登记或均已销户）。")
-        posted, households = await _post_split(
+        custody = await ledger.custody_account(caller.district_id, community["id"])
+        draft, households = _split(
             caller,
-            community["id"],
+            chain,
+            custody,
             kind="income",
             amount=amount,
             weights=weights,
@@ -180,6 +230,7 @@ async def allocate_income(
             memo=memo,
             key=key,
         )
+        posted = await ledger.post_entry(draft)
         await record(
             caller,
             "fund.income",
@@ -201,7 +252,7 @@ async def post_first_deposits_for_community(
     """Post the first deposit (rate × floor area) of every household of the community that
     has none, as one journal entry; returns how many households it posted for."""
     async with transaction():
-        await ledger.lock_community(community_id)
+        chain = await ledger.lock_community(community_id)
         await ledger.household_accounts(district_id, community_id)
         due = await fetch(
             "SELECT a.id, a.household, h.owner, h.floor_area, c.deposit_rate_fen"
@@ -228,13 +279,15 @@ async def post_first_deposits_for_community(
         total = sum(line.principal_delta for line in lines)
         lines.append(LineDraft(custody, None, None, -total, 0))
         posted = await ledger.post_entry(
-            district_id=district_id,
-            community_id=community_id,
-            kind="first_deposit",
-            lines=lines,
-            custody=custody,
-            value_date=paid_on or today(),
-            memo="首期维修资金（按交存标准×建筑面积批量入账）",
+            ledger.EntryDraft(
+                chain=chain,
+                district_id=district_id,
+                kind="first_deposit",
+                lines=lines,
+                custody=custody,
+                value_date=paid_on or today(),
+                memo="首期维修资金（按交存标准×建筑面积批量入账）",
+            )
         )
         await fetch(
             "UPDATE fund_account SET first_deposit_fen = fund_line.principal_delta"

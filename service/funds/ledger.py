@@ -1,13 +1,16 @@
 """The one posting service of the maintenance fund, and its verification.
 
-Every money movement goes through ``post_entry`` inside ``transaction()``:
-1. ``lock_community`` serialises the community's writers on its ``fund_chain`` row (an
-   UPDATE takes the row lock on PostgreSQL; SQLite's IMMEDIATE transaction already
-   holds the database write lock), so sequence numbers and the hash chain never fork;
-2. the entry and its lines are inserted (lines sum to zero: double entry);
+Every money movement goes through ``post_entries`` (``post_entry`` for one) inside
+``transaction()``:
+1. ``lock_community`` / ``lock_communities`` serialise the community's writers on its
+   ``fund_chain`` row (an upsert that takes the row lock on PostgreSQL; SQLite's
+   IMMEDIATE transaction already holds the database write lock) and return its head,
+   so sequence numbers and the hash chain never fork;
+2. the entries and their lines are inserted (lines sum to zero: double entry);
 3. the balance cache is moved by one set-based ``UPDATE ... SET x = x + d.x FROM (lines
-   of this entry grouped by account)``, never read-modify-write in Python;
-4. the chain head moves to the new entry's hash.
+   of these entries grouped by account)``, never read-modify-write in Python;
+4. the chain heads move to the last new entry of each community.
+A batch of a whole district is the same handful of statements as one deposit.
 ``verify`` recomputes the chain and every balance from the journal.
 """
 
@@ -21,21 +24,9 @@ from typing import Any
 from uuid import UUID
 
 from service.clock import now
-from service.db import fetch
+from service.db import INSERT_CHUNK, fetch, insert_rows
 from service.funds.rules import GENESIS_HASH, canonical_entry, entry_hash, lines_balance
-from service.funds.tables import FundAccount, FundEntry
-
-INSERT_CHUNK = 1000  # rows per INSERT: under SQLite's and asyncpg's parameter limits
-
-
-async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Multi-row INSERT in chunks: a few statements for thousands of rows, without
-    building an ORM object per row (the seed posts 16,219 households in seconds)."""
-    per_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        await fetch(head + ", ".join([per_row] * len(chunk)), *(v for row in chunk for v in row))
+from service.funds.tables import FundAccount
 
 
 @dataclass(frozen=True)
@@ -106,36 +97,99 @@ def canonical(entry: dict[str, Any], lines: Iterable[dict[str, Any]]) -> str:
     )
 
 
-async def lock_community(community_id: UUID) -> None:
-    """Take the community's journal lock (creating its chain row on first use).
+@dataclass
+class Chain:
+    """A community's journal head, held locked for the rest of the transaction.
+
+    ``lock_community`` / ``lock_communities`` return it; ``post_entries`` advances it.
+    """
+
+    community: UUID
+    seq: int
+    head: str
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """One entry to append: its lines sum to zero; ``custody`` is the community's bank
+    account (the entry's amount is what left or entered it)."""
+
+    chain: Chain
+    district_id: UUID
+    kind: str
+    lines: Sequence[LineDraft]
+    custody: UUID
+    value_date: date
+    memo: str = ""
+    period: str | None = None
+    reverses_entry: UUID | None = None
+    actor_id: UUID | None = None
+    idempotency_key: str | None = None
+    fund_use_id: UUID | None = None
+
+
+LOCK_SQL = (
+    "INSERT INTO fund_chain (id, community, last_seq, head_hash) VALUES {rows}"
+    " ON CONFLICT (community) DO UPDATE SET last_seq = fund_chain.last_seq"
+    " RETURNING community, last_seq, head_hash"
+)
+
+
+async def lock_communities(community_ids: Iterable[UUID]) -> dict[UUID, Chain]:
+    """Take the journal locks of several communities in ascending id order (creating
+    their chain rows on first use) and return their heads; one statement per thousand.
 
     Call first thing inside the transaction, before reading anything a posting depends
-    on; several communities are locked in ascending id order to avoid deadlocks.
+    on. The upsert's ``DO UPDATE`` takes each row lock on PostgreSQL; SQLite's IMMEDIATE
+    transaction already holds the database write lock.
     """
-    await fetch(
-        "INSERT INTO fund_chain (id, community, last_seq, head_hash) VALUES ({}, {}, 0, {})"
-        " ON CONFLICT (community) DO NOTHING",
-        uuid.uuid4(),
-        community_id,
-        GENESIS_HASH,
+    ordered = sorted(set(community_ids), key=str)
+    chains: dict[UUID, Chain] = {}
+    for start in range(0, len(ordered), INSERT_CHUNK):
+        chunk = ordered[start : start + INSERT_CHUNK]
+        rows = await fetch(
+            LOCK_SQL.format(rows=", ".join(["({}, {}, 0, {})"] * len(chunk))),
+            *(v for c in chunk for v in (uuid.uuid4(), c, GENESIS_HASH)),
+        )
+        for row in rows:
+            community = UUID(str(row["community"]))
+            chains[community] = Chain(community, int(row["last_seq"]), str(row["head_hash"]))
+    return chains
+
+
+async def lock_community(community_id: UUID) -> Chain:
+    """Take one community's journal lock (see ``lock_communities``); one statement."""
+    return (await lock_communities([community_id]))[community_id]
+
+
+async def custody_accounts(district_id: UUID, community_ids: Iterable[UUID]) -> dict[UUID, UUID]:
+    """Community id → its custody (bank) account id, opening the missing ones in bulk
+    (under the communities' locks)."""
+    ordered = sorted(set(community_ids), key=str)
+    found: dict[UUID, UUID] = {}
+    for start in range(0, len(ordered), INSERT_CHUNK):
+        chunk = ordered[start : start + INSERT_CHUNK]
+        rows = await fetch(
+            "SELECT id, community FROM fund_account WHERE kind = 'custody' AND community IN ("
+            + ", ".join(["{}"] * len(chunk))
+            + ")",
+            *chunk,
+        )
+        found.update({UUID(str(r["community"])): UUID(str(r["id"])) for r in rows})
+    opened = {c: uuid.uuid4() for c in ordered if c not in found}
+    at = now()
+    await insert_rows(
+        "fund_account",
+        ("id", "kind", "district", "community", "principal_fen", "interest_fen", "opened_at"),
+        [(account, "custody", district_id, c, 0, 0, at) for c, account in opened.items()],
     )
-    await fetch("UPDATE fund_chain SET last_seq = last_seq WHERE community = {}", community_id)
+    found.update(opened)
+    return found
 
 
 async def custody_account(district_id: UUID, community_id: UUID) -> UUID:
     """The community's custody account id, opened on first use (under the community lock)."""
-    row = (
-        await FundAccount.select(FundAccount.id)
-        .where((FundAccount.community == community_id) & (FundAccount.kind == "custody"))
-        .first()
-    )
-    if row is not None:
-        return UUID(str(row["id"]))
-    account = FundAccount(
-        kind="custody", district=district_id, community=community_id, opened_at=now()
-    )
-    await FundAccount.insert(account)
-    return UUID(str(account.id))
+    return (await custody_accounts(district_id, [community_id]))[community_id]
 
 
 async def household_accounts(
@@ -186,101 +240,119 @@ async def household_accounts(
     return found
 
 
-async def post_entry(
-    *,
-    district_id: UUID,
-    community_id: UUID,
-    kind: str,
-    lines: Sequence[LineDraft],
-    custody: UUID,
-    value_date: date,
-    memo: str = "",
-    period: str | None = None,
-    reverses_entry: UUID | None = None,
-    actor_id: UUID | None = None,
-    idempotency_key: str | None = None,
-    fund_use_id: UUID | None = None,
-) -> Posted:
-    """Append one balanced entry to the community's journal and move the balances.
+ENTRY_COLUMNS = (
+    "id",
+    "district",
+    "community",
+    "book_year",
+    "actor_id",
+    "idempotency_key",
+    "seq",
+    "kind",
+    "posted_at",
+    "value_date",
+    "period",
+    "memo",
+    "reverses_entry",
+    "amount_fen",
+    "fund_use_id",
+    "prev_hash",
+    "hash",
+)
+LINE_COLUMNS = ("entry", "account", "household", "owner", "principal_delta", "interest_delta")
+LINE_PG_TYPES = ("uuid", "uuid", "uuid", "uuid", "bigint", "bigint")
 
-    Must run inside ``transaction()`` after ``lock_community(community_id)``.
+
+async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
+    """Append balanced entries to their communities' journals and move the balances, in
+    a fixed number of statements however many entries and lines: the entries, the lines,
+    one set-based balance update, the chain heads.
+
+    Must run inside ``transaction()``, each draft's ``chain`` taken by ``lock_community``
+    (or ``lock_communities``) in this transaction.
     """
-    drafts: list[dict[str, Any]] = [
-        {
-            "account": line.account,
-            "household": line.household,
-            "owner": line.owner,
-            "principal_delta": line.principal_delta,
-            "interest_delta": line.interest_delta,
+    entries: list[tuple[Any, ...]] = []
+    line_rows: list[tuple[Any, ...]] = []
+    heads: dict[UUID, UUID] = {}
+    posted: list[Posted] = []
+    at = now()
+    for draft in drafts:
+        lines: list[dict[str, Any]] = [
+            {
+                "account": line.account,
+                "household": line.household,
+                "owner": line.owner,
+                "principal_delta": line.principal_delta,
+                "interest_delta": line.interest_delta,
+            }
+            for line in draft.lines
+            if line.principal_delta or line.interest_delta
+        ]
+        if not lines or not lines_balance(lines):
+            raise ValueError("an entry needs lines that sum to zero")
+        chain = draft.chain
+        entry: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "district": draft.district_id,
+            "community": chain.community,
+            "book_year": draft.value_date.year,
+            "actor_id": draft.actor_id,
+            "idempotency_key": draft.idempotency_key,
+            "seq": chain.seq + 1,
+            "kind": draft.kind,
+            "posted_at": at,
+            "value_date": draft.value_date,
+            "period": draft.period,
+            "memo": draft.memo,
+            "reverses_entry": draft.reverses_entry,
+            "amount_fen": -sum(
+                line.principal_delta + line.interest_delta
+                for line in draft.lines
+                if line.account == draft.custody
+            ),
+            "fund_use_id": draft.fund_use_id,
+            "prev_hash": chain.head,
         }
-        for line in lines
-        if line.principal_delta or line.interest_delta
-    ]
-    if not drafts or not lines_balance(drafts):
-        raise ValueError("an entry needs lines that sum to zero")
-    amount = -sum(
-        d["principal_delta"] + d["interest_delta"] for d in drafts if d["account"] == custody
-    )
-    chain = await fetch(
-        "UPDATE fund_chain SET last_seq = last_seq + 1 WHERE community = {}"
-        " RETURNING last_seq, head_hash",
-        community_id,
-    )
-    if not chain:
-        raise RuntimeError("post_entry called without lock_community")
-    seq, prev_hash = int(chain[0]["last_seq"]), str(chain[0]["head_hash"])
-    entry: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "district": district_id,
-        "community": community_id,
-        "book_year": value_date.year,
-        "actor_id": actor_id,
-        "idempotency_key": idempotency_key,
-        "seq": seq,
-        "kind": kind,
-        "posted_at": now(),
-        "value_date": value_date,
-        "period": period,
-        "memo": memo,
-        "reverses_entry": reverses_entry,
-        "amount_fen": amount,
-        "fund_use_id": fund_use_id,
-    }
-    digest = entry_hash(prev_hash, canonical(entry, drafts))
-    await FundEntry.insert(
-        FundEntry(
-            prev_hash=prev_hash,
-            hash=digest,
-            **entry,
-        )
-    )
-    await insert_rows(
-        "fund_line",
-        ("entry", "account", "household", "owner", "principal_delta", "interest_delta"),
-        [
-            (
-                entry["id"],
-                d["account"],
-                d["household"],
-                d["owner"],
-                d["principal_delta"],
-                d["interest_delta"],
+        entry["hash"] = entry_hash(chain.head, canonical(entry, lines))
+        chain.seq, chain.head = entry["seq"], entry["hash"]
+        entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
+        line_rows.extend((entry["id"], *(d[c] for c in LINE_COLUMNS[1:])) for d in lines)
+        heads[chain.community] = entry["id"]
+        posted.append(
+            Posted(
+                entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
-            for d in drafts
-        ],
-    )
-    await fetch(
-        "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-        " interest_fen = fund_account.interest_fen + d.i"
-        " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
-        " FROM fund_line WHERE entry = {} GROUP BY account) AS d"
-        " WHERE fund_account.id = d.account",
-        entry["id"],
-    )
-    await fetch("UPDATE fund_chain SET head_hash = {} WHERE community = {}", digest, community_id)
-    return Posted(
-        entry_id=entry["id"], seq=seq, hash=digest, amount_fen=amount, posted_at=entry["posted_at"]
-    )
+        )
+    await insert_rows("fund_entry", ENTRY_COLUMNS, entries)
+    await insert_rows("fund_line", LINE_COLUMNS, line_rows, pg_types=LINE_PG_TYPES)
+    ids = [p.entry_id for p in posted]
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start : start + INSERT_CHUNK]
+        await fetch(
+            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+            " interest_fen = fund_account.interest_fen + d.i"
+            " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
+            " FROM fund_line WHERE entry IN (" + ", ".join(["{}"] * len(chunk)) + ")"
+            " GROUP BY account) AS d"
+            " WHERE fund_account.id = d.account",
+            *chunk,
+        )
+    last = list(heads.values())
+    for start in range(0, len(last), INSERT_CHUNK):
+        chunk = last[start : start + INSERT_CHUNK]
+        await fetch(
+            "UPDATE fund_chain SET last_seq = e.seq, head_hash = e.hash FROM fund_entry AS e"
+            " WHERE e.community = fund_chain.community AND e.id IN ("
+            + ", ".join(["{}"] * len(chunk))
+            + ")",
+            *chunk,
+        )
+    return posted
+
+
+async def post_entry(draft: EntryDraft) -> Posted:
+    """Append one balanced entry (see ``post_entries``)."""
+    return (await post_entries([draft]))[0]
 
 
 async def negative_accounts_of_entry(entry_id: UUID) -> int:

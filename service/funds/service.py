@@ -21,7 +21,7 @@ from service.clock import now, today
 from service.db import fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
-from service.funds.ledger import LineDraft
+from service.funds.ledger import EntryDraft, LineDraft
 from service.registry.tables import Community, Household
 from service.units import format_yuan, parse_fen
 
@@ -68,11 +68,26 @@ async def _owner_now(household_id: UUID) -> UUID:
     return UUID(str(rows[0]["owner"]))
 
 
-async def _balance(account_id: UUID) -> tuple[int, int]:
-    rows = await fetch(
-        "SELECT principal_fen, interest_fen FROM fund_account WHERE id = {}", account_id
-    )
-    return int(rows[0]["principal_fen"]), int(rows[0]["interest_fen"])
+ACCOUNT_STATE_SQL = (
+    "SELECT h.owner, a.id AS account, a.closed_at, a.first_deposit_fen, a.principal_fen,"
+    " a.interest_fen, c.id AS custody FROM household AS h"
+    " LEFT JOIN fund_account AS a ON a.household = h.id AND a.kind = 'household'"
+    " LEFT JOIN fund_account AS c ON c.community = h.community AND c.kind = 'custody'"
+    " WHERE h.id = {}"
+)
+
+
+async def _account_state(
+    district_id: UUID, community_id: UUID, household_id: UUID
+) -> dict[str, Any]:
+    """The household's account, its current owner and the community's custody account in
+    one read (under the community lock), opening the accounts on first use."""
+    rows = await fetch(ACCOUNT_STATE_SQL, household_id)
+    if rows[0]["account"] is None or rows[0]["custody"] is None:
+        await ledger.custody_account(district_id, community_id)
+        await ledger.household_accounts(district_id, community_id, [household_id])
+        rows = await fetch(ACCOUNT_STATE_SQL, household_id)
+    return rows[0]
 
 
 async def deposit(
@@ -84,44 +99,37 @@ async def deposit(
     household = await _household(caller.district_id, data.household_id, "household_id")
     community_id = household["community"]
     async with transaction():
-        await ledger.lock_community(community_id)
-        custody = await ledger.custody_account(caller.district_id, community_id)
-        account = (
-            await ledger.household_accounts(caller.district_id, community_id, [household["id"]])
-        )[household["id"]]
-        closed = await fetch(
-            "SELECT id FROM fund_account WHERE id = {} AND closed_at IS NOT NULL", account
-        )
-        if closed:
+        chain = await ledger.lock_community(community_id)
+        state = await _account_state(caller.district_id, community_id, household["id"])
+        account, custody = state["account"], state["custody"]
+        if state["closed_at"] is not None:
             raise Conflict("该房屋已因灭失退还维修资金并销户，不能再交存。")
         if data.kind == "first":
-            fixed = await fetch(
-                "UPDATE fund_account SET first_deposit_fen = {}"
-                " WHERE id = {} AND first_deposit_fen IS NULL RETURNING id",
-                amount,
-                account,
-            )
-            if not fixed:
+            if state["first_deposit_fen"] is not None:
                 raise Conflict("该房屋已交存首期维修资金；续交请使用 kind=replenish。")
-        else:
-            rows = await fetch("SELECT first_deposit_fen FROM fund_account WHERE id = {}", account)
-            if rows[0]["first_deposit_fen"] is None:
-                raise Conflict("该房屋尚未交存首期维修资金，请先交存首期（kind=first）。")
+            await fetch(
+                "UPDATE fund_account SET first_deposit_fen = {} WHERE id = {}", amount, account
+            )
+        elif state["first_deposit_fen"] is None:
+            raise Conflict("该房屋尚未交存首期维修资金，请先交存首期（kind=first）。")
         posted = await ledger.post_entry(
-            district_id=caller.district_id,
-            community_id=community_id,
-            kind="first_deposit" if data.kind == "first" else "replenish",
-            lines=[
-                LineDraft(account, household["id"], await _owner_now(household["id"]), amount, 0),
-                LineDraft(custody, None, None, -amount, 0),
-            ],
-            custody=custody,
-            value_date=paid_on,
-            memo=data.memo,
-            actor_id=caller.id,
-            idempotency_key=key,
+            EntryDraft(
+                chain=chain,
+                district_id=caller.district_id,
+                kind="first_deposit" if data.kind == "first" else "replenish",
+                lines=[
+                    LineDraft(account, household["id"], state["owner"], amount, 0),
+                    LineDraft(custody, None, None, -amount, 0),
+                ],
+                custody=custody,
+                value_date=paid_on,
+                memo=data.memo,
+                actor_id=caller.id,
+                idempotency_key=key,
+            )
         )
-        principal, interest = await _balance(account)
+        # Read under the community lock, which every posting to this account takes.
+        balance = int(state["principal_fen"]) + int(state["interest_fen"]) + amount
         await record(
             caller,
             "fund.deposit",
@@ -140,7 +148,7 @@ async def deposit(
         entry_id=posted.entry_id,
         household_id=household["id"],
         amount=format_yuan(amount),
-        balance=format_yuan(principal + interest),
+        balance=format_yuan(balance),
     )
 
 
@@ -152,7 +160,7 @@ async def refund(
     household = await _household(caller.district_id, data.household_id, "household_id")
     community_id = household["community"]
     async with transaction():
-        await ledger.lock_community(community_id)
+        chain = await ledger.lock_community(community_id)
         rows = await fetch(
             "SELECT id, principal_fen, interest_fen FROM fund_account WHERE household = {}",
             household["id"],
@@ -163,24 +171,26 @@ async def refund(
         principal, interest = int(rows[0]["principal_fen"]), int(rows[0]["interest_fen"])
         custody = await ledger.custody_account(caller.district_id, community_id)
         posted = await ledger.post_entry(
-            district_id=caller.district_id,
-            community_id=community_id,
-            kind="refund",
-            lines=[
-                LineDraft(
-                    account,
-                    household["id"],
-                    await _owner_now(household["id"]),
-                    -principal,
-                    -interest,
-                ),
-                LineDraft(custody, None, None, principal, interest),
-            ],
-            custody=custody,
-            value_date=today(),
-            memo=data.reason.strip(),
-            actor_id=caller.id,
-            idempotency_key=key,
+            EntryDraft(
+                chain=chain,
+                district_id=caller.district_id,
+                kind="refund",
+                lines=[
+                    LineDraft(
+                        account,
+                        household["id"],
+                        await _owner_now(household["id"]),
+                        -principal,
+                        -interest,
+                    ),
+                    LineDraft(custody, None, None, principal, interest),
+                ],
+                custody=custody,
+                value_date=today(),
+                memo=data.reason.strip(),
+                actor_id=caller.id,
+                idempotency_key=key,
+            )
         )
         await fetch("UPDATE fund_account SET closed_at = {} WHERE id = {}", now(), account)
         await record(
@@ -224,7 +234,7 @@ async def reverse(
     original = found[0]
     community_id = UUID(str(original["community"]))
     async with transaction():
-        await ledger.lock_community(community_id)
+        chain = await ledger.lock_community(community_id)
         if original["kind"] == "reversal":
             raise Conflict("冲正分录不能再被冲正；如需更正请重新记账。")
         if original["kind"] == "use":
@@ -242,25 +252,27 @@ async def reverse(
         )
         custody = await ledger.custody_account(caller.district_id, community_id)
         posted = await ledger.post_entry(
-            district_id=caller.district_id,
-            community_id=community_id,
-            kind="reversal",
-            lines=[
-                LineDraft(
-                    UUID(str(line["account"])),
-                    line["household"],
-                    line["owner"],
-                    -int(line["principal_delta"]),
-                    -int(line["interest_delta"]),
-                )
-                for line in lines
-            ],
-            custody=custody,
-            value_date=today(),
-            memo=data.reason.strip(),
-            reverses_entry=entry_id,
-            actor_id=caller.id,
-            idempotency_key=key,
+            EntryDraft(
+                chain=chain,
+                district_id=caller.district_id,
+                kind="reversal",
+                lines=[
+                    LineDraft(
+                        UUID(str(line["account"])),
+                        line["household"],
+                        line["owner"],
+                        -int(line["principal_delta"]),
+                        -int(line["interest_delta"]),
+                    )
+                    for line in lines
+                ],
+                custody=custody,
+                value_date=today(),
+                memo=data.reason.strip(),
+                reverses_entry=entry_id,
+                actor_id=caller.id,
+                idempotency_key=key,
+            )
         )
         if await ledger.negative_accounts_of_entry(posted.entry_id):
             raise Conflict("冲正后有分户账余额将为负数（资金已被使用或退还），不能冲正。")

@@ -19,7 +19,7 @@ from service.audit.service import record
 from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller
 from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
-from service.db import fetch, transaction
+from service.db import INSERT_CHUNK, fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger
 from service.funds.ledger import LineDraft
@@ -179,8 +179,8 @@ async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:
     ]
     async with transaction():
         await use.save()
-        for start in range(0, len(rows), ledger.INSERT_CHUNK):
-            await FundUseShare.insert(*rows[start : start + ledger.INSERT_CHUNK])
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await FundUseShare.insert(*rows[start : start + INSERT_CHUNK])
         await record(
             caller,
             "fund_use.propose",
@@ -487,7 +487,7 @@ async def disburse(
     async with transaction():
         # The community lock serialises every posting that could touch these accounts,
         # so the balances read below cannot change before this entry lands.
-        await ledger.lock_community(use["community"])
+        chain = await ledger.lock_community(use["community"])
         fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
         assert fresh is not None
         if fresh["approver_id"] == caller.id:
@@ -549,16 +549,18 @@ async def disburse(
         if lines:
             lines.append(LineDraft(custody, None, None, posted_principal, posted_interest))
             posted = await ledger.post_entry(
-                district_id=use["district"],
-                community_id=use["community"],
-                kind="use",
-                lines=lines,
-                custody=custody,
-                value_date=today(),
-                memo=f"{fresh['title']}（{data.stage}）",
-                actor_id=caller.id,
-                idempotency_key=key,
-                fund_use_id=use["id"],
+                ledger.EntryDraft(
+                    chain=chain,
+                    district_id=use["district"],
+                    kind="use",
+                    lines=lines,
+                    custody=custody,
+                    value_date=today(),
+                    memo=f"{fresh['title']}（{data.stage}）",
+                    actor_id=caller.id,
+                    idempotency_key=key,
+                    fund_use_id=use["id"],
+                )
             )
             entry_id = posted.entry_id
         self_funded = sum(amount_owed for _, _, amount_owed in owed)
@@ -583,8 +585,8 @@ async def disburse(
             )
             for household_id, owner_id, amount_owed in owed
         ]
-        for start in range(0, len(rows), ledger.INSERT_CHUNK):
-            await FundSelfFunded.insert(*rows[start : start + ledger.INSERT_CHUNK])
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await FundSelfFunded.insert(*rows[start : start + INSERT_CHUNK])
         await fetch(
             "UPDATE fund_use SET paid_fen = paid_fen + {}, self_funded_fen = self_funded_fen + {},"
             " status = {}, updated_at = {} WHERE id = {}",

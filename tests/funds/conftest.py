@@ -143,7 +143,7 @@ async def spend(household: str, fen: int) -> None:
     )
     assert row is not None
     async with transaction():
-        await ledger.lock_community(row["community"])
+        chain = await ledger.lock_community(row["community"])
         custody = await ledger.custody_account(row["district"], row["community"])
         account = (
             await ledger.household_accounts(
@@ -151,14 +151,16 @@ async def spend(household: str, fen: int) -> None:
             )
         )[uuid.UUID(household)]
         await ledger.post_entry(
-            district_id=row["district"],
-            community_id=row["community"],
-            kind="use",
-            lines=[
-                ledger.LineDraft(account, uuid.UUID(household), row["owner"], -fen, 0),
-                ledger.LineDraft(custody, None, None, fen, 0),
-            ],
-            custody=custody,
-            value_date=now().date(),
-            memo="维修",
+            ledger.EntryDraft(
+                chain=chain,
+                district_id=row["district"],
+                kind="use",
+                lines=[
+                    ledger.LineDraft(account, uuid.UUID(household), row["owner"], -fen, 0),
+                    ledger.LineDraft(custody, None, None, fen, 0),
+                ],
+                custody=custody,
+                value_date=now().date(),
+                memo="维修",
+            )
         )

@@ -18,7 +18,7 @@ import pytest
 from service.clock import now
 from service.db import transaction
 from service.funds import ledger
-from service.funds.ledger import LineDraft
+from service.funds.ledger import EntryDraft, LineDraft
 from service.registry.tables import Household, Owner
 from tests.support import World, add_household, add_user, created, login, make_id_no, unique
 
@@ -134,20 +134,22 @@ async def post_use(
         )
     }
     async with transaction():
-        await ledger.lock_community(community_id)
+        chain = await ledger.lock_community(community_id)
         custody = await ledger.custody_account(world.district_id, community_id)
         accounts = await ledger.household_accounts(world.district_id, community_id, ids)
         lines = [LineDraft(accounts[h], h, owners[h], -shares[str(h)], 0) for h in ids]
         lines.append(LineDraft(custody, None, None, sum(shares.values()), 0))
         await ledger.post_entry(
-            district_id=world.district_id,
-            community_id=community_id,
-            kind="use",
-            lines=lines,
-            custody=custody,
-            value_date=value_date,
-            memo=memo,
-            fund_use_id=fund_use_id,
+            EntryDraft(
+                chain=chain,
+                district_id=world.district_id,
+                kind="use",
+                lines=lines,
+                custody=custody,
+                value_date=value_date,
+                memo=memo,
+                fund_use_id=fund_use_id,
+            )
         )
 
 
@@ -193,20 +195,22 @@ async def post_first_deposits(world: World, community: str, amounts: dict[uuid.U
         )
     }
     async with transaction():
-        await ledger.lock_community(community_id)
+        chain = await ledger.lock_community(community_id)
         custody = await ledger.custody_account(world.district_id, community_id)
         accounts = await ledger.household_accounts(world.district_id, community_id, list(amounts))
         for household, amount in amounts.items():
             await ledger.post_entry(
-                district_id=world.district_id,
-                community_id=community_id,
-                kind="first_deposit",
-                lines=[
-                    LineDraft(accounts[household], household, owners[household], amount, 0),
-                    LineDraft(custody, None, None, -amount, 0),
-                ],
-                custody=custody,
-                value_date=date(2026, 3, 1),
+                EntryDraft(
+                    chain=chain,
+                    district_id=world.district_id,
+                    kind="first_deposit",
+                    lines=[
+                        LineDraft(accounts[household], household, owners[household], amount, 0),
+                        LineDraft(custody, None, None, -amount, 0),
+                    ],
+                    custody=custody,
+                    value_date=date(2026, 3, 1),
+                )
             )
 
 
