@@ -10,35 +10,37 @@ from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 
 from service.auth.roles import Caller
-from service.auth.tables import Account
 from service.config import get_settings
+from service.db import fetch
+
+CALLER_SQL = (
+    "SELECT a.id, a.username, a.role, a.district, a.organization, a.owner,"
+    " o.community AS committee_community FROM account AS a"
+    " LEFT JOIN organization AS o ON o.id = a.organization"
+    " WHERE a.id = {} AND a.active = {}"
+)
 
 
 async def load_caller(user_id: UUID) -> Caller | None:
-    row = await (
-        Account.select(
-            Account.id,
-            Account.username,
-            Account.role,
-            Account.district,
-            Account.organization,
-            Account.owner,
-            Account.organization.community.as_alias("committee_community"),
-        )
-        .where((Account.id == user_id) & (Account.active == True))  # noqa: E712
-        .first()
-    )
-    if row is None:
+    """The active account behind a token, read on every request (a deactivated account
+    loses access at once); one indexed statement."""
+    rows = await fetch(CALLER_SQL, user_id, True)
+    if not rows:
         return None
+    row = rows[0]
     return Caller(
-        id=row["id"],
+        id=UUID(str(row["id"])),
         username=row["username"],
         role=row["role"],
-        district_id=row["district"],
-        org_id=row["organization"],
-        owner_id=row["owner"],
-        committee_community_id=row["committee_community"],
+        district_id=UUID(str(row["district"])),
+        org_id=_maybe_uuid(row["organization"]),
+        owner_id=_maybe_uuid(row["owner"]),
+        committee_community_id=_maybe_uuid(row["committee_community"]),
     )
+
+
+def _maybe_uuid(value: Any) -> UUID | None:
+    return None if value is None else UUID(str(value))
 
 
 async def retrieve_caller(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Caller | None:

@@ -3,6 +3,7 @@ balance reads, and one fund-use payment over a 2,000-household community."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import time
@@ -12,46 +13,19 @@ from typing import Any
 
 import httpx
 
-from tests.bench.common import CpuWatch, LoadResult, Server, drive
+from tests.bench.common import LOCALHOST, CpuWatch, LoadResult, Server, drive
+from tests.bench.keepalive import KeepAlive, KeepAlivePool
 
 API = "/api/v1"
+DEPOSITS = API + "/fund/deposits"
 # The UTC date is never later than the service's Asia/Shanghai "today" (paid_on <= today).
 PAID_ON = datetime.now(UTC).date().isoformat()
 
 
 def client(server: Server, concurrency: int) -> httpx.AsyncClient:
+    """httpx for the untimed requests (logins, the fund-use payment)."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     return httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=60)
-
-
-class Clients:
-    """One single-connection httpx.AsyncClient per concurrent worker: one client sharing
-    64 connections spends more CPU in its pool than the server spends on a request."""
-
-    def __init__(self, server: Server, concurrency: int) -> None:
-        self.all = [client(server, 1) for _ in range(concurrency)]
-        self.free = list(self.all)
-
-    async def __aenter__(self) -> Clients:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        for each in self.all:
-            await each.aclose()
-
-    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        http = self.free.pop()
-        try:
-            return await http.post(url, **kwargs)
-        finally:
-            self.free.append(http)
-
-    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        http = self.free.pop()
-        try:
-            return await http.get(url, **kwargs)
-        finally:
-            self.free.append(http)
 
 
 async def login(http: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
@@ -71,38 +45,83 @@ async def deposits(
     warmup: int = 64,
 ) -> tuple[LoadResult, dict[str, float]]:
     """``count`` replenishments (1.00-99.99 yuan) spread over ``households``, each with
-    its own Idempotency-Key, by ``concurrency`` clients; returns the load and CPU used."""
+    its own Idempotency-Key, by ``concurrency`` keep-alive connections; returns the load
+    (every answer but 201 counted as an error) and the CPU used."""
     rng = random.Random(3)
     order = households[:]
     rng.shuffle(order)
+    auth_lines = header_lines(auth) + b"Content-Type: application/json\r\n"
 
-    async with Clients(server, concurrency) as http:
+    async with KeepAlivePool(LOCALHOST, server.port, concurrency) as http:
+        await spread(server, http)
 
         async def one(index: int) -> int:
-            answer = await http.post(
-                API + "/fund/deposits",
-                json={
-                    "household_id": order[index % len(order)],
-                    "amount": f"{1 + index % 99}.{index % 100:02d}",
-                    "kind": "replenish",
-                    "paid_on": PAID_ON,
-                },
-                headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
-            )
-            return answer.status_code
+            body = (
+                f'{{"household_id":"{order[index % len(order)]}",'
+                f'"amount":"{1 + index % 99}.{index % 100:02d}",'
+                f'"kind":"replenish","paid_on":"{PAID_ON}"}}'
+            ).encode()
+            key = b"Idempotency-Key: %s\r\n" % str(uuid.uuid4()).encode()
+            status, _ = await http.request("POST", DEPOSITS, auth_lines + key, body)
+            return status
 
         await drive(warmup, concurrency, lambda i: one(count + i), max_seconds=max_seconds)
-        with CpuWatch(server.process.pid if server.process else None) as cpu:
-            result = await drive(count, concurrency, one, max_seconds=max_seconds)
+        with CpuWatch(server.pid) as cpu:
+            result = await drive(count, concurrency, one, max_seconds=max_seconds, ok=(201,))
     return result, cpu.used
+
+
+async def spread(server: Server, pool: KeepAlivePool, attempts_per_connection: int = 20) -> None:
+    """Reopen connections until each server worker holds an equal share (±1) of ``pool``.
+
+    Each uvicorn worker accepts for itself, and a burst of connects lands on whichever
+    worker wakes first, often all of them on one; kept alive, they would hold the whole
+    load on one core for the whole run."""
+    workers = server.worker_pids()
+    if len(workers) < 2:
+        return
+    counts: dict[int, int] = {}
+    for _ in range(attempts_per_connection * len(pool.all)):
+        owners = await accepted_by(server, [each.local_port for each in pool.all])
+        held: dict[int, list[KeepAlive]] = {pid: [] for pid in workers}
+        for each in pool.all:
+            held[owners[each.local_port]].append(each)
+        counts = {pid: len(mine) for pid, mine in held.items()}
+        most = max(counts, key=lambda pid: counts[pid])
+        if counts[most] - min(counts.values()) <= 1:
+            return
+        moved = held[most][0]
+        await moved.close()
+        await moved.open()
+    raise RuntimeError(f"could not spread {len(pool.all)} connections over workers: {counts}")
+
+
+async def accepted_by(server: Server, ports: list[int], timeout: float = 5.0) -> dict[int, int]:
+    """The worker holding each of ``ports``' connections, once every one is accepted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        owners = server.connection_owners(ports)
+        if len(owners) == len(ports):
+            return owners
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{len(ports) - len(owners)} connections not accepted in {timeout} s"
+            )
+        await asyncio.sleep(0.002)
+
+
+def header_lines(headers: dict[str, str]) -> bytes:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
 
 
 async def raw_postings(
     database_url: str, *, accounts: int, count: int, concurrency: int, max_seconds: float
 ) -> tuple[LoadResult, dict[str, float]]:
-    """The floor under any posting path: ``concurrency`` asyncpg connections, each posting
-    one transaction = one ``UPDATE balance = balance + x`` and one INSERT of a row shaped
-    like a journal line, into scratch tables of the same database."""
+    """The floor under any posting path: postings of one transaction each = one ``UPDATE
+    balance = balance + x`` and one INSERT of a row shaped like a journal line, into fresh
+    scratch tables of the same database. ``concurrency=1`` is the plain posting loop (one
+    connection, one posting after another); more is ``concurrency`` connections at once,
+    PostgreSQL's own ceiling for this work on the machine."""
     import asyncpg
 
     setup = await asyncpg.connect(database_url)
@@ -172,18 +191,23 @@ async def balance_reads(
     concurrency: int,
     max_seconds: float,
 ) -> tuple[LoadResult, dict[str, float]]:
-    """``GET /households/{id}/fund`` for random households by ``concurrency`` clients."""
+    """``GET /households/{id}/fund`` for random households by ``concurrency`` keep-alive
+    connections (every answer but 200 counted as an error)."""
     rng = random.Random(7)
     order = [rng.choice(households) for _ in range(count + concurrency)]
-    async with Clients(server, concurrency) as http:
+    auth_lines = header_lines(auth)
+    async with KeepAlivePool(LOCALHOST, server.port, concurrency) as http:
+        await spread(server, http)
 
         async def one(index: int) -> int:
-            answer = await http.get(f"{API}/households/{order[index]}/fund", headers=auth)
-            return answer.status_code
+            status, _ = await http.request(
+                "GET", f"{API}/households/{order[index]}/fund", auth_lines
+            )
+            return status
 
         await drive(concurrency, concurrency, lambda i: one(count + i), max_seconds=max_seconds)
-        with CpuWatch(server.process.pid if server.process else None) as cpu:
-            result = await drive(count, concurrency, one, max_seconds=max_seconds)
+        with CpuWatch(server.pid) as cpu:
+            result = await drive(count, concurrency, one, max_seconds=max_seconds, ok=(200,))
     return result, cpu.used
 
 

@@ -104,11 +104,13 @@ def bench_env(database_url: str) -> dict[str, str]:
 
 @dataclass
 class Server:
-    """``changxiao serve`` as a subprocess on 127.0.0.1 and a free port."""
+    """``changxiao serve --workers N`` as a subprocess on 127.0.0.1 and a free port; one
+    worker per core unless given (under cProfile: one, as the profiler sees one process)."""
 
     database_url: str
     log: Path
     profile_to: Path | None = None
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -120,7 +122,9 @@ class Server:
         command = [sys.executable]
         if self.profile_to is not None:
             command += ["-m", "cProfile", "-o", str(self.profile_to)]
+            self.workers = 1
         command += ["-m", "service.cli", "serve", "--host", LOCALHOST, "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         out = self.log.open("a")
         self.process = subprocess.Popen(
             command,
@@ -155,9 +159,36 @@ class Server:
             self.process.kill()
             self.process.wait(10)
 
-    def cpu_seconds(self) -> float:
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn processes that accept connections: the master's descendants holding
+        the listening socket (the master holds it too but never accepts)."""
         assert self.process is not None
-        return process_cpu(self.process.pid)
+        listening, _ = tcp_sockets(self.port)
+        return sorted(
+            pid
+            for pid in process_tree_cpus(self.process.pid)
+            if pid != self.process.pid and listening in socket_inodes(pid)
+        )
+
+    def connection_owners(self, peer_ports: list[int]) -> dict[int, int]:
+        """For each client port given, the worker that accepted that connection (ports not
+        yet accepted are missing)."""
+        _, accepted = tcp_sockets(self.port)
+        owner_of = {inode: pid for pid in self.worker_pids() for inode in socket_inodes(pid)}
+        return {
+            port: owner_of[accepted[port]]
+            for port in peer_ports
+            if port in accepted and accepted[port] in owner_of
+        }
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the uvicorn master and its workers."""
+        assert self.process is not None
+        return process_tree_cpu(self.process.pid)
 
 
 def _healthy(base_url: str) -> bool:
@@ -169,10 +200,78 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
+def tcp_sockets(port: int) -> tuple[int, dict[int, int]]:
+    """From /proc/net/tcp: the inode of the IPv4 socket listening on ``port``, and for each
+    connection on it the peer's port → the inode of the server's end."""
+    listening = 0
+    accepted: dict[int, int] = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], int(fields[9])
+        if inode == 0 or int(local.rsplit(":", 1)[1], 16) != port:
+            continue
+        if state == "0A":  # LISTEN
+            listening = inode
+        else:
+            accepted[int(remote.rsplit(":", 1)[1], 16)] = inode
+    return listening, accepted
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process ``pid`` has open."""
+    found: set[int] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(int(target[8:-1]))
+    return found
+
+
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of one process, from /proc."""
+    """User + system CPU seconds of one process (all its threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant."""
+    return sum(process_tree_cpus(pid).values())
+
+
+def process_tree_cpus(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of ``pid`` and of every live descendant (uvicorn's master,
+    its workers and multiprocessing's resource tracker), by pid. The parent links come
+    from each /proc/<n>/stat, as /proc/<n>/task/<n>/children is not on every kernel."""
+    parent_of: dict[int, int] = {}
+    cpu_of: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        n = int(entry.name)
+        parent_of[n] = int(fields[1])
+        cpu_of[n] = (int(fields[11]) + int(fields[12])) / tick
+    children: dict[int, list[int]] = {}
+    for n, parent in parent_of.items():
+        children.setdefault(parent, []).append(n)
+    tree: dict[int, float] = {}
+    todo = [pid]
+    while todo:
+        n = todo.pop()
+        tree[n] = cpu_of.get(n, 0.0)
+        todo += children.get(n, [])
+    return tree
 
 
 def postgres_cpu() -> float:
@@ -194,25 +293,32 @@ def postgres_cpu() -> float:
 
 @dataclass
 class CpuWatch:
-    """CPU seconds used by the server, PostgreSQL and this (load) process over a block."""
+    """CPU seconds used over a block by the server (its whole process tree: ``server``, and
+    its busiest process alone: ``server_busiest``), PostgreSQL and this (load) process."""
 
     server_pid: int | None
     start: dict[str, float] = field(default_factory=dict)
     used: dict[str, float] = field(default_factory=dict)
+    _tree_start: dict[int, float] = field(default_factory=dict)
 
-    def _sample(self) -> dict[str, float]:
+    def _sample(self) -> tuple[dict[str, float], dict[int, float]]:
         sample = {"postgres": postgres_cpu(), "load": time.process_time()}
+        tree = process_tree_cpus(self.server_pid) if self.server_pid is not None else {}
         if self.server_pid is not None:
-            sample["server"] = process_cpu(self.server_pid)
-        return sample
+            sample["server"] = sum(tree.values())
+        return sample, tree
 
     def __enter__(self) -> CpuWatch:
-        self.start = self._sample()
+        self.start, self._tree_start = self._sample()
         return self
 
     def __exit__(self, *_: object) -> None:
-        end = self._sample()
+        end, tree = self._sample()
         self.used = {k: end[k] - self.start[k] for k in end}
+        if tree:
+            self.used["server_busiest"] = max(
+                cpu - self._tree_start.get(pid, 0.0) for pid, cpu in tree.items()
+            )
 
 
 def percentile(values: list[float], p: float) -> float:
