@@ -24,7 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from service.clock import now
-from service.db import INSERT_CHUNK, fetch, insert_rows
+from service.db import INSERT_CHUNK, fetch, insert_rows, is_postgres
 from service.funds.rules import GENESIS_HASH, canonical_entry, entry_hash, lines_balance
 from service.funds.tables import FundAccount
 
@@ -162,6 +162,25 @@ async def lock_community(community_id: UUID) -> Chain:
     return (await lock_communities([community_id]))[community_id]
 
 
+async def lock_community_of_household(district_id: UUID, household_id: UUID) -> Chain | None:
+    """Take the journal lock of a household's community, in one statement with finding
+    the household among the district's; None when it is not there."""
+    rows = await fetch(
+        "INSERT INTO fund_chain (id, community, last_seq, head_hash)"
+        " SELECT {}, community, 0, {} FROM household WHERE id = {} AND district = {}"
+        " ON CONFLICT (community) DO UPDATE SET last_seq = fund_chain.last_seq"
+        " RETURNING community, last_seq, head_hash",
+        uuid.uuid4(),
+        GENESIS_HASH,
+        household_id,
+        district_id,
+    )
+    if not rows:
+        return None
+    community = UUID(str(rows[0]["community"]))
+    return Chain(community, int(rows[0]["last_seq"]), str(rows[0]["head_hash"]))
+
+
 async def custody_accounts(district_id: UUID, community_ids: Iterable[UUID]) -> dict[UUID, UUID]:
     """Community id → its custody (bank) account id, opening the missing ones in bulk
     (under the communities' locks)."""
@@ -273,8 +292,8 @@ async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
     """
     entries: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
-    heads: dict[UUID, UUID] = {}
     posted: list[Posted] = []
+    heads: dict[UUID, tuple[int, str, UUID]] = {}  # community → its last new entry
     at = now()
     for draft in drafts:
         lines: list[dict[str, Any]] = [
@@ -315,19 +334,120 @@ async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
         }
         entry["hash"] = entry_hash(chain.head, canonical(entry, lines))
         chain.seq, chain.head = entry["seq"], entry["hash"]
+        heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
         entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
         line_rows.extend((entry["id"], *(d[c] for c in LINE_COLUMNS[1:])) for d in lines)
-        heads[chain.community] = entry["id"]
         posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
         )
+    deltas: dict[UUID, list[int]] = {}
+    for row in line_rows:
+        moved = deltas.setdefault(row[1], [0, 0])
+        moved[0] += row[4]
+        moved[1] += row[5]
+    if is_postgres():
+        await _write_postgres(entries, line_rows, deltas, heads)
+    else:
+        await _write_portable(entries, line_rows, [p.entry_id for p in posted], heads)
+    return posted
+
+
+ENTRY_PG_TYPES = (
+    "uuid",
+    "uuid",
+    "uuid",
+    "int",
+    "uuid",
+    "text",
+    "bigint",
+    "text",
+    "timestamptz",
+    "date",
+    "text",
+    "text",
+    "uuid",
+    "bigint",
+    "uuid",
+    "text",
+    "text",
+)
+# Up to this many lines, PostgreSQL gets the whole posting as one statement; beyond,
+# one statement per table per ARRAY_CHUNK rows.
+ONE_STATEMENT_LINES = 50_000
+ARRAY_CHUNK = 100_000
+
+
+def _unnest(types: Sequence[str]) -> str:
+    return "unnest(" + ", ".join(f"{{}}::{kind}[]" for kind in types) + ")"
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+async def _write_postgres(
+    entries: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    deltas: dict[UUID, list[int]],
+    heads: dict[UUID, tuple[int, str, UUID]],
+) -> None:
+    """Entries, lines, balances and chain heads as arrays: one statement for a posting
+    of up to ``ONE_STATEMENT_LINES`` lines (data-modifying CTEs; the foreign keys are
+    checked at its end), a few per table beyond. The balance update adds the deltas
+    computed here, so it needs no read of the lines just written."""
+    entry_sql = f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) SELECT * FROM " + _unnest(
+        ENTRY_PG_TYPES
+    )
+    line_sql = f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) SELECT * FROM " + _unnest(
+        LINE_PG_TYPES
+    )
+    balance_sql = (
+        "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+        " interest_fen = fund_account.interest_fen + d.i FROM "
+        + _unnest(("uuid", "bigint", "bigint"))
+        + " AS d(account, p, i) WHERE fund_account.id = d.account"
+    )
+    chain_sql = (
+        "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash FROM "
+        + _unnest(("uuid", "bigint", "text"))
+        + " AS d(community, seq, hash) WHERE fund_chain.community = d.community"
+    )
+    balances = [(account, p, i) for account, (p, i) in deltas.items()]
+    chain_rows = [(community, seq, digest) for community, (seq, digest, _) in heads.items()]
+    if len(lines) <= ONE_STATEMENT_LINES:
+        await fetch(
+            f"WITH e AS ({entry_sql}), l AS ({line_sql}), b AS ({balance_sql}),"
+            f" c AS ({chain_sql}) SELECT 1",
+            *_columns(entries, len(ENTRY_COLUMNS)),
+            *_columns(lines, len(LINE_COLUMNS)),
+            *_columns(balances, 3),
+            *_columns(chain_rows, 3),
+        )
+        return
+    for sql, rows, width in (
+        (entry_sql, entries, len(ENTRY_COLUMNS)),
+        (line_sql, lines, len(LINE_COLUMNS)),
+        (balance_sql, balances, 3),
+        (chain_sql, chain_rows, 3),
+    ):
+        for start in range(0, len(rows), ARRAY_CHUNK):
+            await fetch(sql, *_columns(rows[start : start + ARRAY_CHUNK], width))
+
+
+async def _write_portable(
+    entries: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    entry_ids: list[UUID],
+    heads: dict[UUID, tuple[int, str, UUID]],
+) -> None:
+    """The same writes in SQL both engines speak (SQLite): multi-row inserts, the
+    balances moved by the lines of these entries grouped by account."""
     await insert_rows("fund_entry", ENTRY_COLUMNS, entries)
-    await insert_rows("fund_line", LINE_COLUMNS, line_rows, pg_types=LINE_PG_TYPES)
-    ids = [p.entry_id for p in posted]
-    for start in range(0, len(ids), INSERT_CHUNK):
-        chunk = ids[start : start + INSERT_CHUNK]
+    await insert_rows("fund_line", LINE_COLUMNS, lines)
+    for start in range(0, len(entry_ids), INSERT_CHUNK):
+        chunk = entry_ids[start : start + INSERT_CHUNK]
         await fetch(
             "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
             " interest_fen = fund_account.interest_fen + d.i"
@@ -337,7 +457,7 @@ async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
             " WHERE fund_account.id = d.account",
             *chunk,
         )
-    last = list(heads.values())
+    last = [entry_id for _, _, entry_id in heads.values()]
     for start in range(0, len(last), INSERT_CHUNK):
         chunk = last[start : start + INSERT_CHUNK]
         await fetch(
@@ -347,7 +467,6 @@ async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
             + ")",
             *chunk,
         )
-    return posted
 
 
 async def post_entry(draft: EntryDraft) -> Posted:

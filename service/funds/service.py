@@ -22,7 +22,7 @@ from service.db import fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import EntryDraft, LineDraft
-from service.registry.tables import Community, Household
+from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
 
@@ -33,16 +33,14 @@ def not_future(value: date, field: str) -> date:
 
 
 async def _household(district_id: UUID, household_id: UUID, field: str) -> dict[str, Any]:
-    row = (
-        await Household.select(
-            Household.id, Household.community, Household.owner, Household.floor_area
-        )
-        .where((Household.id == household_id) & (Household.district == district_id))
-        .first()
+    rows = await fetch(
+        "SELECT id, community, owner, floor_area FROM household WHERE id = {} AND district = {}",
+        household_id,
+        district_id,
     )
-    if row is None:
+    if not rows:
         raise InputError(field, "房屋不存在")
-    return row
+    return rows[0]
 
 
 async def community_in_district(
@@ -96,11 +94,12 @@ async def deposit(
     """Post a first deposit (首期, once per household) or a replenishment (续交, art. 17)."""
     amount = parse_fen(data.amount, "amount")
     paid_on = not_future(data.paid_on, "paid_on")
-    household = await _household(caller.district_id, data.household_id, "household_id")
-    community_id = household["community"]
+    household_id = data.household_id
     async with transaction():
-        chain = await ledger.lock_community(community_id)
-        state = await _account_state(caller.district_id, community_id, household["id"])
+        chain = await ledger.lock_community_of_household(caller.district_id, household_id)
+        if chain is None:
+            raise InputError("household_id", "房屋不存在")
+        state = await _account_state(caller.district_id, chain.community, household_id)
         account, custody = state["account"], state["custody"]
         if state["closed_at"] is not None:
             raise Conflict("该房屋已因灭失退还维修资金并销户，不能再交存。")
@@ -118,7 +117,7 @@ async def deposit(
                 district_id=caller.district_id,
                 kind="first_deposit" if data.kind == "first" else "replenish",
                 lines=[
-                    LineDraft(account, household["id"], state["owner"], amount, 0),
+                    LineDraft(account, household_id, state["owner"], amount, 0),
                     LineDraft(custody, None, None, -amount, 0),
                 ],
                 custody=custody,
@@ -136,7 +135,7 @@ async def deposit(
             "fund_entry",
             posted.entry_id,
             after={
-                "household_id": household["id"],
+                "household_id": household_id,
                 "kind": data.kind,
                 "amount_fen": amount,
                 "paid_on": paid_on,
@@ -146,7 +145,7 @@ async def deposit(
         )
     return schemas.DepositOut(
         entry_id=posted.entry_id,
-        household_id=household["id"],
+        household_id=household_id,
         amount=format_yuan(amount),
         balance=format_yuan(balance),
     )

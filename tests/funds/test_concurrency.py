@@ -99,8 +99,9 @@ async def test_a_connection_killed_mid_batch_leaves_no_line_of_that_batch(
     admin = await asyncpg.connect(DATABASE_URL)
     holder = await asyncpg.connect(DATABASE_URL)
     try:
-        # Hold one account row: the batch inserts all its lines, then blocks on its
-        # balance UPDATE — mid-transaction, with thousands of lines written.
+        # Hold one account row: the batch (one statement: entry, lines, balances, chain
+        # head) inserts its lines, then blocks on the balance UPDATE of that row —
+        # mid-transaction, with thousands of lines written.
         holder_tx = holder.transaction()
         await holder_tx.start()
         await holder.execute(
@@ -125,7 +126,7 @@ async def test_a_connection_killed_mid_batch_leaves_no_line_of_that_batch(
         for _ in range(200):
             rows = await admin.fetch(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE fund_account%'"
+                " AND wait_event_type = 'Lock' AND query LIKE '%UPDATE fund_account%'"
             )
             if rows:
                 pid = rows[0]["pid"]

@@ -1,7 +1,9 @@
 """The district's interest run over several communities: all or nothing, once per period."""
 
 import httpx
+import pytest
 
+from service.funds import ledger
 from tests.funds.test_fund_use_api import balance, make_block
 from tests.support import World, unique
 
@@ -49,3 +51,37 @@ async def test_a_bad_item_is_named_and_nothing_is_posted(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "items[0].amount"
     assert await balance(client, world, block.households[0]) == "1000.00"
+
+
+async def test_a_run_too_big_for_one_statement_is_written_in_chunks_and_verifies(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Below these sizes PostgreSQL gets each table's rows in chunks of two, the path a
+    # district of a million households takes; SQLite always writes table by table.
+    monkeypatch.setattr(ledger, "ONE_STATEMENT_LINES", 0)
+    monkeypatch.setattr(ledger, "ARRAY_CHUNK", 2)
+    east = await make_block(client, world, areas=("50.00",) * 3, deposits=("100.00",) * 3)
+    west = await make_block(client, world, areas=("80.00",) * 2, deposits=("100.00", "300.00"))
+    body = {
+        "period": "2027-Q1",
+        "items": [
+            {"community_id": east.community, "amount": "3.01"},
+            {"community_id": west.community, "amount": "4.00"},
+        ],
+    }
+    headers = {**world.h("bureau"), "Idempotency-Key": unique("int-")}
+    response = await client.post("/api/v1/fund/interest/district", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    # 3.01 over three equal balances: one fen of remainder goes to one of them.
+    assert sorted([await balance(client, world, h) for h in east.households]) == [
+        "101.00",
+        "101.00",
+        "101.01",
+    ]
+    assert [await balance(client, world, h) for h in west.households] == ["101.00", "303.00"]
+    for community in (east.community, west.community):
+        verified = await client.get(
+            f"/api/v1/communities/{community}/fund/verify", headers=world.h("auditor")
+        )
+        assert verified.status_code == 200
+        assert verified.json()["ok"] is True, verified.json()
