@@ -51,7 +51,11 @@ class Settings(BaseSettings):
     # uvicorn worker processes for `changxiao serve`; scheduled jobs claim their slot in
     # the database (jobs.runs), so several workers run each slot once.
     workers: int = Field(default=1, ge=1, alias="CHANGXIAO_WORKERS")
-    pg_pool_max: int = Field(default=20, alias="CHANGXIAO_PG_POOL_MAX")
+    # PostgreSQL connections per worker process. Few: a transaction here is short, and on
+    # the 2-core bench machine 4 per worker gave 726 deposits/s where 20 gave 618, the
+    # extra backends only contending for the same cores (docs/benchmarks.md). Raise it
+    # with the database server's cores.
+    pg_pool_max: int = Field(default=4, ge=1, alias="CHANGXIAO_PG_POOL_MAX")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, alias="CHANGXIAO_UPLOAD_MAX_BYTES")
     attachments_dir: str = Field(
         default=str(VAR_DIR / "attachments"), alias="CHANGXIAO_ATTACHMENTS_DIR"

@@ -80,7 +80,9 @@ async def open_database() -> None:
         with sqlite3.connect(engine.path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
     elif isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(max_size=get_settings().pg_pool_max, reset=_reset)
+        size = get_settings().pg_pool_max
+        # asyncpg's default min_size (10) would refuse a smaller CHANGXIAO_PG_POOL_MAX.
+        await engine.start_connection_pool(min_size=min(10, size), max_size=size, reset=_reset)
 
 
 async def _reset(connection: Any) -> None:
