@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,21 +55,90 @@ def is_postgres() -> bool:
     return isinstance(get_engine(), PostgresEngine)
 
 
+Write = tuple[str, Sequence[Any]]  # one INSERT/UPDATE with ``{}`` placeholders, its arguments
+
+# Writes a transaction sends at its end (``write_at_commit``); None outside transaction().
+_at_commit: ContextVar[list[Write] | None] = ContextVar("changxiao_at_commit", default=None)
+# Parameters per combined statement: under asyncpg's limit of 32,767.
+MAX_STATEMENT_ARGS = 30_000
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
     """Run the block in one database transaction; the only way this code base writes.
 
     Nested use joins the outer transaction. On SQLite the transaction is IMMEDIATE:
     it takes the write lock at BEGIN, so concurrent writers wait (busy timeout)
-    rather than fail when a read lock would need upgrading.
+    rather than fail when a read lock would need upgrading. Writes queued with
+    ``write_at_commit`` go out together just before COMMIT, and not at all on rollback.
     """
     engine = get_engine()
-    if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
+    outermost = _at_commit.get() is None
+    token = _at_commit.set([]) if outermost else None
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+                if outermost:
+                    await _flush_at_commit()
+        else:
+            async with engine.transaction():
+                yield
+                if outermost:
+                    await _flush_at_commit()
+    finally:
+        if token is not None:
+            _at_commit.reset(token)
+
+
+async def write_at_commit(writes: Sequence[Write]) -> None:
+    """Queue INSERTs or UPDATEs to go out with the transaction's other queued writes
+    just before COMMIT (one statement on PostgreSQL); outside a transaction, write now.
+
+    Only for writes that nothing later in the transaction reads and that do not read
+    each other (an audit row, the stored answer of an idempotent request, a posting
+    whose caller reads nothing after it).
+    """
+    queued = _at_commit.get()
+    if queued is None:
+        await write_together(writes)
     else:
-        async with engine.transaction():
-            yield
+        queued.extend(writes)
+
+
+async def _flush_at_commit() -> None:
+    queued = _at_commit.get()
+    if queued:
+        _at_commit.set([])
+        await write_together(queued)
+
+
+async def write_together(writes: Sequence[Write]) -> None:
+    """Independent writes — none reads what another writes — as few statements as the
+    parameter limit allows on PostgreSQL (``WITH w0 AS (INSERT ...), w1 AS (UPDATE ...)
+    SELECT 1``: data-modifying CTEs, foreign keys checked at the statement's end); one
+    after another, in order, on SQLite."""
+    if not writes:
+        return
+    if not is_postgres():
+        for sql, args in writes:
+            await fetch(sql, *args)
+        return
+    group: list[Write] = []
+    for write in writes:
+        if group and sum(len(a) for _, a in group) + len(write[1]) > MAX_STATEMENT_ARGS:
+            await _together(group)
+            group = []
+        group.append(write)
+    await _together(group)
+
+
+async def _together(writes: list[Write]) -> None:
+    if len(writes) == 1:
+        await fetch(writes[0][0], *writes[0][1])
+        return
+    ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _) in enumerate(writes))
+    await fetch(f"WITH {ctes} SELECT 1", *(arg for _, args in writes for arg in args))
 
 
 async def open_database() -> None:
@@ -155,14 +225,25 @@ def _numbered(sql: str) -> str | None:
 INSERT_CHUNK = 1000  # rows per INSERT: under SQLite's and asyncpg's parameter limits
 
 
+def insert_writes(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Write]:
+    """Multi-row INSERTs in chunks of ``INSERT_CHUNK`` rows (under both drivers'
+    parameter limits), as writes for ``write_together`` / ``write_at_commit``."""
+    per_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    return [
+        (
+            head + ", ".join([per_row] * len(rows[start : start + INSERT_CHUNK])),
+            [v for row in rows[start : start + INSERT_CHUNK] for v in row],
+        )
+        for start in range(0, len(rows), INSERT_CHUNK)
+    ]
+
+
 async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Multi-row INSERT in chunks: a few statements for thousands of rows, without
     building an ORM object per row (the demo seed posts 16,219 households in seconds)."""
-    per_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        await fetch(head + ", ".join([per_row] * len(chunk)), *(v for row in chunk for v in row))
+    for sql, args in insert_writes(table, columns, rows):
+        await fetch(sql, *args)
 
 
 def is_integrity_error(exc: BaseException) -> bool:

@@ -55,7 +55,7 @@ from piccolo.table import Table
 
 from service.auth.roles import Caller
 from service.clock import now
-from service.db import fetch, transaction
+from service.db import fetch, transaction, write_at_commit
 from service.errors import Conflict, InputError
 
 HEADER = "Idempotency-Key"
@@ -151,11 +151,13 @@ async def run_once(
                 raise Conflict("该 Idempotency-Key 的请求仍在处理中，请稍后重试。")
             return int(stored[0]["status_code"]), json.loads(stored[0]["response"])
         content = msgspec.to_builtins(await operation(key))
-        await fetch(
-            "UPDATE idempotency_record SET status_code = {}, response = {} WHERE id = {}",
-            status_code,
-            json.dumps(content, ensure_ascii=False),
-            claimed[0]["id"],
+        await write_at_commit(
+            [
+                (
+                    "UPDATE idempotency_record SET status_code = {}, response = {} WHERE id = {}",
+                    (status_code, json.dumps(content, ensure_ascii=False), claimed[0]["id"]),
+                )
+            ]
         )
     return status_code, content
 

@@ -1,5 +1,5 @@
-"""The PostgreSQL pool's cheap reset (``service.db._reset``) is safe only while the code
-keeps no session state; these tests hold both halves of that bargain."""
+"""Database helpers: the PostgreSQL pool's cheap reset (``service.db._reset``), safe only
+while the code keeps no session state, and writes queued for COMMIT."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from service.db import _reset, is_postgres
+from service import db
+from service.db import (
+    _reset,
+    fetch,
+    insert_writes,
+    is_postgres,
+    transaction,
+    write_at_commit,
+    write_together,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # SQL that leaves state on a connection beyond its transaction (SQL is written upper-case).
@@ -49,3 +58,52 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(database: None)
         assert await connection.fetchval("SELECT to_regclass('pg_temp.left_open')") is None
     finally:
         await connection.close()
+
+
+async def _scratch(name: str) -> None:
+    await fetch(f"CREATE TABLE IF NOT EXISTS {name} (n INTEGER NOT NULL)")
+    await fetch(f"DELETE FROM {name}")
+
+
+async def _numbers(name: str) -> list[int]:
+    return [int(r["n"]) for r in await fetch(f"SELECT n FROM {name} ORDER BY n")]
+
+
+async def test_writes_queued_for_commit_land_with_it(database: None) -> None:
+    await _scratch("scratch_commit")
+    async with transaction():
+        await write_at_commit([("INSERT INTO scratch_commit (n) VALUES ({})", (1,))])
+        assert await _numbers("scratch_commit") == []  # not before COMMIT
+        async with transaction():  # a nested block joins; the outermost flushes
+            await write_at_commit([("INSERT INTO scratch_commit (n) VALUES ({})", (2,))])
+        assert await _numbers("scratch_commit") == []
+    assert await _numbers("scratch_commit") == [1, 2]
+
+
+async def test_writes_queued_for_commit_vanish_on_rollback(database: None) -> None:
+    await _scratch("scratch_rollback")
+    with pytest.raises(RuntimeError):
+        async with transaction():
+            await write_at_commit([("INSERT INTO scratch_rollback (n) VALUES ({})", (1,))])
+            raise RuntimeError("refused")
+    async with transaction():
+        pass  # the next transaction does not inherit the abandoned queue
+    assert await _numbers("scratch_rollback") == []
+
+
+async def test_outside_a_transaction_a_queued_write_goes_out_at_once(database: None) -> None:
+    await _scratch("scratch_now")
+    await write_at_commit([("INSERT INTO scratch_now (n) VALUES ({})", (7,))])
+    assert await _numbers("scratch_now") == [7]
+
+
+async def test_writes_together_split_at_the_parameter_limit(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _scratch("scratch_split")
+    monkeypatch.setattr(db, "MAX_STATEMENT_ARGS", 3)
+    writes = insert_writes("scratch_split", ("n",), [(n,) for n in range(5)])
+    writes += [("UPDATE scratch_split SET n = n + {} WHERE n = {}", (10, 0))]
+    async with transaction():
+        await write_together(writes)
+    assert await _numbers("scratch_split") == [1, 2, 3, 4, 10]

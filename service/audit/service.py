@@ -11,7 +11,7 @@ from uuid import UUID
 
 from service.auth.roles import Caller
 from service.clock import now
-from service.db import insert_rows
+from service.db import insert_writes, write_at_commit
 
 
 def jsonable(value: Any) -> Any:
@@ -69,23 +69,26 @@ async def record_many(
     district_id: UUID | None = None,
 ) -> None:
     """Append one audit entry per (entity id, before, after) of a batch, in bulk (a
-    district's interest run writes one per community in one statement)."""
+    district's interest run writes one per community in one statement). The rows go out
+    with the transaction's other queued writes just before COMMIT."""
     at = now()
-    await insert_rows(
-        "audit_entry",
-        AUDIT_COLUMNS,
-        [
-            (
-                at,
-                district_id or (actor.district_id if actor else None),
-                actor.id if actor else None,
-                actor.username if actor else "system",
-                action,
-                entity,
-                str(entity_id),
-                _snapshot(before),
-                _snapshot(after),
-            )
-            for entity_id, before, after in changes
-        ],
+    await write_at_commit(
+        insert_writes(
+            "audit_entry",
+            AUDIT_COLUMNS,
+            [
+                (
+                    at,
+                    district_id or (actor.district_id if actor else None),
+                    actor.id if actor else None,
+                    actor.username if actor else "system",
+                    action,
+                    entity,
+                    str(entity_id),
+                    _snapshot(before),
+                    _snapshot(after),
+                )
+                for entity_id, before, after in changes
+            ],
+        )
     )

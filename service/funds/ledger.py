@@ -24,7 +24,16 @@ from typing import Any
 from uuid import UUID
 
 from service.clock import now
-from service.db import INSERT_CHUNK, fetch, insert_rows, is_postgres
+from service.db import (
+    INSERT_CHUNK,
+    Write,
+    fetch,
+    insert_rows,
+    insert_writes,
+    is_postgres,
+    write_at_commit,
+    write_together,
+)
 from service.funds.rules import GENESIS_HASH, canonical_entry, entry_hash, lines_balance
 from service.funds.tables import FundAccount
 
@@ -282,14 +291,18 @@ LINE_COLUMNS = ("entry", "account", "household", "owner", "principal_delta", "in
 LINE_PG_TYPES = ("uuid", "uuid", "uuid", "uuid", "bigint", "bigint")
 
 
-async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
+async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False) -> list[Posted]:
     """Append balanced entries to their communities' journals and move the balances, in
     a fixed number of statements however many entries and lines: the entries, the lines,
     one set-based balance update, the chain heads.
 
     Must run inside ``transaction()``, each draft's ``chain`` taken by ``lock_community``
-    (or ``lock_communities``) in this transaction.
+    (or ``lock_communities``) in this transaction. With ``at_commit`` the writes go out
+    with the transaction's other queued writes just before COMMIT (``db.write_at_commit``):
+    for a caller that reads nothing the posting changes afterwards.
     """
+    if not drafts:
+        return []
     entries: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     posted: list[Posted] = []
@@ -347,10 +360,18 @@ async def post_entries(drafts: Sequence[EntryDraft]) -> list[Posted]:
         moved = deltas.setdefault(row[1], [0, 0])
         moved[0] += row[4]
         moved[1] += row[5]
+    if is_postgres() and len(line_rows) > ONE_STATEMENT_LINES:
+        for sql, args in _postgres_writes(entries, line_rows, deltas, heads, ARRAY_CHUNK):
+            await fetch(sql, *args)
+        return posted
     if is_postgres():
-        await _write_postgres(entries, line_rows, deltas, heads)
+        writes = _postgres_writes(entries, line_rows, deltas, heads, ONE_STATEMENT_LINES)
     else:
-        await _write_portable(entries, line_rows, [p.entry_id for p in posted], heads)
+        writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
+    if at_commit:
+        await write_at_commit(writes)
+    else:
+        await write_together(writes)
     return posted
 
 
@@ -387,16 +408,16 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in range(width)]
 
 
-async def _write_postgres(
+def _postgres_writes(
     entries: list[tuple[Any, ...]],
     lines: list[tuple[Any, ...]],
     deltas: dict[UUID, list[int]],
     heads: dict[UUID, tuple[int, str, UUID]],
-) -> None:
-    """Entries, lines, balances and chain heads as arrays: one statement for a posting
-    of up to ``ONE_STATEMENT_LINES`` lines (data-modifying CTEs; the foreign keys are
-    checked at its end), a few per table beyond. The balance update adds the deltas
-    computed here, so it needs no read of the lines just written."""
+    chunk: int,
+) -> list[Write]:
+    """Entries, lines, balances and chain heads as unnest() arrays of up to ``chunk``
+    rows each. The balance update adds the deltas computed here, so it reads nothing
+    the other writes write, and all four can be one statement."""
     entry_sql = f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) SELECT * FROM " + _unnest(
         ENTRY_PG_TYPES
     )
@@ -416,62 +437,60 @@ async def _write_postgres(
     )
     balances = [(account, p, i) for account, (p, i) in deltas.items()]
     chain_rows = [(community, seq, digest) for community, (seq, digest, _) in heads.items()]
-    if len(lines) <= ONE_STATEMENT_LINES:
-        await fetch(
-            f"WITH e AS ({entry_sql}), l AS ({line_sql}), b AS ({balance_sql}),"
-            f" c AS ({chain_sql}) SELECT 1",
-            *_columns(entries, len(ENTRY_COLUMNS)),
-            *_columns(lines, len(LINE_COLUMNS)),
-            *_columns(balances, 3),
-            *_columns(chain_rows, 3),
+    return [
+        (sql, _columns(rows[start : start + chunk], width))
+        for sql, rows, width in (
+            (entry_sql, entries, len(ENTRY_COLUMNS)),
+            (line_sql, lines, len(LINE_COLUMNS)),
+            (balance_sql, balances, 3),
+            (chain_sql, chain_rows, 3),
         )
-        return
-    for sql, rows, width in (
-        (entry_sql, entries, len(ENTRY_COLUMNS)),
-        (line_sql, lines, len(LINE_COLUMNS)),
-        (balance_sql, balances, 3),
-        (chain_sql, chain_rows, 3),
-    ):
-        for start in range(0, len(rows), ARRAY_CHUNK):
-            await fetch(sql, *_columns(rows[start : start + ARRAY_CHUNK], width))
+        for start in range(0, len(rows), chunk)
+    ]
 
 
-async def _write_portable(
+def _portable_writes(
     entries: list[tuple[Any, ...]],
     lines: list[tuple[Any, ...]],
     entry_ids: list[UUID],
     heads: dict[UUID, tuple[int, str, UUID]],
-) -> None:
-    """The same writes in SQL both engines speak (SQLite): multi-row inserts, the
-    balances moved by the lines of these entries grouped by account."""
-    await insert_rows("fund_entry", ENTRY_COLUMNS, entries)
-    await insert_rows("fund_line", LINE_COLUMNS, lines)
+) -> list[Write]:
+    """The same writes in SQL both engines speak (SQLite), to run in order: multi-row
+    inserts, then the balances moved by the lines of these entries grouped by account,
+    then the chain heads from the last entries."""
+    writes = insert_writes("fund_entry", ENTRY_COLUMNS, entries)
+    writes += insert_writes("fund_line", LINE_COLUMNS, lines)
     for start in range(0, len(entry_ids), INSERT_CHUNK):
         chunk = entry_ids[start : start + INSERT_CHUNK]
-        await fetch(
-            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-            " interest_fen = fund_account.interest_fen + d.i"
-            " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
-            " FROM fund_line WHERE entry IN (" + ", ".join(["{}"] * len(chunk)) + ")"
-            " GROUP BY account) AS d"
-            " WHERE fund_account.id = d.account",
-            *chunk,
+        writes.append(
+            (
+                "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+                " interest_fen = fund_account.interest_fen + d.i"
+                " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
+                " FROM fund_line WHERE entry IN (" + ", ".join(["{}"] * len(chunk)) + ")"
+                " GROUP BY account) AS d"
+                " WHERE fund_account.id = d.account",
+                chunk,
+            )
         )
     last = [entry_id for _, _, entry_id in heads.values()]
     for start in range(0, len(last), INSERT_CHUNK):
         chunk = last[start : start + INSERT_CHUNK]
-        await fetch(
-            "UPDATE fund_chain SET last_seq = e.seq, head_hash = e.hash FROM fund_entry AS e"
-            " WHERE e.community = fund_chain.community AND e.id IN ("
-            + ", ".join(["{}"] * len(chunk))
-            + ")",
-            *chunk,
+        writes.append(
+            (
+                "UPDATE fund_chain SET last_seq = e.seq, head_hash = e.hash FROM fund_entry AS e"
+                " WHERE e.community = fund_chain.community AND e.id IN ("
+                + ", ".join(["{}"] * len(chunk))
+                + ")",
+                chunk,
+            )
         )
+    return writes
 
 
-async def post_entry(draft: EntryDraft) -> Posted:
+async def post_entry(draft: EntryDraft, *, at_commit: bool = False) -> Posted:
     """Append one balanced entry (see ``post_entries``)."""
-    return (await post_entries([draft]))[0]
+    return (await post_entries([draft], at_commit=at_commit))[0]
 
 
 async def negative_accounts_of_entry(entry_id: UUID) -> int:

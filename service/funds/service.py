@@ -125,7 +125,10 @@ async def deposit(
                 memo=data.memo,
                 actor_id=caller.id,
                 idempotency_key=key,
-            )
+            ),
+            # Nothing below reads what the posting writes: it goes out at COMMIT, in one
+            # statement with the audit row and the stored idempotent answer.
+            at_commit=True,
         )
         # Read under the community lock, which every posting to this account takes.
         balance = int(state["principal_fen"]) + int(state["interest_fen"]) + amount
