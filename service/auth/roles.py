@@ -60,8 +60,13 @@ class Caller:
     committee_community_id: UUID | None
 
 
-def policy_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Refuse the caller unless the route's declared policy names its role."""
+async def policy_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Refuse the caller unless the route's declared policy names its role.
+
+    A coroutine although it awaits nothing: Litestar runs a plain-function guard in a
+    worker thread, a thread hop on every request."""
     if handler.opt.get("public"):
         return
     roles = handler.opt.get("roles")

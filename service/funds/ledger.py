@@ -364,7 +364,9 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
         for sql, args in _postgres_writes(entries, line_rows, deltas, heads, ARRAY_CHUNK):
             await fetch(sql, *args)
         return posted
-    if is_postgres():
+    if is_postgres() and len(line_rows) <= SMALL_POSTING_LINES:
+        writes = _postgres_values_writes(entries, line_rows, deltas, heads)
+    elif is_postgres():
         writes = _postgres_writes(entries, line_rows, deltas, heads, ONE_STATEMENT_LINES)
     else:
         writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
@@ -394,8 +396,11 @@ ENTRY_PG_TYPES = (
     "text",
     "text",
 )
-# Up to this many lines, PostgreSQL gets the whole posting as one statement; beyond,
-# one statement per table per ARRAY_CHUNK rows.
+# PostgreSQL: up to SMALL_POSTING_LINES lines a posting's rows go as plain VALUES (a
+# deposit: scalars are cheaper for asyncpg to encode than one-element arrays); up to
+# ONE_STATEMENT_LINES as unnest() arrays in one statement; beyond, one statement per
+# table per ARRAY_CHUNK rows.
+SMALL_POSTING_LINES = 200
 ONE_STATEMENT_LINES = 50_000
 ARRAY_CHUNK = 100_000
 
@@ -446,6 +451,45 @@ def _postgres_writes(
             (chain_sql, chain_rows, 3),
         )
         for start in range(0, len(rows), chunk)
+    ]
+
+
+def _values(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> tuple[str, list[Any]]:
+    row = "(" + ", ".join(f"{{}}::{kind}" for kind in types) + ")"
+    return ", ".join([row] * len(rows)), [v for r in rows for v in r]
+
+
+def _postgres_values_writes(
+    entries: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    deltas: dict[UUID, list[int]],
+    heads: dict[UUID, tuple[int, str, UUID]],
+) -> list[Write]:
+    """The writes of ``_postgres_writes`` for a small posting, rows as VALUES lists."""
+    entry_rows, entry_args = _values(entries, ENTRY_PG_TYPES)
+    line_rows, line_args = _values(lines, LINE_PG_TYPES)
+    balance_rows, balance_args = _values(
+        [(account, p, i) for account, (p, i) in deltas.items()], ("uuid", "bigint", "bigint")
+    )
+    chain_rows, chain_args = _values(
+        [(community, seq, digest) for community, (seq, digest, _) in heads.items()],
+        ("uuid", "bigint", "text"),
+    )
+    return [
+        (f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) VALUES {entry_rows}", entry_args),
+        (f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) VALUES {line_rows}", line_args),
+        (
+            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+            f" interest_fen = fund_account.interest_fen + d.i FROM (VALUES {balance_rows})"
+            " AS d(account, p, i) WHERE fund_account.id = d.account",
+            balance_args,
+        ),
+        (
+            "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash FROM"
+            f" (VALUES {chain_rows}) AS d(community, seq, hash)"
+            " WHERE fund_chain.community = d.community",
+            chain_args,
+        ),
     ]
 
 

@@ -53,13 +53,25 @@ async def test_a_bad_item_is_named_and_nothing_is_posted(
     assert await balance(client, world, block.households[0]) == "1000.00"
 
 
-async def test_a_run_too_big_for_one_statement_is_written_in_chunks_and_verifies(
-    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {},  # PostgreSQL: rows as VALUES lists
+        {"SMALL_POSTING_LINES": 0},  # unnest() arrays, one statement
+        {"SMALL_POSTING_LINES": 0, "ONE_STATEMENT_LINES": 0, "ARRAY_CHUNK": 2},  # chunks of 2
+    ],
+    ids=["values", "arrays", "chunks"],
+)
+async def test_every_shape_of_the_postgresql_write_posts_and_verifies(
+    client: httpx.AsyncClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    sizes: dict[str, int],
 ) -> None:
-    # Below these sizes PostgreSQL gets each table's rows in chunks of two, the path a
-    # district of a million households takes; SQLite always writes table by table.
-    monkeypatch.setattr(ledger, "ONE_STATEMENT_LINES", 0)
-    monkeypatch.setattr(ledger, "ARRAY_CHUNK", 2)
+    # The shapes a deposit, a community's batch and a district of a million households
+    # take on PostgreSQL; SQLite writes table by table whatever the size.
+    for name, value in sizes.items():
+        monkeypatch.setattr(ledger, name, value)
     east = await make_block(client, world, areas=("50.00",) * 3, deposits=("100.00",) * 3)
     west = await make_block(client, world, areas=("80.00",) * 2, deposits=("100.00", "300.00"))
     body = {
