@@ -30,12 +30,14 @@ What it promises:
   stored answer — so the work runs once;
 - the same key with the same request (method, path, canonical body) returns the first
   answer again, status and body, with the same ids;
-- the same key with a different request → 409;
+- the same key with a different request → 409; a request by another user is a different
+  request (the fingerprint covers the caller), so nobody is answered with someone else's
+  result;
 - a request that fails (any error, 4xx included) rolls back with its claim: the key
   stays unused and may be retried;
 - a missing header → 422 naming the field ``Idempotency-Key``.
 
-Keys are scoped to the caller's district. The table belongs to the funds Piccolo app.
+Keys are unique within the caller's district. The table belongs to the funds Piccolo app.
 """
 
 from __future__ import annotations
@@ -87,10 +89,15 @@ IdempotencyKey = Annotated[
 ]
 
 
-def request_fingerprint(method: str, path: str, body: object) -> str:
-    """SHA-256 of the request's method, path and canonical body (sorted keys)."""
+def request_fingerprint(method: str, path: str, body: object, actor: UUID | None = None) -> str:
+    """SHA-256 of the request's actor, method, path and canonical body (sorted keys)."""
     canonical = json.dumps(
-        {"method": method.upper(), "path": path, "body": msgspec.to_builtins(body)},
+        {
+            "actor": None if actor is None else str(actor),
+            "method": method.upper(),
+            "path": path,
+            "body": msgspec.to_builtins(body),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -178,7 +185,7 @@ async def idempotent(
     status, content = await run_once(
         scope=str(caller.district_id),
         key=checked,
-        fingerprint=request_fingerprint(request.method, request.url.path, body),
+        fingerprint=request_fingerprint(request.method, request.url.path, body, caller.id),
         operation=operation,
         status_code=status_code,
         method=request.method,

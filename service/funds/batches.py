@@ -108,7 +108,7 @@ async def _allocate_interest(
             " AND a.principal_fen + a.interest_fen > 0",
             *chunk,
         ):
-            weights[UUID(str(row["community"]))].append(row)
+            weights[row["community"]].append(row)  # a uuid.UUID on both drivers
     for community_id, rows in weights.items():
         if not rows:
             raise Conflict(
@@ -171,7 +171,7 @@ def _split(
 ) -> tuple[ledger.EntryDraft, int]:
     """The entry putting ``amount`` into the interest sub-accounts split by
     ``weight_column``, and how many households get a share."""
-    by_account = {UUID(str(w["id"])): w for w in weights}
+    by_account = {w["id"]: w for w in weights}
     shares = allocate_by_weight(
         amount, {account: int(w[weight_column]) for account, w in by_account.items()}
     )

@@ -268,25 +268,28 @@ async def household_accounts(
     return found
 
 
-ENTRY_COLUMNS = (
-    "id",
-    "district",
-    "community",
-    "book_year",
-    "actor_id",
-    "idempotency_key",
-    "seq",
-    "kind",
-    "posted_at",
-    "value_date",
-    "period",
-    "memo",
-    "reverses_entry",
-    "amount_fen",
-    "fund_use_id",
-    "prev_hash",
-    "hash",
-)
+# Journal columns with their PostgreSQL types (for typed VALUES and unnest() arrays).
+ENTRY_TYPES = {
+    "id": "uuid",
+    "district": "uuid",
+    "community": "uuid",
+    "book_year": "int",
+    "actor_id": "uuid",
+    "idempotency_key": "text",
+    "seq": "bigint",
+    "kind": "text",
+    "posted_at": "timestamptz",
+    "value_date": "date",
+    "period": "text",
+    "memo": "text",
+    "reverses_entry": "uuid",
+    "amount_fen": "bigint",
+    "fund_use_id": "uuid",
+    "prev_hash": "text",
+    "hash": "text",
+}
+ENTRY_COLUMNS = tuple(ENTRY_TYPES)
+ENTRY_PG_TYPES = tuple(ENTRY_TYPES.values())
 LINE_COLUMNS = ("entry", "account", "household", "owner", "principal_delta", "interest_delta")
 LINE_PG_TYPES = ("uuid", "uuid", "uuid", "uuid", "bigint", "bigint")
 
@@ -307,6 +310,7 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     line_rows: list[tuple[Any, ...]] = []
     posted: list[Posted] = []
     heads: dict[UUID, tuple[int, str, UUID]] = {}  # community → its last new entry
+    deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
     at = now()
     for draft in drafts:
         lines: list[dict[str, Any]] = [
@@ -350,24 +354,26 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
         heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
         entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
         line_rows.extend((entry["id"], *(d[c] for c in LINE_COLUMNS[1:])) for d in lines)
+        for d in lines:
+            moved = deltas.setdefault(d["account"], [0, 0])
+            moved[0] += d["principal_delta"]
+            moved[1] += d["interest_delta"]
         posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
         )
-    deltas: dict[UUID, list[int]] = {}
-    for row in line_rows:
-        moved = deltas.setdefault(row[1], [0, 0])
-        moved[0] += row[4]
-        moved[1] += row[5]
     if is_postgres() and len(line_rows) > ONE_STATEMENT_LINES:
-        for sql, args in _postgres_writes(entries, line_rows, deltas, heads, ARRAY_CHUNK):
+        for sql, args in _postgres_writes(
+            entries, line_rows, deltas, heads, chunk=ARRAY_CHUNK, values=False
+        ):
             await fetch(sql, *args)
         return posted
-    if is_postgres() and len(line_rows) <= SMALL_POSTING_LINES:
-        writes = _postgres_values_writes(entries, line_rows, deltas, heads)
-    elif is_postgres():
-        writes = _postgres_writes(entries, line_rows, deltas, heads, ONE_STATEMENT_LINES)
+    if is_postgres():
+        small = len(line_rows) <= SMALL_POSTING_LINES
+        writes = _postgres_writes(
+            entries, line_rows, deltas, heads, chunk=ONE_STATEMENT_LINES, values=small
+        )
     else:
         writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
     if at_commit:
@@ -377,25 +383,6 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     return posted
 
 
-ENTRY_PG_TYPES = (
-    "uuid",
-    "uuid",
-    "uuid",
-    "int",
-    "uuid",
-    "text",
-    "bigint",
-    "text",
-    "timestamptz",
-    "date",
-    "text",
-    "text",
-    "uuid",
-    "bigint",
-    "uuid",
-    "text",
-    "text",
-)
 # PostgreSQL: up to SMALL_POSTING_LINES lines a posting's rows go as plain VALUES (a
 # deposit: scalars are cheaper for asyncpg to encode than one-element arrays); up to
 # ONE_STATEMENT_LINES as unnest() arrays in one statement; beyond, one statement per
@@ -405,12 +392,17 @@ ONE_STATEMENT_LINES = 50_000
 ARRAY_CHUNK = 100_000
 
 
-def _unnest(types: Sequence[str]) -> str:
-    return "unnest(" + ", ".join(f"{{}}::{kind}[]" for kind in types) + ")"
-
-
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
+def _rows_source(
+    rows: Sequence[Sequence[Any]], types: Sequence[str], *, values: bool
+) -> tuple[str, list[Any]]:
+    """Rows as a typed ``(VALUES ...)`` list (a parameter per value: cheap for asyncpg
+    with few rows) or as ``unnest()`` of one array per column (seven parameters for any
+    number of rows)."""
+    if values:
+        row = "(" + ", ".join(f"{{}}::{kind}" for kind in types) + ")"
+        return f"(VALUES {', '.join([row] * len(rows))})", [v for r in rows for v in r]
+    source = "unnest(" + ", ".join(f"{{}}::{kind}[]" for kind in types) + ")"
+    return source, [[r[i] for r in rows] for i in range(len(types))]
 
 
 def _postgres_writes(
@@ -418,79 +410,44 @@ def _postgres_writes(
     lines: list[tuple[Any, ...]],
     deltas: dict[UUID, list[int]],
     heads: dict[UUID, tuple[int, str, UUID]],
+    *,
     chunk: int,
+    values: bool,
 ) -> list[Write]:
-    """Entries, lines, balances and chain heads as unnest() arrays of up to ``chunk``
-    rows each. The balance update adds the deltas computed here, so it reads nothing
-    the other writes write, and all four can be one statement."""
-    entry_sql = f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) SELECT * FROM " + _unnest(
-        ENTRY_PG_TYPES
-    )
-    line_sql = f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) SELECT * FROM " + _unnest(
-        LINE_PG_TYPES
-    )
-    balance_sql = (
-        "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-        " interest_fen = fund_account.interest_fen + d.i FROM "
-        + _unnest(("uuid", "bigint", "bigint"))
-        + " AS d(account, p, i) WHERE fund_account.id = d.account"
-    )
-    chain_sql = (
-        "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash FROM "
-        + _unnest(("uuid", "bigint", "text"))
-        + " AS d(community, seq, hash) WHERE fund_chain.community = d.community"
-    )
-    balances = [(account, p, i) for account, (p, i) in deltas.items()]
-    chain_rows = [(community, seq, digest) for community, (seq, digest, _) in heads.items()]
-    return [
-        (sql, _columns(rows[start : start + chunk], width))
-        for sql, rows, width in (
-            (entry_sql, entries, len(ENTRY_COLUMNS)),
-            (line_sql, lines, len(LINE_COLUMNS)),
-            (balance_sql, balances, 3),
-            (chain_sql, chain_rows, 3),
-        )
-        for start in range(0, len(rows), chunk)
-    ]
-
-
-def _values(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> tuple[str, list[Any]]:
-    row = "(" + ", ".join(f"{{}}::{kind}" for kind in types) + ")"
-    return ", ".join([row] * len(rows)), [v for r in rows for v in r]
-
-
-def _postgres_values_writes(
-    entries: list[tuple[Any, ...]],
-    lines: list[tuple[Any, ...]],
-    deltas: dict[UUID, list[int]],
-    heads: dict[UUID, tuple[int, str, UUID]],
-) -> list[Write]:
-    """The writes of ``_postgres_writes`` for a small posting, rows as VALUES lists."""
-    entry_rows, entry_args = _values(entries, ENTRY_PG_TYPES)
-    line_rows, line_args = _values(lines, LINE_PG_TYPES)
-    balance_rows, balance_args = _values(
-        [(account, p, i) for account, (p, i) in deltas.items()], ("uuid", "bigint", "bigint")
-    )
-    chain_rows, chain_args = _values(
-        [(community, seq, digest) for community, (seq, digest, _) in heads.items()],
-        ("uuid", "bigint", "text"),
-    )
-    return [
-        (f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) VALUES {entry_rows}", entry_args),
-        (f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) VALUES {line_rows}", line_args),
+    """Entries, lines, balances and chain heads, ``chunk`` rows a statement. The balance
+    update adds the deltas computed here, so it reads nothing the other writes write,
+    and all four can go as one statement (``db.write_together``)."""
+    tables: list[tuple[str, Sequence[Sequence[Any]], Sequence[str]]] = [
+        (
+            f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) SELECT * FROM ROWS AS d",
+            entries,
+            ENTRY_PG_TYPES,
+        ),
+        (
+            f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) SELECT * FROM ROWS AS d",
+            lines,
+            LINE_PG_TYPES,
+        ),
         (
             "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-            f" interest_fen = fund_account.interest_fen + d.i FROM (VALUES {balance_rows})"
-            " AS d(account, p, i) WHERE fund_account.id = d.account",
-            balance_args,
+            " interest_fen = fund_account.interest_fen + d.i"
+            " FROM ROWS AS d(account, p, i) WHERE fund_account.id = d.account",
+            [(account, p, i) for account, (p, i) in deltas.items()],
+            ("uuid", "bigint", "bigint"),
         ),
         (
-            "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash FROM"
-            f" (VALUES {chain_rows}) AS d(community, seq, hash)"
-            " WHERE fund_chain.community = d.community",
-            chain_args,
+            "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash"
+            " FROM ROWS AS d(community, seq, hash) WHERE fund_chain.community = d.community",
+            [(community, seq, digest) for community, (seq, digest, _) in heads.items()],
+            ("uuid", "bigint", "text"),
         ),
     ]
+    writes: list[Write] = []
+    for template, rows, types in tables:
+        for start in range(0, len(rows), chunk):
+            source, args = _rows_source(rows[start : start + chunk], types, values=values)
+            writes.append((template.replace("ROWS", source, 1), args))
+    return writes
 
 
 def _portable_writes(

@@ -167,6 +167,21 @@ async def test_the_same_key_with_another_body_is_a_conflict(
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+async def test_another_user_reusing_a_key_is_a_conflict_not_the_first_answer(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    await deposit(client, world, estate.households[0], "100.00", key="dep-user-1")
+    body = {
+        "household_id": estate.households[0],
+        "amount": "100.00",
+        "kind": "first",
+        "paid_on": "2026-01-15",
+    }
+    response = await post(client, world, "/fund/deposits", body, key="dep-user-1", who="bureau2")
+    assert response.status_code == 409
+    assert (await fund_of(client, world, estate.households[0]))["balance"] == "100.00"
+
+
 async def test_a_failed_request_leaves_its_key_unused(
     client: httpx.AsyncClient, world: World, estate: Estate
 ) -> None:
