@@ -246,6 +246,19 @@ async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequenc
         await fetch(sql, *args)
 
 
+async def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Load many rows: binary COPY on PostgreSQL (on the transaction's connection, so it
+    commits or rolls back with it; constraints and triggers apply as to INSERT),
+    multi-row INSERTs elsewhere."""
+    engine = get_engine()
+    current = engine.current_transaction.get() if isinstance(engine, PostgresEngine) else None
+    if current is None:
+        await insert_rows(table, columns, rows)
+        return
+    if rows:
+        await current.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
 def is_integrity_error(exc: BaseException) -> bool:
     """True for a unique/foreign-key violation from either driver."""
     if isinstance(exc, sqlite3.IntegrityError):

@@ -17,16 +17,17 @@ A batch of a whole district is the same handful of statements as one deposit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from service.clock import now
 from service.db import (
     INSERT_CHUNK,
     Write,
+    copy_rows,
     fetch,
     insert_rows,
     insert_writes,
@@ -38,8 +39,10 @@ from service.funds.rules import GENESIS_HASH, canonical_entry, entry_hash, lines
 from service.funds.tables import FundAccount
 
 
-@dataclass(frozen=True)
-class LineDraft:
+class LineDraft(NamedTuple):
+    """One line of an entry to post; its fields in ``fund_line`` column order (a tuple:
+    a batch makes one per household)."""
+
     account: UUID
     household: UUID | None
     owner: UUID | None
@@ -72,8 +75,9 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(entry: dict[str, Any], lines: Iterable[dict[str, Any]]) -> str:
-    """Canonical text of a stored (or about to be stored) entry and its lines."""
+def canonical(entry: Mapping[str, Any], lines: Iterable[Mapping[str, Any] | LineDraft]) -> str:
+    """Canonical text of a stored (or about to be stored) entry and its lines (rows read
+    back from ``fund_line``, or the ``LineDraft``s about to be written)."""
     value_date = entry["value_date"]
     return canonical_entry(
         {
@@ -95,15 +99,21 @@ def canonical(entry: dict[str, Any], lines: Iterable[dict[str, Any]]) -> str:
         },
         [
             {
-                "account": _id(line["account"]),
-                "household": _id(line["household"]),
-                "owner": _id(line["owner"]),
-                "principal_delta": int(line["principal_delta"]),
-                "interest_delta": int(line["interest_delta"]),
+                "account": _id(account),
+                "household": _id(household),
+                "owner": _id(owner),
+                "principal_delta": int(principal),
+                "interest_delta": int(interest),
             }
-            for line in lines
+            for account, household, owner, principal, interest in map(_line_fields, lines)
         ],
     )
+
+
+def _line_fields(line: Mapping[str, Any] | LineDraft) -> Sequence[Any]:
+    if isinstance(line, LineDraft):
+        return line
+    return tuple(line[column] for column in LINE_COLUMNS[1:])
 
 
 @dataclass
@@ -313,18 +323,12 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
     at = now()
     for draft in drafts:
-        lines: list[dict[str, Any]] = [
-            {
-                "account": line.account,
-                "household": line.household,
-                "owner": line.owner,
-                "principal_delta": line.principal_delta,
-                "interest_delta": line.interest_delta,
-            }
-            for line in draft.lines
-            if line.principal_delta or line.interest_delta
-        ]
-        if not lines or not lines_balance(lines):
+        lines = [line for line in draft.lines if line.principal_delta or line.interest_delta]
+        if (
+            not lines
+            or sum(line.principal_delta for line in lines) != 0
+            or sum(line.interest_delta for line in lines) != 0
+        ):
             raise ValueError("an entry needs lines that sum to zero")
         chain = draft.chain
         entry: dict[str, Any] = {
@@ -353,27 +357,22 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
         chain.seq, chain.head = entry["seq"], entry["hash"]
         heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
         entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
-        line_rows.extend((entry["id"], *(d[c] for c in LINE_COLUMNS[1:])) for d in lines)
-        for d in lines:
-            moved = deltas.setdefault(d["account"], [0, 0])
-            moved[0] += d["principal_delta"]
-            moved[1] += d["interest_delta"]
+        line_rows.extend((entry["id"], *line) for line in lines)
+        for line in lines:
+            moved = deltas.setdefault(line.account, [0, 0])
+            moved[0] += line.principal_delta
+            moved[1] += line.interest_delta
         posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
         )
-    if is_postgres() and len(line_rows) > ONE_STATEMENT_LINES:
-        for sql, args in _postgres_writes(
-            entries, line_rows, deltas, heads, chunk=ARRAY_CHUNK, values=False
-        ):
-            await fetch(sql, *args)
+    if is_postgres() and len(line_rows) > SMALL_POSTING_LINES:
+        await _write_large_postgres(entries, line_rows, deltas, heads)
         return posted
     if is_postgres():
-        small = len(line_rows) <= SMALL_POSTING_LINES
-        writes = _postgres_writes(
-            entries, line_rows, deltas, heads, chunk=ONE_STATEMENT_LINES, values=small
-        )
+        by_table = _postgres_writes(entries, line_rows, deltas, heads, chunk=len(line_rows))
+        writes = [write for table in by_table.values() for write in table]
     else:
         writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
     if at_commit:
@@ -383,12 +382,27 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     return posted
 
 
-# PostgreSQL: up to SMALL_POSTING_LINES lines a posting's rows go as plain VALUES (a
-# deposit: scalars are cheaper for asyncpg to encode than one-element arrays); up to
-# ONE_STATEMENT_LINES as unnest() arrays in one statement; beyond, one statement per
-# table per ARRAY_CHUNK rows.
+async def _write_large_postgres(
+    entries: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    deltas: dict[UUID, list[int]],
+    heads: dict[UUID, tuple[int, str, UUID]],
+) -> None:
+    """A batch on PostgreSQL: the entries and chain heads as arrays in one statement, the
+    lines by COPY (binary, the fastest way in), then the balances, ``ARRAY_CHUNK`` rows a
+    statement. Balances last: a batch that waits on an account row does so with all its
+    lines written, and leaves none if it dies there."""
+    by_table = _postgres_writes(entries, [], deltas, heads, chunk=ARRAY_CHUNK, values=False)
+    await write_together(by_table["entries"] + by_table["chains"])
+    await copy_rows("fund_line", LINE_COLUMNS, lines)
+    for sql, args in by_table["balances"]:
+        await fetch(sql, *args)
+
+
+# PostgreSQL: up to SMALL_POSTING_LINES lines a posting is one statement with its rows as
+# typed VALUES (a deposit: scalars are cheaper for asyncpg to encode than arrays); a
+# larger one is a batch (``_write_large_postgres``), ARRAY_CHUNK rows a statement.
 SMALL_POSTING_LINES = 200
-ONE_STATEMENT_LINES = 50_000
 ARRAY_CHUNK = 100_000
 
 
@@ -412,41 +426,42 @@ def _postgres_writes(
     heads: dict[UUID, tuple[int, str, UUID]],
     *,
     chunk: int,
-    values: bool,
-) -> list[Write]:
+    values: bool = True,
+) -> dict[str, list[Write]]:
     """Entries, lines, balances and chain heads, ``chunk`` rows a statement. The balance
     update adds the deltas computed here, so it reads nothing the other writes write,
     and all four can go as one statement (``db.write_together``)."""
-    tables: list[tuple[str, Sequence[Sequence[Any]], Sequence[str]]] = [
-        (
+    tables: dict[str, tuple[str, Sequence[Sequence[Any]], Sequence[str]]] = {
+        "entries": (
             f"INSERT INTO fund_entry ({', '.join(ENTRY_COLUMNS)}) SELECT * FROM ROWS AS d",
             entries,
             ENTRY_PG_TYPES,
         ),
-        (
+        "lines": (
             f"INSERT INTO fund_line ({', '.join(LINE_COLUMNS)}) SELECT * FROM ROWS AS d",
             lines,
             LINE_PG_TYPES,
         ),
-        (
+        "balances": (
             "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
             " interest_fen = fund_account.interest_fen + d.i"
             " FROM ROWS AS d(account, p, i) WHERE fund_account.id = d.account",
             [(account, p, i) for account, (p, i) in deltas.items()],
             ("uuid", "bigint", "bigint"),
         ),
-        (
+        "chains": (
             "UPDATE fund_chain SET last_seq = d.seq, head_hash = d.hash"
             " FROM ROWS AS d(community, seq, hash) WHERE fund_chain.community = d.community",
             [(community, seq, digest) for community, (seq, digest, _) in heads.items()],
             ("uuid", "bigint", "text"),
         ),
-    ]
-    writes: list[Write] = []
-    for template, rows, types in tables:
-        for start in range(0, len(rows), chunk):
+    }
+    writes: dict[str, list[Write]] = {}
+    for table, (template, rows, types) in tables.items():
+        writes[table] = []
+        for start in range(0, len(rows), max(chunk, 1)):
             source, args = _rows_source(rows[start : start + chunk], types, values=values)
-            writes.append((template.replace("ROWS", source, 1), args))
+            writes[table].append((template.replace("ROWS", source, 1), args))
     return writes
 
 

@@ -99,11 +99,15 @@ def canonical_entry(entry: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
     """
     ordered = sorted(lines, key=lambda line: (str(line["account"]), str(line.get("household"))))
     return json.dumps(
-        {"entry": dict(entry), "lines": [dict(line) for line in ordered]},
+        {"entry": dict(entry), "lines": [_plain(line) for line in ordered]},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
+
+
+def _plain(line: Mapping[str, Any]) -> dict[str, Any]:
+    return line if type(line) is dict else dict(line)
 
 
 def entry_hash(prev_hash: str, canonical: str) -> str:

@@ -56,11 +56,11 @@ async def test_a_bad_item_is_named_and_nothing_is_posted(
 @pytest.mark.parametrize(
     "sizes",
     [
-        {},  # PostgreSQL: rows as VALUES lists
-        {"SMALL_POSTING_LINES": 0},  # unnest() arrays, one statement
-        {"SMALL_POSTING_LINES": 0, "ONE_STATEMENT_LINES": 0, "ARRAY_CHUNK": 2},  # chunks of 2
+        {},  # PostgreSQL: one statement, rows as typed VALUES
+        {"SMALL_POSTING_LINES": 0},  # a batch: arrays, lines by COPY
+        {"SMALL_POSTING_LINES": 0, "ARRAY_CHUNK": 2},  # a batch in chunks of two rows
     ],
-    ids=["values", "arrays", "chunks"],
+    ids=["values", "batch", "chunks"],
 )
 async def test_every_shape_of_the_postgresql_write_posts_and_verifies(
     client: httpx.AsyncClient,
