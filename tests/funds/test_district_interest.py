@@ -1,11 +1,26 @@
 """The district's interest run over several communities: all or nothing, once per period."""
 
+from typing import Any
+
 import httpx
 import pytest
 
 from service.funds import ledger
 from tests.funds.test_fund_use_api import balance, make_block
 from tests.support import World, unique
+
+
+def district_run(period: str, amounts: dict[str, str]) -> dict[str, Any]:
+    return {
+        "period": period,
+        "items": [{"community_id": c, "amount": amount} for c, amount in amounts.items()],
+    }
+
+
+async def post_run(client: httpx.AsyncClient, world: World, body: dict[str, Any]) -> httpx.Response:
+    """POST the run with a fresh Idempotency-Key."""
+    headers = {**world.h("bureau"), "Idempotency-Key": unique("int-")}
+    return await client.post("/api/v1/fund/interest/district", json=body, headers=headers)
 
 
 async def test_one_run_allocates_each_communitys_interest_by_balance(
@@ -15,26 +30,15 @@ async def test_one_run_allocates_each_communitys_interest_by_balance(
         client, world, areas=("50.00", "50.00"), deposits=("1000.00", "3000.00")
     )
     west = await make_block(client, world, areas=("80.00",), deposits=("2000.00",))
-    body = {
-        "period": "2026-Q3",
-        "items": [
-            {"community_id": east.community, "amount": "40.00"},
-            {"community_id": west.community, "amount": "7.77"},
-        ],
-    }
-    headers = {**world.h("bureau"), "Idempotency-Key": unique("int-")}
-    response = await client.post("/api/v1/fund/interest/district", json=body, headers=headers)
+    body = district_run("2026-Q3", {east.community: "40.00", west.community: "7.77"})
+    response = await post_run(client, world, body)
     assert response.status_code == 201, response.text
     assert sorted(r["allocated"] for r in response.json()) == ["40.00", "7.77"]
     assert await balance(client, world, east.households[0]) == "1010.00"
     assert await balance(client, world, east.households[1]) == "3030.00"
     assert await balance(client, world, west.households[0]) == "2007.77"
 
-    again = await client.post(
-        "/api/v1/fund/interest/district",
-        json=body,
-        headers={**world.h("bureau"), "Idempotency-Key": unique("int-")},
-    )
+    again = await post_run(client, world, body)
     assert again.status_code == 409
     assert await balance(client, world, west.households[0]) == "2007.77"
 
@@ -74,15 +78,8 @@ async def test_every_shape_of_the_postgresql_write_posts_and_verifies(
         monkeypatch.setattr(ledger, name, value)
     east = await make_block(client, world, areas=("50.00",) * 3, deposits=("100.00",) * 3)
     west = await make_block(client, world, areas=("80.00",) * 2, deposits=("100.00", "300.00"))
-    body = {
-        "period": "2027-Q1",
-        "items": [
-            {"community_id": east.community, "amount": "3.01"},
-            {"community_id": west.community, "amount": "4.00"},
-        ],
-    }
-    headers = {**world.h("bureau"), "Idempotency-Key": unique("int-")}
-    response = await client.post("/api/v1/fund/interest/district", json=body, headers=headers)
+    body = district_run("2027-Q1", {east.community: "3.01", west.community: "4.00"})
+    response = await post_run(client, world, body)
     assert response.status_code == 201, response.text
     # 3.01 over three equal balances: one fen of remainder goes to one of them.
     assert sorted([await balance(client, world, h) for h in east.households]) == [
