@@ -337,13 +337,22 @@ def profile_summary(path: Path, top: int = 22) -> dict[str, Any]:
         key=lambda kv: kv[1],
         reverse=True,
     )[:14]
-    # Statements sent to PostgreSQL: asyncpg's extended-protocol executions (every
-    # parameterised statement, whether from db.fetch or Piccolo) plus its simple-protocol
-    # Connection.execute calls (BEGIN, COMMIT).
+    # Statements sent to PostgreSQL. cProfile counts a coroutine again at every resume, so
+    # count plain functions instead: asyncpg's executor lambda (one per parameterised
+    # statement, whether from db.fetch or Piccolo), its COPY option formatter (one per
+    # COPY) and two per transaction (BEGIN, COMMIT).
     statements = sum(
-        v[1]
+        v[0]
         for k, v in raw.items()
-        if k[0].endswith("asyncpg/connection.py") and k[2] in ("_do_execute", "execute")
+        if k[0].endswith("asyncpg/connection.py")
+        and (
+            (k[2] == "<lambda>" and any(caller[2] == "_do_execute" for caller in v[4]))
+            or k[2] == "_format_copy_opts"
+        )
+    ) + 2 * sum(
+        v[0]
+        for k, v in raw.items()
+        if k[0].endswith("asyncpg/transaction.py") and k[2] == "__init__"
     )
     return {
         "total": total,
@@ -569,9 +578,12 @@ def cpu_split(bench: Bench, load: LoadResult, cpu: dict[str, float]) -> str:
     return text + (
         " A deposit through the API does more than the raw posting's UPDATE and INSERT: "
         "HTTP parsing and routing, the bearer token and the caller's scope, the idempotency "
-        "record, the ledger entry with its hash chain and lines, the balance, the audit row; "
-        "each statement built by Piccolo and sent by asyncpg. The profile below counts the "
-        "SQL statements per request and shows where the server's CPU goes."
+        "record, the ledger entry with its hash chain and lines, the balance, the audit row. "
+        "Its statements: the caller's account; in the transaction the idempotency claim, the "
+        "community's journal lock (one upsert that also finds the household), the account "
+        "state, and one statement with every write (entry, lines, balances, chain head, audit "
+        "row, stored answer). The profile below counts the statements per request and shows "
+        "where the server's CPU goes."
     )
 
 
