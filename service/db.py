@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -21,6 +21,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+T = TypeVar("T")
 
 
 def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
@@ -73,19 +74,18 @@ async def transaction() -> AsyncIterator[None]:
     ``write_at_commit`` go out together just before COMMIT, and not at all on rollback.
     """
     engine = get_engine()
+    block = (
+        engine.transaction(transaction_type=TransactionType.immediate)
+        if isinstance(engine, SQLiteEngine)
+        else engine.transaction()
+    )
     outermost = _at_commit.get() is None
     token = _at_commit.set([]) if outermost else None
     try:
-        if isinstance(engine, SQLiteEngine):
-            async with engine.transaction(transaction_type=TransactionType.immediate):
-                yield
-                if outermost:
-                    await _flush_at_commit()
-        else:
-            async with engine.transaction():
-                yield
-                if outermost:
-                    await _flush_at_commit()
+        async with block:
+            yield
+            if outermost:
+                await _flush_at_commit()
     finally:
         if token is not None:
             _at_commit.reset(token)
@@ -194,20 +194,19 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """
     engine = get_engine()
     numbered = _numbered(sql)
-    if not isinstance(engine, PostgresEngine) or numbered is None:
+    current = engine.current_transaction.get()
+    if (
+        not isinstance(engine, PostgresEngine)
+        or numbered is None
+        or (current is None and engine.pool is None)  # commands run without the pool
+    ):
         from piccolo.querystring import QueryString
 
         rows = await engine.run_querystring(QueryString(sql, *args))
         return list(rows or [])
-    current = engine.current_transaction.get()
     if current is not None:
         return list(await current.connection.fetch(numbered, *args))
-    if engine.pool is None:  # commands and tests that run without the pool
-        connection = await engine.get_new_connection()
-        try:
-            return list(await connection.fetch(numbered, *args))
-        finally:
-            await connection.close()
+    assert engine.pool is not None  # checked above
     async with engine.pool.acquire() as connection:
         return list(await connection.fetch(numbered, *args))
 
@@ -225,17 +224,26 @@ def _numbered(sql: str) -> str | None:
 INSERT_CHUNK = 1000  # rows per INSERT: under SQLite's and asyncpg's parameter limits
 
 
+def placeholders(count: int) -> str:
+    """``({}, {}, ...)``: an IN list or one row of VALUES for ``count`` arguments."""
+    return "(" + ", ".join(["{}"] * count) + ")"
+
+
+def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:
+    """``items`` in slices of ``size``: one statement each, under the parameter limits."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
 def insert_writes(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Write]:
     """Multi-row INSERTs in chunks of ``INSERT_CHUNK`` rows (under both drivers'
     parameter limits), as writes for ``write_together`` / ``write_at_commit``."""
-    per_row = "(" + ", ".join(["{}"] * len(columns)) + ")"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     return [
         (
-            head + ", ".join([per_row] * len(rows[start : start + INSERT_CHUNK])),
-            [v for row in rows[start : start + INSERT_CHUNK] for v in row],
+            head + ", ".join([placeholders(len(columns))] * len(chunk)),
+            [v for row in chunk for v in row],
         )
-        for start in range(0, len(rows), INSERT_CHUNK)
+        for chunk in chunks(rows)
     ]
 
 

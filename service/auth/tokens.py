@@ -29,18 +29,14 @@ async def load_caller(user_id: UUID) -> Caller | None:
         return None
     row = rows[0]
     return Caller(
-        id=UUID(str(row["id"])),
+        id=row["id"],
         username=row["username"],
         role=row["role"],
-        district_id=UUID(str(row["district"])),
-        org_id=_maybe_uuid(row["organization"]),
-        owner_id=_maybe_uuid(row["owner"]),
-        committee_community_id=_maybe_uuid(row["committee_community"]),
+        district_id=row["district"],
+        org_id=row["organization"],
+        owner_id=row["owner"],
+        committee_community_id=row["committee_community"],
     )
-
-
-def _maybe_uuid(value: Any) -> UUID | None:
-    return None if value is None else UUID(str(value))
 
 
 async def retrieve_caller(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Caller | None:

@@ -15,31 +15,23 @@ from uuid import UUID
 from service.audit.service import record, record_many
 from service.auth.roles import Caller
 from service.clock import today
-from service.db import INSERT_CHUNK, fetch, transaction
+from service.db import chunks, fetch, placeholders, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
 from service.funds.rules import allocate_by_weight, first_deposit
-from service.funds.service import community_in_district, not_future
+from service.funds.service import not_future
 from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
 
-def _in(ids: Sequence[UUID]) -> str:
-    return "(" + ", ".join(["{}"] * len(ids)) + ")"
-
-
-def _chunks(ids: Sequence[UUID]) -> list[Sequence[UUID]]:
-    return [ids[start : start + INSERT_CHUNK] for start in range(0, len(ids), INSERT_CHUNK)]
-
-
-async def _communities_in_district(district_id: UUID, community_ids: Sequence[UUID]) -> None:
+async def communities_in_district(district_id: UUID, community_ids: Sequence[UUID]) -> None:
     """422 naming ``items[i].community_id`` (or ``community_id`` for one) of the first
     community that is not the district's; one query per thousand."""
     found: set[UUID] = set()
-    for chunk in _chunks(community_ids):
+    for chunk in chunks(community_ids):
         rows = await fetch(
-            f"SELECT id FROM community WHERE district = {{}} AND id IN {_in(chunk)}",
+            f"SELECT id FROM community WHERE district = {{}} AND id IN {placeholders(len(chunk))}",
             district_id,
             *chunk,
         )
@@ -58,7 +50,7 @@ async def allocate_interest(
     "Interest"); one live allocation per community and period (a reversed one may be
     posted again)."""
     amount = parse_fen(data.amount, "amount")
-    await _communities_in_district(caller.district_id, [data.community_id])
+    await communities_in_district(caller.district_id, [data.community_id])
     async with transaction():
         done = await _allocate_interest(caller, data.period, {data.community_id: amount}, key)
     return done[0]
@@ -70,7 +62,7 @@ async def allocate_interest_for_district(
     """The district's interest run: ``amounts`` (fen) credited per community for
     ``period``, allocated all or nothing in one transaction, set-based: the same handful
     of statements for 12,600 communities as for one (communities locked in id order)."""
-    await _communities_in_district(caller.district_id, list(amounts))
+    await communities_in_district(caller.district_id, list(amounts))
     async with transaction():
         return await _allocate_interest(caller, period, amounts, key)
 
@@ -84,10 +76,11 @@ async def _allocate_interest(
 ) -> list[schemas.InterestOut]:
     chains = await ledger.lock_communities(amounts)
     ordered = sorted(chains, key=str)
-    for chunk in _chunks(ordered):
+    for chunk in chunks(ordered):
         live = await fetch(
             "SELECT e.community FROM fund_entry AS e"
-            f" WHERE e.community IN {_in(chunk)} AND e.kind = 'interest' AND e.period = {{}}"
+            f" WHERE e.community IN {placeholders(len(chunk))}"
+            " AND e.kind = 'interest' AND e.period = {}"
             " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)"
             " LIMIT 1",
             *chunk,
@@ -99,12 +92,12 @@ async def _allocate_interest(
                 "如需更正请先冲正原分录。"
             )
     weights: dict[UUID, list[dict[str, Any]]] = {c: [] for c in ordered}
-    for chunk in _chunks(ordered):
+    for chunk in chunks(ordered):
         for row in await fetch(
             "SELECT a.community, a.id, a.household, h.owner,"
             " a.principal_fen + a.interest_fen AS balance"
             " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-            f" WHERE a.community IN {_in(chunk)} AND a.kind = 'household'"
+            f" WHERE a.community IN {placeholders(len(chunk))} AND a.kind = 'household'"
             " AND a.principal_fen + a.interest_fen > 0",
             *chunk,
         ):
@@ -205,19 +198,20 @@ async def allocate_income(
     memo = data.memo.strip()
     if not memo:
         raise InputError("memo", "请说明收益来源")
-    community = await community_in_district(caller.district_id, data.community_id, "community_id")
+    await communities_in_district(caller.district_id, [data.community_id])
+    community_id = data.community_id
     async with transaction():
-        chain = await ledger.lock_community(community["id"])
-        await ledger.household_accounts(caller.district_id, community["id"])
+        chain = await ledger.lock_community(community_id)
+        await ledger.household_accounts(caller.district_id, community_id)
         weights = await fetch(
             "SELECT a.id, a.household, h.owner, h.floor_area FROM fund_account AS a"
             " JOIN household AS h ON h.id = a.household"
             " WHERE a.community = {} AND a.kind = 'household' AND a.closed_at IS NULL",
-            community["id"],
+            community_id,
         )
         if not weights:
             raise Conflict("该小区没有可分配收益的房屋（未登记或均已销户）。")
-        custody = await ledger.custody_account(caller.district_id, community["id"])
+        custody = await ledger.custody_account(caller.district_id, community_id)
         draft, households = _split(
             caller,
             chain,
@@ -236,11 +230,11 @@ async def allocate_income(
             "fund.income",
             "fund_entry",
             posted.entry_id,
-            after={"community_id": community["id"], "amount_fen": amount, "memo": memo},
+            after={"community_id": community_id, "amount_fen": amount, "memo": memo},
         )
     return schemas.IncomeOut(
         entry_id=posted.entry_id,
-        community_id=community["id"],
+        community_id=community_id,
         allocated=format_yuan(amount),
         households=households,
     )

@@ -7,10 +7,12 @@ Every money movement goes through ``post_entries`` (``post_entry`` for one) insi
    IMMEDIATE transaction already holds the database write lock) and return its head,
    so sequence numbers and the hash chain never fork;
 2. the entries and their lines are inserted (lines sum to zero: double entry);
-3. the balance cache is moved by one set-based ``UPDATE ... SET x = x + d.x FROM (lines
-   of these entries grouped by account)``, never read-modify-write in Python;
+3. the balance cache is moved by one set-based ``UPDATE ... SET x = x + d.x FROM d``,
+   never read-modify-write in Python: ``d`` is the deltas per account summed from the
+   drafts (PostgreSQL) or the new lines grouped by account (SQLite);
 4. the chain heads move to the last new entry of each community.
-A batch of a whole district is the same handful of statements as one deposit.
+On PostgreSQL a small posting (a deposit) is one statement, a batch (a district's
+interest) a few whatever its size: entries and heads, the lines by COPY, the balances.
 ``verify`` recomputes the chain and every balance from the journal.
 """
 
@@ -25,13 +27,14 @@ from uuid import UUID
 
 from service.clock import now
 from service.db import (
-    INSERT_CHUNK,
     Write,
+    chunks,
     copy_rows,
     fetch,
     insert_rows,
     insert_writes,
     is_postgres,
+    placeholders,
     write_at_commit,
     write_together,
 )
@@ -162,10 +165,8 @@ async def lock_communities(community_ids: Iterable[UUID]) -> dict[UUID, Chain]:
     on. The upsert's ``DO UPDATE`` takes each row lock on PostgreSQL; SQLite's IMMEDIATE
     transaction already holds the database write lock.
     """
-    ordered = sorted(set(community_ids), key=str)
     chains: dict[UUID, Chain] = {}
-    for start in range(0, len(ordered), INSERT_CHUNK):
-        chunk = ordered[start : start + INSERT_CHUNK]
+    for chunk in chunks(sorted(set(community_ids), key=str)):
         rows = await fetch(
             LOCK_SQL.format(rows=", ".join(["({}, {}, 0, {})"] * len(chunk))),
             *(v for c in chunk for v in (uuid.uuid4(), c, GENESIS_HASH)),
@@ -205,12 +206,10 @@ async def custody_accounts(district_id: UUID, community_ids: Iterable[UUID]) -> 
     (under the communities' locks)."""
     ordered = sorted(set(community_ids), key=str)
     found: dict[UUID, UUID] = {}
-    for start in range(0, len(ordered), INSERT_CHUNK):
-        chunk = ordered[start : start + INSERT_CHUNK]
+    for chunk in chunks(ordered):
         rows = await fetch(
-            "SELECT id, community FROM fund_account WHERE kind = 'custody' AND community IN ("
-            + ", ".join(["{}"] * len(chunk))
-            + ")",
+            "SELECT id, community FROM fund_account WHERE kind = 'custody'"
+            f" AND community IN {placeholders(len(chunk))}",
             *chunk,
         )
         found.update({UUID(str(r["community"])): UUID(str(r["id"])) for r in rows})
@@ -324,10 +323,8 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     at = now()
     for draft in drafts:
         lines = [line for line in draft.lines if line.principal_delta or line.interest_delta]
-        if (
-            not lines
-            or sum(line.principal_delta for line in lines) != 0
-            or sum(line.interest_delta for line in lines) != 0
+        if not lines or not lines_balance(
+            (line.principal_delta, line.interest_delta) for line in lines
         ):
             raise ValueError("an entry needs lines that sum to zero")
         chain = draft.chain
@@ -410,8 +407,8 @@ def _rows_source(
     rows: Sequence[Sequence[Any]], types: Sequence[str], *, values: bool
 ) -> tuple[str, list[Any]]:
     """Rows as a typed ``(VALUES ...)`` list (a parameter per value: cheap for asyncpg
-    with few rows) or as ``unnest()`` of one array per column (seven parameters for any
-    number of rows)."""
+    with few rows) or as ``unnest()`` of one array per column (a parameter per column,
+    however many rows)."""
     if values:
         row = "(" + ", ".join(f"{{}}::{kind}" for kind in types) + ")"
         return f"(VALUES {', '.join([row] * len(rows))})", [v for r in rows for v in r]
@@ -459,8 +456,8 @@ def _postgres_writes(
     writes: dict[str, list[Write]] = {}
     for table, (template, rows, types) in tables.items():
         writes[table] = []
-        for start in range(0, len(rows), max(chunk, 1)):
-            source, args = _rows_source(rows[start : start + chunk], types, values=values)
+        for part in chunks(rows, max(chunk, 1)):
+            source, args = _rows_source(part, types, values=values)
             writes[table].append((template.replace("ROWS", source, 1), args))
     return writes
 
@@ -476,31 +473,26 @@ def _portable_writes(
     then the chain heads from the last entries."""
     writes = insert_writes("fund_entry", ENTRY_COLUMNS, entries)
     writes += insert_writes("fund_line", LINE_COLUMNS, lines)
-    for start in range(0, len(entry_ids), INSERT_CHUNK):
-        chunk = entry_ids[start : start + INSERT_CHUNK]
-        writes.append(
-            (
-                "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-                " interest_fen = fund_account.interest_fen + d.i"
-                " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
-                " FROM fund_line WHERE entry IN (" + ", ".join(["{}"] * len(chunk)) + ")"
-                " GROUP BY account) AS d"
-                " WHERE fund_account.id = d.account",
-                chunk,
-            )
+    writes += [
+        (
+            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+            " interest_fen = fund_account.interest_fen + d.i"
+            " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
+            f" FROM fund_line WHERE entry IN {placeholders(len(chunk))}"
+            " GROUP BY account) AS d"
+            " WHERE fund_account.id = d.account",
+            chunk,
         )
-    last = [entry_id for _, _, entry_id in heads.values()]
-    for start in range(0, len(last), INSERT_CHUNK):
-        chunk = last[start : start + INSERT_CHUNK]
-        writes.append(
-            (
-                "UPDATE fund_chain SET last_seq = e.seq, head_hash = e.hash FROM fund_entry AS e"
-                " WHERE e.community = fund_chain.community AND e.id IN ("
-                + ", ".join(["{}"] * len(chunk))
-                + ")",
-                chunk,
-            )
+        for chunk in chunks(entry_ids)
+    ]
+    writes += [
+        (
+            "UPDATE fund_chain SET last_seq = e.seq, head_hash = e.hash FROM fund_entry AS e"
+            f" WHERE e.community = fund_chain.community AND e.id IN {placeholders(len(chunk))}",
+            chunk,
         )
+        for chunk in chunks([entry_id for _, _, entry_id in heads.values()])
+    ]
     return writes
 
 
@@ -548,7 +540,9 @@ async def verify(community_id: UUID) -> Verification:
             problems.append(f"entry {row['id']}: seq {row['seq']}, expected {expected_seq}")
         if row["prev_hash"] != head:
             problems.append(f"entry {row['seq']}: prev_hash does not match the chain")
-        if not entry_lines or not lines_balance(entry_lines):
+        if not entry_lines or not lines_balance(
+            (int(line["principal_delta"]), int(line["interest_delta"])) for line in entry_lines
+        ):
             problems.append(f"entry {row['seq']}: lines do not sum to zero")
         recomputed = entry_hash(row["prev_hash"], canonical(row, entry_lines))
         if recomputed != row["hash"]:

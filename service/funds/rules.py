@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -115,9 +115,11 @@ def entry_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-def lines_balance(lines: Sequence[Mapping[str, Any]]) -> bool:
-    """Double entry: the principal and the interest deltas of an entry each sum to zero."""
-    return (
-        sum(int(line["principal_delta"]) for line in lines) == 0
-        and sum(int(line["interest_delta"]) for line in lines) == 0
-    )
+def lines_balance(deltas: Iterable[tuple[int, int]]) -> bool:
+    """Double entry: the principal and the interest deltas (one pair per line) of an
+    entry each sum to zero."""
+    principal = interest = 0
+    for principal_delta, interest_delta in deltas:
+        principal += principal_delta
+        interest += interest_delta
+    return principal == 0 and interest == 0

@@ -22,7 +22,6 @@ from service.db import fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import EntryDraft, LineDraft
-from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
 
@@ -41,19 +40,6 @@ async def _household(district_id: UUID, household_id: UUID, field: str) -> dict[
     if not rows:
         raise InputError(field, "房屋不存在")
     return rows[0]
-
-
-async def community_in_district(
-    district_id: UUID, community_id: UUID, field: str
-) -> dict[str, Any]:
-    row = (
-        await Community.select(Community.id, Community.deposit_rate_fen)
-        .where((Community.id == community_id) & (Community.district == district_id))
-        .first()
-    )
-    if row is None:
-        raise InputError(field, "小区不存在")
-    return row
 
 
 # What reversing an entry of this kind undoes on its accounts besides the balances.

@@ -14,6 +14,7 @@ from service.funds.rules import (
     canonical_entry,
     entry_hash,
     first_deposit,
+    lines_balance,
     needs_replenishment,
     owed_to_threshold,
     replenish_threshold,
@@ -121,3 +122,31 @@ def test_the_hash_covers_the_previous_hash_and_every_field() -> None:
     assert len(first) == 64
     assert first != entry_hash("1" * 64, text)
     assert first != entry_hash(GENESIS_HASH, canonical_entry({"seq": 1, "kind": "y"}, lines))
+
+
+def test_a_deposit_and_its_custody_line_balance() -> None:
+    assert lines_balance([(100_00, 0), (-100_00, 0)])
+    assert lines_balance([(0, 3), (0, 2), (0, -5)])
+
+
+def test_one_fen_off_on_either_sub_account_does_not_balance() -> None:
+    assert not lines_balance([(100_00, 0), (-99_99, 0)])
+    assert not lines_balance([(0, 1), (0, 0)])
+    # Sums per sub-account: principal moved against interest is not double entry.
+    assert not lines_balance([(1, 0), (0, -1)])
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-(10**12), 10**12), st.integers(-(10**12), 10**12)), max_size=50
+    ),
+    st.integers(-(10**12), 10**12),
+)
+def test_lines_plus_their_counter_line_balance_and_any_change_breaks_it(
+    lines: list[tuple[int, int]], nudge: int
+) -> None:
+    counter = (-sum(p for p, _ in lines), -sum(i for _, i in lines))
+    assert lines_balance([*lines, counter])
+    if nudge:
+        assert not lines_balance([*lines, (counter[0] + nudge, counter[1])])
+        assert not lines_balance([*lines, (counter[0], counter[1] + nudge)])
