@@ -84,6 +84,20 @@ def test_production_with_secrets_starts() -> None:
     assert settings.token_secret == "t" * 40
 
 
+def test_workers_and_pool_size_must_be_at_least_one() -> None:
+    assert Settings(CHANGXIAO_WORKERS="1", CHANGXIAO_PG_POOL_MAX="1").pg_pool_max == 1
+    with pytest.raises(ValueError, match="CHANGXIAO_WORKERS"):
+        Settings(CHANGXIAO_WORKERS="0")
+    with pytest.raises(ValueError, match="CHANGXIAO_PG_POOL_MAX"):
+        Settings(CHANGXIAO_PG_POOL_MAX="0")
+
+
+def test_serve_refuses_zero_workers() -> None:
+    result = changxiao("serve", "--workers", "0", env={})
+    assert result.returncode == 2
+    assert "--workers" in result.stderr
+
+
 def test_database_url_picks_the_engine() -> None:
     from piccolo.engine.postgres import PostgresEngine
     from piccolo.engine.sqlite import SQLiteEngine

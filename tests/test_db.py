@@ -107,3 +107,25 @@ async def test_writes_together_split_at_the_parameter_limit(
     async with transaction():
         await write_together(writes)
     assert await _numbers("scratch_split") == [1, 2, 3, 4, 10]
+
+
+async def test_a_pool_smaller_than_asyncpgs_default_minimum_starts(
+    database: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not is_postgres():
+        pytest.skip("the connection pool exists on PostgreSQL only")
+    from piccolo.engine.postgres import PostgresEngine
+
+    from service.config import get_settings
+
+    # A second engine on the test database: the app's own pool stays as it is.
+    engine = PostgresEngine(config=dict(db.get_engine().config))  # type: ignore[attr-defined]
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
+    monkeypatch.setattr(get_settings(), "pg_pool_max", 2)
+    await db.open_database()
+    try:
+        assert engine.pool is not None
+        assert engine.pool.get_max_size() == 2
+        assert [dict(r) for r in await fetch("SELECT 1 AS one")] == [{"one": 1}]
+    finally:
+        await db.close_database()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
-from service.db import fetch
+from service.clock import today
+from service.db import fetch, transaction
+from service.funds import ledger
 from service.funds.tables import FundEntry, FundLine
 from tests.funds.conftest import Estate, deposit
 from tests.support import World
@@ -82,3 +86,39 @@ async def test_a_community_without_postings_verifies_with_the_genesis_head(
         "chain_head": "0" * 64,
         "problems": [],
     }
+
+
+async def test_an_entry_whose_lines_do_not_sum_to_zero_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    await deposit(client, world, estate.households[0], "100.00")
+    community = uuid.UUID(estate.community)
+    household = uuid.UUID(estate.households[0])
+    before = await fetch(
+        "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community
+    )
+    with pytest.raises(ValueError, match="sum to zero"):
+        async with transaction():
+            chain = await ledger.lock_community(community)
+            custody = await ledger.custody_account(world.district_id, community)
+            account = (await ledger.household_accounts(world.district_id, community, [household]))[
+                household
+            ]
+            await ledger.post_entry(
+                ledger.EntryDraft(
+                    chain=chain,
+                    district_id=world.district_id,
+                    kind="replenish",
+                    lines=[
+                        ledger.LineDraft(account, household, None, 100, 0),
+                        ledger.LineDraft(custody, None, None, -99, 0),  # one fen short
+                    ],
+                    custody=custody,
+                    value_date=today(),
+                )
+            )
+    assert await FundEntry.count().where(FundEntry.community == estate.community) == 1
+    after = await fetch(
+        "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community
+    )
+    assert [dict(r) for r in after] == [dict(r) for r in before]
