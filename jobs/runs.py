@@ -6,9 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from jobs.tables import JobRun
 from service.clock import now
 from service.db import fetch, is_integrity_error
-from service.registry.job_tables import JobRun
 
 logger = logging.getLogger("changxiao.jobs")
 

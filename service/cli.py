@@ -104,7 +104,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from service.registry.ledger import import_file_cli
+    from service.registry.household_import import import_file_cli
 
     return int(_run(import_file_cli(args.community_code, Path(args.file))))
 

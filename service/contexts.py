@@ -17,7 +17,10 @@ CONTEXTS = (
     "contracts",
     "warranty",
     "funds",
+    "votes",
+    "fund_uses",
     "ratings",
+    "subsidies",
     "reports",
     "web",
 )

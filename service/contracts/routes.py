@@ -19,7 +19,7 @@ from service.contracts import records, schemas, service, upload
 from service.contracts.tables import Contract, ServiceRecord
 from service.http import PROBLEMS, CallerDep, PagingDep
 from service.pagination import Page, fetch_page
-from service.registry.ledger_routes import UPLOAD_PROBLEMS
+from service.registry.import_routes import UPLOAD_PROBLEMS
 from service.units import format_yuan
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE)

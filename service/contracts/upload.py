@@ -16,7 +16,7 @@ from service.auth.roles import Caller
 from service.contracts import rules, schemas
 from service.contracts.records import add_batch, writable_contract
 from service.errors import InputError, InputErrors
-from service.registry.ledger import csv_rows, file_kind, xlsx_rows
+from service.registry.household_import import csv_rows, file_kind, xlsx_rows
 
 HEADERS = {
     "日期": "performed_on",

@@ -1,22 +1,23 @@
 """Piccolo app of the maintenance fund context; migrations in ``migrations/funds/``.
 
-It also owns the ``idempotency_record`` table of ``service.idempotency``, the shared
-guard of every money-moving POST.
+It also registers the ``idempotency_record`` table of ``service.idempotency`` (the shared
+guard of every money-moving POST) and the fund-use context's tables
+(``service/fund_uses/``), which these migrations created.
 """
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from service.funds.attachments import FundAttachment
-from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
-from service.funds.use_tables import (
+from service.fund_uses.attachments import FundAttachment
+from service.fund_uses.tables import (
     FundBallot,
     FundDisbursement,
     FundSelfFunded,
     FundUse,
     FundUseShare,
 )
+from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
 from service.idempotency import IdempotencyRecord
 
 APP_CONFIG = AppConfig(

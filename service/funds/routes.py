@@ -15,7 +15,6 @@ from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.errors import InputError
 from service.funds import batches, ledger, reads, schemas, service
-from service.funds.use_routes import FundUseController
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
@@ -229,7 +228,6 @@ class BuildingFundController(Controller):
 
 
 ROUTE_HANDLERS = [
-    FundUseController,
     FundPostingController,
     HouseholdFundController,
     CommunityFundController,

@@ -1,4 +1,8 @@
-"""Piccolo app of the ratings context; migrations in ``migrations/ratings/``."""
+"""Piccolo app of the ratings context; migrations in ``migrations/ratings/``.
+
+It also registers the subsidies' table (``service/subsidies/tables.py``), which these
+migrations created.
+"""
 
 from pathlib import Path
 
@@ -10,8 +14,8 @@ from service.ratings.tables import (
     RatingPeriod,
     RatingScheme,
     SatisfactionAnswer,
-    Subsidy,
 )
+from service.subsidies.tables import Subsidy
 
 APP_CONFIG = AppConfig(
     app_name="ratings",

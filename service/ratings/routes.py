@@ -1,5 +1,5 @@
 """Ratings API: schemes, periods, ratings, appeals, owner satisfaction (API.md
-"Contracts, service records, ratings, subsidies"); subsidies in subsidy_routes.py."""
+"Contracts, service records, ratings, subsidies"); subsidies are in service/subsidies/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
 from service.ratings import appeals, satisfaction, schemas, service
 from service.ratings.evidence import contract_evidence
-from service.ratings.subsidy_routes import CreditController, SubsidyController
 from service.ratings.tables import Rating, RatingPeriod, RatingScheme
 from service.units import format_hundredths
 
@@ -274,6 +273,4 @@ ROUTE_HANDLERS = [
     RatingPeriodController,
     RatingController,
     AppealController,
-    SubsidyController,
-    CreditController,
 ]

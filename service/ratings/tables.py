@@ -6,7 +6,6 @@ Scores are integer hundredths of a point, ratios integer percent, money integer 
 from piccolo.columns import (
     JSON,
     UUID,
-    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -102,30 +101,3 @@ class SatisfactionAnswer(Table, tablename="satisfaction_answer"):
     answered_by = UUID()
     answered_by_role = Varchar(length=16)
     answered_at = Timestamptz()
-
-
-class Subsidy(Table, tablename="subsidy"):
-    """A subsidy computed for a finalised period; released rows are immutable."""
-
-    id = UUID(primary_key=True)
-    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
-    period = ForeignKey(RatingPeriod, on_delete=OnDelete.restrict, index=True)
-    contract = ForeignKey(Contract, on_delete=OnDelete.restrict, index=True)
-    rating = ForeignKey(Rating, on_delete=OnDelete.restrict, index=True)
-    company = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
-    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
-    rate_fen_per_m2_month = BigInt()
-    served_area = BigInt()  # hundredths of m²
-    served_days = Integer()
-    period_days = Integer()
-    months_in_period = Integer()
-    base = BigInt()  # fen
-    ratio = Integer()  # percent
-    amount = BigInt()  # fen
-    status = Varchar(length=16, default="computed")  # computed | approved | released
-    computed_by = UUID()
-    computed_at = Timestamptz()
-    approved_by = UUID(null=True, default=None)
-    approved_at = Timestamptz(null=True, default=None)
-    released_by = UUID(null=True, default=None)
-    released_at = Timestamptz(null=True, default=None)

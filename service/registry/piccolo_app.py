@@ -1,12 +1,16 @@
-"""Piccolo app of the registry, auth and audit context; migrations in ``migrations/registry/``."""
+"""Piccolo app of the registry, auth and audit context; migrations in ``migrations/registry/``.
+
+It also registers the jobs' ``job_run`` table (``jobs/tables.py``), which these
+migrations created.
+"""
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from jobs.tables import JobRun
 from service.audit.tables import AuditEntry
 from service.auth.tables import Account
-from service.registry.job_tables import JobRun
 from service.registry.tables import (
     Area,
     Building,

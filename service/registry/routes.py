@@ -26,7 +26,7 @@ from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
 from service.registry import schemas, service
-from service.registry.ledger_routes import LedgerController
+from service.registry.import_routes import LedgerController
 from service.registry.tables import (
     Area,
     Building,

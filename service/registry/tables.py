@@ -45,7 +45,7 @@ class Community(Table, tablename="community"):
     built_year = Integer()
     # First deposit rate of the maintenance fund, fen per m² (建设部令第165号 art. 7).
     deposit_rate_fen = BigInt()
-    # How owners' fund-use votes are counted (service.funds.voting.VoteRule).
+    # How owners' fund-use votes are counted (service.votes.rules.VoteRule).
     vote_rule = Varchar(length=20, default="civil_code")
     # Which sub-account a fund use draws first: interest_first | principal_first.
     fund_draw_order = Varchar(length=20, default="interest_first")

@@ -11,8 +11,8 @@ import pytest
 from jobs.repair_escalation import escalate_overdue
 from jobs.runs import run_once
 from jobs.scheduler import build_scheduler
+from jobs.tables import JobRun
 from service.clock import now
-from service.registry.job_tables import JobRun
 from tests.support import World, unique
 
 pytestmark = pytest.mark.usefixtures("database")

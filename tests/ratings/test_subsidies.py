@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.ratings.tables import Subsidy
+from service.subsidies.tables import Subsidy
 from tests.contracts.estate import Estate, make_contract, make_estate
 from tests.ratings.flow import make_period, rate, scores
 from tests.support import World, created

@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.funds.rules import allocate_by_weight
-from service.funds.use_rules import (
+from service.fund_uses.rules import (
     IllegalTransition,
     UseAction,
     UseStatus,
@@ -13,6 +12,7 @@ from service.funds.use_rules import (
     next_status,
     payable,
 )
+from service.funds.rules import allocate_by_weight
 
 
 def test_the_normal_path_runs_from_voting_to_settled() -> None:

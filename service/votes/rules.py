@@ -1,9 +1,11 @@
-"""The owners' vote on the maintenance fund (Civil Code art. 278), as pure arithmetic.
+"""Owners' common decisions (Civil Code art. 278), as pure arithmetic: the one tally used
+by fund uses, the choice or dismissal of a property company and lift retrofits.
 
-The population is every owner whose account the use would charge (列支范围), counted by
-registered floor area and by head. An owner with several flats counts once, with all of
-their area; unsold flats of one developer or selling unit are registered under that unit
-and so count as one head too (judicial interpretation on building ownership, arts. 8-9).
+The population is every owner the matter concerns (for a fund use: whose account it
+would charge, 列支范围), counted by registered floor area and by head. An owner with
+several flats counts once, with all of their area; unsold flats of one developer or
+selling unit are registered under that unit and so count as one head too (judicial
+interpretation on building ownership, arts. 8-9).
 "以上" includes the number itself and "过半数" does not (Civil Code art. 1259), so every
 comparison is a strict or non-strict integer inequality, never a float.
 """

@@ -20,7 +20,7 @@ from service.clock import now
 from service.config import get_settings
 from service.db import transaction
 from service.errors import InputError
-from service.funds.use_tables import FundUse
+from service.fund_uses.tables import FundUse
 
 MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024
 KINDS = ("quote", "photo", "acceptance", "other")

@@ -1,4 +1,4 @@
-"""Subsidy and credit-record routes of the ratings API."""
+"""Subsidy and credit-record routes (API.md "Contracts, service records, ratings, subsidies")."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from service.auth.roles import AUDITOR, BUREAU, COMPANY, allow
 from service.http import PROBLEMS, CallerDep
 from service.idempotency import IdempotencyKey, idempotent
-from service.ratings import schemas, subsidies
 from service.ratings.service import load_period
-from service.ratings.tables import Subsidy
+from service.subsidies import schemas
+from service.subsidies import service as subsidies
+from service.subsidies.tables import Subsidy
 from service.units import format_area, format_hundredths, format_yuan
 
 
@@ -149,3 +150,6 @@ class CreditController(Controller):
                 for p, r, s in entries
             ],
         )
+
+
+ROUTE_HANDLERS = [SubsidyController, CreditController]

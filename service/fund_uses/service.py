@@ -1,7 +1,7 @@
 """Fund uses (维修资金使用): proposal → owners' vote → bureau approval → staged payment.
 
 Rules: 建设部令第165号 arts. 18-25 (what the fund pays, shares by floor area), Civil
-Code art. 278 (the vote, ``service.funds.voting``), Henan regulation art. 70
+Code art. 278 (the vote, ``service.votes.rules``), Henan regulation art. 70
 (emergencies skip the vote and are published afterwards). Every step runs in one
 ``transaction()`` with its audit entry; payments move money only through the journal.
 """
@@ -21,10 +21,7 @@ from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
 from service.db import INSERT_CHUNK, fetch, transaction
 from service.errors import Conflict, InputError
-from service.funds import ledger
-from service.funds.ledger import LineDraft
-from service.funds.rules import allocate_by_weight
-from service.funds.use_rules import (
+from service.fund_uses.rules import (
     EMERGENCY_REASONS,
     OPERATOR_COMPONENT,
     IllegalTransition,
@@ -34,7 +31,7 @@ from service.funds.use_rules import (
     next_status,
     payable,
 )
-from service.funds.use_schemas import (
+from service.fund_uses.schemas import (
     BallotIn,
     BallotOut,
     DisbursementIn,
@@ -44,16 +41,19 @@ from service.funds.use_schemas import (
     ShareOut,
     TallyOut,
 )
-from service.funds.use_tables import (
+from service.fund_uses.tables import (
     FundBallot,
     FundDisbursement,
     FundSelfFunded,
     FundUse,
     FundUseShare,
 )
-from service.funds.voting import Choice, Flat, Tally, VoteRule, tally_owner_vote
+from service.funds import ledger
+from service.funds.ledger import LineDraft
+from service.funds.rules import allocate_by_weight
 from service.registry.tables import Building, Community, Household
 from service.units import format_area, format_yuan, parse_fen
+from service.votes.rules import Choice, Flat, Tally, VoteRule, tally_owner_vote
 from service.warranty.rules import CATEGORIES
 from service.warranty.service import covering_component
 

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from service.audit.tables import AuditEntry
-from service.registry import ledger
+from service.registry import household_import
 from service.registry.rules import mask_id_no
 from tests.support import World, created, make_id_no, unique
 
@@ -33,7 +33,7 @@ ENGLISH = [
     "floors",
     "has_elevator",
 ]
-XLSX = ledger.XLSX_MEDIA_TYPE
+XLSX = household_import.XLSX_MEDIA_TYPE
 _ids = itertools.count(1)
 
 
@@ -187,7 +187,7 @@ async def test_a_good_xlsx_with_a_title_row_and_numeric_cells_imports_every_row(
         ["3号楼", 2, 301, 72.15, "郑七", new_id_no(), None, 18, "是"],
     ]
     content = xlsx_bytes(rows, title="台账测试小区房屋台账")
-    r = await upload(client, community["id"], world.h("bureau"), "ledger.xlsx", content, XLSX)
+    r = await upload(client, community["id"], world.h("bureau"), "register.xlsx", content, XLSX)
     assert r.status_code == 201, r.text
     assert r.json() == {"imported": 3, "buildings_created": 1, "owners_created": 3}
     flats = await households(client, community["id"], world.h("bureau"))
@@ -331,7 +331,7 @@ async def test_random_bytes_named_xlsx_answer_422_not_500(
     client: httpx.AsyncClient, world: World, community: dict[str, str]
 ) -> None:
     r = await upload(
-        client, community["id"], world.h("bureau"), "ledger.xlsx", b"\x00\x17garbage" * 500, XLSX
+        client, community["id"], world.h("bureau"), "register.xlsx", b"\x00\x17garbage" * 500, XLSX
     )
     assert errors_of(r) == {"file": "无法读取的 XLSX 文件"}
     zipped = io.BytesIO()
@@ -363,7 +363,7 @@ async def test_a_file_that_is_neither_csv_nor_xlsx_answers_415(
     client: httpx.AsyncClient, world: World, community: dict[str, str]
 ) -> None:
     r = await upload(
-        client, community["id"], world.h("bureau"), "ledger.pdf", b"%PDF-1.4", "application/pdf"
+        client, community["id"], world.h("bureau"), "register.pdf", b"%PDF-1.4", "application/pdf"
     )
     assert r.status_code == 415, r.text
     assert "CSV" in r.json()["detail"]
@@ -512,22 +512,22 @@ async def test_the_command_line_import_reports_a_summary_or_every_row_error(
         return None
 
     # The test session owns the database connection; the CLI must not close it.
-    monkeypatch.setattr(ledger, "open_database", nothing)
-    monkeypatch.setattr(ledger, "close_database", nothing)
+    monkeypatch.setattr(household_import, "open_database", nothing)
+    monkeypatch.setattr(household_import, "close_database", nothing)
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes(good_rows()[:2]))
-    assert await ledger.import_file_cli(community["code"], good) == 0
+    assert await household_import.import_file_cli(community["code"], good) == 0
     out = capsys.readouterr().out
     assert "已导入 2 户" in out and "imported 2 households" in out
 
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([["1号楼", "1", "101", "1.234", "某", "123", "", "", ""]]))
-    assert await ledger.import_file_cli(community["code"], bad) == 1
+    assert await household_import.import_file_cli(community["code"], bad) == 1
     err = capsys.readouterr().err
     assert "第2行 建筑面积: 最多两位小数" in err
     assert "第2行 身份证号" in err
 
-    assert await ledger.import_file_cli("NO-SUCH-CODE", good) == 1
+    assert await household_import.import_file_cli("NO-SUCH-CODE", good) == 1
     assert "NO-SUCH-CODE" in capsys.readouterr().err
     audit = await AuditEntry.select(AuditEntry.actor_name).where(
         (AuditEntry.action == "household.import") & (AuditEntry.entity_id == community["id"])

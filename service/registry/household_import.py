@@ -1,4 +1,4 @@
-"""The household ledger (房屋台账): import a community's CSV/XLSX ledger, export it as XLSX.
+"""The household register (房屋台账): import a community's CSV/XLSX ledger, export it as XLSX.
 
 Import is all rows or none: every row is checked first (cells, area, identity number,
 duplicates within the file and against the register, one name per identity number), and
@@ -211,7 +211,7 @@ def _header(table: Iterator[tuple[int, list[str]]]) -> tuple[int, dict[str, int]
 # --- checking the rows ---------------------------------------------------------------
 
 
-def parse_ledger(filename: str, content_type: str | None, content: bytes) -> Parsed:
+def parse_household_file(filename: str, content_type: str | None, content: bytes) -> Parsed:
     """Read and check every row of a ledger file (no database access)."""
     if not content:
         raise InputError("file", "文件为空")
@@ -349,7 +349,7 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
 # --- import ----------------------------------------------------------------------------
 
 
-async def import_ledger(
+async def import_households(
     caller: Caller | None,
     district_id: UUID,
     community_id: UUID,
@@ -363,7 +363,7 @@ async def import_ledger(
     are recognised across flats by their identity number's digest (one name per number);
     each household gets its first ``Ownership`` row. ``caller`` None is the system (CLI).
     """
-    parsed = await asyncio.to_thread(parse_ledger, filename, content_type, content)
+    parsed = await asyncio.to_thread(parse_household_file, filename, content_type, content)
     rows, errors = parsed.rows, parsed.errors
     async with transaction():
         buildings = {
@@ -472,7 +472,7 @@ def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
-def render_ledger(rows: list[dict[str, Any]]) -> bytes:
+def render_household_register(rows: list[dict[str, Any]]) -> bytes:
     """The ledger as an XLSX workbook (write-only mode, one sheet)."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("房屋台账")
@@ -507,7 +507,7 @@ def render_ledger(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-async def export_ledger(community_id: UUID, visible: Combinable) -> bytes:
+async def export_households(community_id: UUID, visible: Combinable) -> bytes:
     """A community's households as an XLSX ledger for people to read.
 
     Same columns as the import, but identity numbers are MASKED (only ``Owner.id_masked``
@@ -528,7 +528,7 @@ async def export_ledger(community_id: UUID, visible: Combinable) -> bytes:
     rows.sort(
         key=lambda r: (_natural(r["building_name"]), _natural(r["unit_no"]), _natural(r["room_no"]))
     )
-    return await asyncio.to_thread(render_ledger, rows)
+    return await asyncio.to_thread(render_household_register, rows)
 
 
 # --- command line ----------------------------------------------------------------------
@@ -559,7 +559,9 @@ async def import_community_file(community_code: str, path: Path) -> int:
         )
         return 1
     try:
-        result = await import_ledger(None, district_id, community["id"], path.name, None, content)
+        result = await import_households(
+            None, district_id, community["id"], path.name, None, content
+        )
     except HTTPException as exc:
         print(f"未导入 (nothing imported): {exc.detail}", file=sys.stderr)
         for error in exc.extra if isinstance(exc.extra, list) else []:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.funds.voting import Choice, Flat, Matter, VoteRule, tally_owner_vote
+from service.votes.rules import Choice, Flat, Matter, VoteRule, tally_owner_vote
 
 Y, N, A = Choice.YES, Choice.NO, Choice.ABSTAIN
 

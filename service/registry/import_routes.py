@@ -1,4 +1,4 @@
-"""Household ledger (台账) API: import a CSV/XLSX ledger, export the ledger as XLSX."""
+"""Household register (台账) API: import a CSV/XLSX file, export the register as XLSX."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, allow
 from service.http import PROBLEMS, CallerDep, ScopeDep, problem_response
-from service.registry import ledger, schemas
+from service.registry import household_import, schemas
 from service.registry.tables import Community
 
 UPLOAD_PROBLEMS = {
@@ -39,7 +39,7 @@ class LedgerController(Controller):
         responses=UPLOAD_PROBLEMS,
         status_code=HTTP_201_CREATED,
     )
-    async def import_ledger(
+    async def import_households(
         self,
         caller: CallerDep,
         access: ScopeDep,
@@ -50,7 +50,7 @@ class LedgerController(Controller):
         可选 联系电话、总层数、电梯）。全部成功或全部不导入：有误时 422 逐行列出错误。"""
         community = await access.community(community_id, Community.id)
         content = await data.file.read()
-        return await ledger.import_ledger(
+        return await household_import.import_households(
             caller,
             caller.district_id,
             community["id"],
@@ -63,20 +63,22 @@ class LedgerController(Controller):
         "/{community_id:str}/households.xlsx",
         opt=allow(BUREAU, AUDITOR, COMMITTEE, COMPANY),
         responses=PROBLEMS,
-        media_type=ledger.XLSX_MEDIA_TYPE,
+        media_type=household_import.XLSX_MEDIA_TYPE,
     )
-    async def export_ledger(self, access: ScopeDep, community_id: FromPath[str]) -> Response[bytes]:
+    async def export_households(
+        self, access: ScopeDep, community_id: FromPath[str]
+    ) -> Response[bytes]:
         """导出小区房屋台账（XLSX，身份证号已脱敏，因此不能原样再导入）。"""
         community = await access.community(
             community_id, Community.id, Community.name, Community.code
         )
-        content = await ledger.export_ledger(community["id"], access.households())
+        content = await household_import.export_households(community["id"], access.households())
         name = quote(f"{community['name']}房屋台账.xlsx")
         disposition = (
             f"attachment; filename=\"households-{community['code']}.xlsx\"; filename*=UTF-8''{name}"
         )
         return Response(
             content,
-            media_type=ledger.XLSX_MEDIA_TYPE,
+            media_type=household_import.XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": disposition},
         )

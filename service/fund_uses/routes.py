@@ -14,15 +14,15 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
-from service.funds import uses
-from service.funds.attachments import (
+from service.fund_uses import service as uses
+from service.fund_uses.attachments import (
     AttachmentOut,
     FundAttachment,
     attach,
     attachment_out,
     read_attachment,
 )
-from service.funds.use_schemas import (
+from service.fund_uses.schemas import (
     BallotIn,
     BallotOut,
     DisbursementIn,
@@ -32,7 +32,7 @@ from service.funds.use_schemas import (
     SelfFundedOut,
     TallyOut,
 )
-from service.funds.use_tables import FundSelfFunded, FundUse
+from service.fund_uses.tables import FundSelfFunded, FundUse
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page, fetch_page
@@ -242,3 +242,6 @@ class FundUseController(Controller):
             )
             for r in rows
         ]
+
+
+ROUTE_HANDLERS = [FundUseController]

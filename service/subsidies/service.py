@@ -22,8 +22,9 @@ from service.db import is_postgres, transaction
 from service.errors import Conflict
 from service.ratings import rules
 from service.ratings.service import load_period
-from service.ratings.tables import Rating, RatingPeriod, Subsidy
+from service.ratings.tables import Rating, RatingPeriod
 from service.registry.tables import Household, Organization
+from service.subsidies.tables import Subsidy
 
 SUBSIDY_NOT_FOUND = "补贴不存在，或不在您的权限范围内。"
 
