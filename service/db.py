@@ -7,6 +7,7 @@ that two writers queue instead of failing on upgrade); PostgreSQL is production
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -265,6 +266,21 @@ async def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[
         return
     if rows:
         await current.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+def read_json(value: Any) -> Any:
+    """The one way to read a JSON column, through Piccolo or raw SQL, on either engine.
+
+    Both drivers hand JSON back as text (asyncpg has no JSON codec set; SQLite has no
+    JSON type), so reading the text as a list would split it into characters. JSON
+    columns here hold arrays, objects or null, never a bare string: text is decoded,
+    anything already decoded is returned as it is.
+    """
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode()
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 def is_integrity_error(exc: BaseException) -> bool:

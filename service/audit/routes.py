@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 
 from service.audit.tables import AuditEntry
 from service.auth.roles import DISTRICT_READERS, allow
+from service.db import read_json
 from service.http import PROBLEMS, CallerDep, PagingDep
 from service.pagination import Page, fetch_page
 
@@ -66,14 +67,7 @@ class AuditController(Controller):
         )
 
 
-def _json(value: Any) -> Any:
-    # Piccolo returns JSON columns as text on both engines.
-    if isinstance(value, str):
-        try:
-            return msgspec.json.decode(value)
-        except msgspec.DecodeError:
-            return value
-    return value
+_json = read_json
 
 
 ROUTE_HANDLERS = [AuditController]

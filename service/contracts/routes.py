@@ -3,7 +3,6 @@ records, ratings, subsidies")."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, allow
 from service.contracts import records, schemas, service, upload
 from service.contracts.tables import Contract, ServiceRecord
+from service.db import read_json
 from service.http import PROBLEMS, CallerDep, PagingDep
 from service.pagination import Page, fetch_page
 from service.registry.import_routes import UPLOAD_PROBLEMS
@@ -27,8 +27,7 @@ READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE)
 
 def json_list(value: Any) -> list[Any]:
     """A JSON column's list (Piccolo returns JSON columns as text unless asked)."""
-    loaded = json.loads(value) if isinstance(value, str) else value
-    return list(loaded or [])
+    return list(read_json(value) or [])
 
 
 def contract_out(row: dict[str, Any]) -> schemas.ContractOut:

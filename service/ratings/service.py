@@ -4,7 +4,6 @@ audit entry."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from service.auth.roles import Caller
 from service.auth.scope import as_uuid, contract_party_condition, contract_party_visible
 from service.clock import now
 from service.contracts.tables import Contract
-from service.db import is_integrity_error, is_postgres, transaction
+from service.db import is_integrity_error, is_postgres, read_json, transaction
 from service.errors import Conflict, InputError, InputErrors
 from service.ratings import rules, schemas
 from service.ratings.tables import (
@@ -30,9 +29,7 @@ PERIOD_NOT_FOUND = "评价期不存在，或不在您的权限范围内。"
 RATING_NOT_FOUND = "评分不存在，或不在您的权限范围内。"
 
 
-def loads(value: Any) -> Any:
-    """A JSON column's value (Piccolo returns JSON columns as text)."""
-    return json.loads(value) if isinstance(value, str) else value
+loads = read_json  # a JSON column's value, the one way (service.db.read_json)
 
 
 def _fail(errors: list[dict[str, str]]) -> None:

@@ -5,7 +5,6 @@ total, grade, subsidy ratio, the subsidy computed from it and any appeal (DOMAIN
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,16 +15,12 @@ from litestar.exceptions import NotFoundException
 
 from service.auth.roles import AUDITOR, BUREAU, COMPANY, Caller
 from service.auth.scope import as_uuid
-from service.db import fetch
+from service.db import fetch, read_json
 
 STATUS_NAMES = {"open": "评分中", "finalized": "已定稿"}
 SUBSIDY_STATUS_NAMES = {"computed": "已计算", "approved": "已审批", "released": "已拨付"}
 DECISION_NAMES = {"upheld": "申诉成立", "dismissed": "申诉驳回", None: "待答复"}
 MODE_NAMES = {"market": "市场化", "guaranteed": "社区保障", "self": "业主自治"}
-
-
-def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _natural(text: str) -> tuple[Any, ...]:
@@ -113,7 +108,7 @@ async def build_report(caller: Caller, period_id: str) -> Report:
     period = await _period(caller, period_id)
     items = [
         {"code": i["code"], "name": i["name"], "max_score": int(i["max_score"])}
-        for i in _loads(period["items"])
+        for i in read_json(period["items"])
     ]
     company = caller.org_id if caller.role == COMPANY else None
     seen: set[str] = set()
@@ -122,7 +117,7 @@ async def build_report(caller: Caller, period_id: str) -> Report:
         if str(row["id"]) in seen:  # a rating has at most one subsidy and one appeal
             continue
         seen.add(str(row["id"]))
-        scores = {i["code"]: int(i["score"]) for i in _loads(row["items"])}
+        scores = {i["code"]: int(i["score"]) for i in read_json(row["items"])}
         amount = row["subsidy_amount"]
         rows.append(
             ReportRow(
@@ -156,6 +151,6 @@ async def build_report(caller: Caller, period_id: str) -> Report:
         company_view=company is not None,
         bands=[
             {"min_score": int(b["min_score"]), "grade": b["grade"], "ratio": int(b["ratio"])}
-            for b in _loads(period["bands"])
+            for b in read_json(period["bands"])
         ],
     )
