@@ -24,8 +24,9 @@ from service.contexts import route_handlers
 from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
+from service.openapi import OPENAPI_PLUGINS
 from service.pagination import provide_paging
-from service.requests import ExactRequest
+from service.requests import ExactRequest, decode_request_value, is_request_custom_type
 from service.web.routes import PAGE_HANDLERS
 
 logger = logging.getLogger("changxiao")
@@ -98,6 +99,8 @@ def create_app() -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.upload_max_bytes,
         request_class=ExactRequest,
+        type_decoders=[(is_request_custom_type, decode_request_value)],
+        plugins=OPENAPI_PLUGINS,
         openapi_config=OpenAPIConfig(
             title="长效 Changxiao API",
             version="1.0.0",

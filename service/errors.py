@@ -103,6 +103,7 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
         key = item.get("key") or ""
         message = str(item.get("message", ""))
         # msgspec names the body field inside the message; Litestar's key is just "data".
+        message = message.removesuffix(" - at `$`")
         if " - at `$." in message:
             key = message.rsplit(" - at `$.", 1)[1].rstrip("`")
             message = message.rsplit(" - at `$.", 1)[0]

@@ -96,7 +96,7 @@ def request_fingerprint(method: str, path: str, body: object, actor: UUID | None
             "actor": None if actor is None else str(actor),
             "method": method.upper(),
             "path": path,
-            "body": msgspec.to_builtins(body),
+            "body": msgspec.to_builtins(body, enc_hook=str),
         },
         sort_keys=True,
         separators=(",", ":"),

@@ -1,23 +1,69 @@
-"""The request class: JSON numbers are decoded as exact decimals, never floats.
+"""The request class: the one decoding path of every JSON body.
 
-Litestar decodes a body to Python values before converting it to the declared struct;
-with floats, ``1.0000000000000000000000000000000000001`` would arrive as ``1.0`` and a
-fourth decimal would silently vanish. Decoding with ``float_hook=Decimal`` keeps the
-number exactly as sent, so ``service.units`` can refuse it.
+- Only ``application/json`` (or a ``+json`` type) is read as JSON: anything else → 415.
+- JSON numbers are decoded as exact decimals, never floats: with floats,
+  ``1.0000000000000000000000000000000000001`` would arrive as ``1.0`` and a third
+  decimal would silently vanish.
+- The body is converted to the route's declared struct strictly before Litestar's own
+  (lenient) conversion: ``"true"`` or ``1`` for a boolean, ``"5"`` for an integer, a number
+  for a string are refused with the field named, and amounts and areas go through
+  ``service.units.decode_hundredths`` (plain ASCII digits, at most two decimals).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 
 from service.errors import InputError
+from service.units import Hundredths, decode_hundredths
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class UnsupportedMediaType(HTTPException):
+    status_code = 415
+
+
+def decode_request_value(kind: type[Any], value: Any) -> Any:
+    """msgspec's hook for the custom types request structs use (and Litestar's decoder)."""
+    if isinstance(kind, type) and issubclass(kind, Hundredths):
+        return decode_hundredths(kind, value)
+    raise NotImplementedError(f"no decoder for {kind!r}")
+
+
+def is_request_custom_type(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, Hundredths)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+@lru_cache(maxsize=512)
+def _body_type(handler: Any) -> Any:
+    """The struct a route handler declares for its JSON body (``data``), or None."""
+    field = handler.parsed_fn_signature.parameters.get("data")
+    return None if field is None else field.annotation
+
+
+def check_strictly(value: Any, body_type: Any) -> None:
+    """Convert ``value`` to ``body_type`` without coercions; a mismatch is a 422 naming
+    the field (``items[0].amount``)."""
+    try:
+        msgspec.convert(value, body_type, strict=True, dec_hook=decode_request_value)
+    except msgspec.ValidationError as exc:
+        # The same shape as Litestar's own validation errors: service.errors names the field.
+        raise ValidationException(extra=[{"key": "", "message": str(exc)}]) from None
 
 
 class ExactRequest(Request[Any, Any, Any]):
@@ -27,9 +73,16 @@ class ExactRequest(Request[Any, Any, Any]):
                 self._json = cached
             else:
                 body = await self.body()
+                if body and not is_json_media_type(self.headers.get("content-type", "")):
+                    raise UnsupportedMediaType(
+                        "请求体应为 JSON，Content-Type 须为 application/json。"
+                    )
                 try:
                     value = _decoder.decode(body or b"null")
                 except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
                     raise InputError("body", f"请求体不是有效的 JSON（{exc}）") from None
+                body_type = _body_type(self.route_handler)
+                if body_type is not None and body:
+                    check_strictly(value, body_type)
                 self._json = self._connection_state.json = value
         return self._json

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from service.registry.schemas import PRINTABLE, Input
+from service.units import Money
 
 # One line: no control or zero-width characters (as the registry's PRINTABLE), maybe empty.
 LINE_OR_EMPTY = PRINTABLE.replace("]+$", "]*$")
@@ -35,8 +35,8 @@ class ContractIn(Input):
     mode: str
     starts_on: date
     ends_on: date | None
-    fee_per_m2_month: Decimal
-    subsidy_per_m2_month: Decimal = Decimal(0)
+    fee_per_m2_month: Money
+    subsidy_per_m2_month: Money = Money(0)
     services: list[Label] = msgspec.field(default_factory=list)
     attachments: list[Attachment] = msgspec.field(default_factory=list)
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
 from service.registry.schemas import PRINTABLE, Input
+from service.units import PositiveMoney
 
 
 class FundUseIn(Input):
     community_id: UUID
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
     description: Annotated[str, msgspec.Meta(max_length=4000)]
-    estimated_cost: Decimal
+    estimated_cost: PositiveMoney
     household_ids: list[UUID] | None = None
     building_ids: list[UUID] | None = None
     emergency: bool = False
@@ -82,7 +82,7 @@ class TallyOut(msgspec.Struct):
 
 
 class DisbursementIn(Input):
-    amount: Decimal
+    amount: PositiveMoney
     stage: Literal["advance", "progress", "final"]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
 from service.registry.schemas import Input
+from service.units import PositiveMoney
 
 Memo = Annotated[str, msgspec.Meta(max_length=500)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -22,7 +22,7 @@ Period = Annotated[
 
 class DepositIn(Input):
     household_id: UUID
-    amount: Decimal
+    amount: PositiveMoney
     kind: Literal["first", "replenish"]
     paid_on: date
     memo: Memo = ""
@@ -38,12 +38,12 @@ class DepositOut(msgspec.Struct):
 class InterestIn(Input):
     community_id: UUID
     period: Period
-    amount: Decimal
+    amount: PositiveMoney
 
 
 class CommunityInterestIn(Input):
     community_id: UUID
-    amount: Decimal
+    amount: PositiveMoney
 
 
 class DistrictInterestIn(Input):
@@ -63,7 +63,7 @@ class InterestOut(msgspec.Struct):
 
 class IncomeIn(Input):
     community_id: UUID
-    amount: Decimal
+    amount: PositiveMoney
     memo: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     received_on: date
 

@@ -4,7 +4,6 @@ with two decimals ("89.99", "0.80"); money as yuan strings ("1234.50")."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +11,7 @@ import msgspec
 
 from service.contracts.schemas import OptionalText, Text
 from service.registry.schemas import PRINTABLE, Input
+from service.units import PositiveScore, Score
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
 Note = OptionalText
@@ -21,13 +21,13 @@ Code = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=PRINTABL
 class SchemeItemIn(Input):
     code: Code
     name: Name
-    max_score: Decimal
+    max_score: PositiveScore
 
 
 class BandIn(Input):
-    min_score: Decimal
+    min_score: Score
     grade: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=PRINTABLE)]
-    ratio: Decimal
+    ratio: Score
 
 
 class SchemeIn(Input):
@@ -73,7 +73,7 @@ class PeriodOut(msgspec.Struct):
 
 class ScoreIn(Input):
     code: Code
-    score: Decimal
+    score: Score
     note: Note = ""
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+
+from service.units import Area, Money
 
 # No control characters (NUL breaks PostgreSQL text) and no zero-width-only names.
 PRINTABLE = r"^[^\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]+$"
@@ -53,7 +54,7 @@ class CommunityIn(Input):
     name: Name
     code: Code
     built_year: Year
-    deposit_rate_per_m2: Decimal
+    deposit_rate_per_m2: Money
     vote_rule: Literal["civil_code", "strict_2007", "henan_objection"] = "civil_code"
     fund_draw_order: Literal["interest_first", "principal_first"] = "interest_first"
 
@@ -89,7 +90,7 @@ class HouseholdIn(Input):
     building_id: UUID
     unit_no: Short
     room_no: Short
-    floor_area: Decimal
+    floor_area: Area
     owner_name: Name
     owner_id_no: Annotated[str, msgspec.Meta(min_length=15, max_length=20)]
     owner_phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from service.registry.schemas import Input
+from service.units import Money, PositiveMoney
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Years = Annotated[int, msgspec.Meta(ge=0, le=100)]
@@ -32,9 +32,9 @@ class WorkIn(Input):
     title: Title
     contractor_id: UUID
     accepted_on: date
-    settlement_amount: Decimal
+    settlement_amount: PositiveMoney
     components: Annotated[list[ComponentIn], msgspec.Meta(min_length=1, max_length=20)]
-    retention_amount: Decimal | None = None
+    retention_amount: Money | None = None
     defects_liability_months: Months = 12
     building_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] | None = None
     construction_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""

@@ -1,0 +1,181 @@
+"""The one decoding path of request bodies (API.md "Conventions"): an amount is a plain
+ASCII string or a JSON number with at most two decimals; booleans, integers and strings
+are what the schema says, never coerced; a body that is not JSON → 415. Each refusal
+is a 422 naming the field, with nothing written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from service.funds.tables import FundEntry
+from tests.support import World, unique
+
+API = "/api/v1"
+
+
+def deposit_body(world: World, amount: Any) -> dict[str, Any]:
+    return {
+        "household_id": world.ids["h4"],
+        "amount": amount,
+        "kind": "replenish",
+        "paid_on": "2025-03-01",
+    }
+
+
+async def post_deposit(
+    client: httpx.AsyncClient, world: World, body: Any, **headers: str
+) -> httpx.Response:
+    return await client.post(
+        f"{API}/fund/deposits",
+        json=body,
+        headers={**world.h("bureau"), "Idempotency-Key": unique("dec-"), **headers},
+    )
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "１０００",  # full-width digits
+        "1_000",
+        "1e2",
+        "+1.00",
+        ".5",
+        " 1.50",
+        "1.50 ",
+        "12.345",
+        "-5.00",
+        "0",
+        "0.00",
+        "NaN",
+        "Infinity",
+        "05.00",
+        "",
+        True,
+        False,
+        None,
+        [],
+        {},
+    ],
+)
+async def test_an_amount_that_is_not_a_plain_two_decimal_figure_is_refused_naming_it(
+    client: httpx.AsyncClient, world: World, amount: Any
+) -> None:
+    before = await FundEntry.count()
+    response = await post_deposit(client, world, deposit_body(world, amount))
+    assert response.status_code == 422, (amount, response.text)
+    assert [e["field"] for e in response.json()["errors"]] == ["amount"], response.text
+    assert await FundEntry.count() == before
+
+
+async def test_an_amount_with_more_than_two_decimals_as_a_json_number_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    raw = json.dumps(deposit_body(world, "X")).replace('"X"', "12.345")
+    response = await client.post(
+        f"{API}/fund/deposits",
+        content=raw,
+        headers={
+            **world.h("bureau"),
+            "Idempotency-Key": unique("dec-"),
+            "content-type": "application/json",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "amount"
+
+
+@pytest.fixture(scope="module")
+async def first_deposit_paid(client: httpx.AsyncClient, world: World) -> None:
+    body = {**deposit_body(world, "4050.00"), "kind": "first"}
+    response = await post_deposit(client, world, body)
+    assert response.status_code in (201, 409), response.text
+
+
+@pytest.mark.parametrize("amount", ["12.50", "12.5", "12", 12, 12.5, 0.01])
+async def test_a_plain_string_or_a_json_number_with_two_decimals_is_accepted(
+    client: httpx.AsyncClient, world: World, amount: Any, first_deposit_paid: None
+) -> None:
+    response = await post_deposit(client, world, deposit_body(world, amount))
+    assert response.status_code == 201, (amount, response.text)
+
+
+@pytest.mark.parametrize("value", ["true", "false", 1, 0, "1", None])
+async def test_a_boolean_field_takes_only_json_true_or_false(
+    client: httpx.AsyncClient, world: World, value: Any
+) -> None:
+    response = await client.post(
+        f"{API}/communities/{world.ids['CB']}/buildings",
+        json={"name": unique("楼"), "floors": 6, "has_elevator": value},
+        headers=world.h("bureau"),
+    )
+    assert response.status_code == 422, (value, response.text)
+    assert [e["field"] for e in response.json()["errors"]] == ["has_elevator"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("floors", "6"), ("floors", 6.0), ("floors", True), ("name", 5), ("name", True)],
+)
+async def test_integers_and_strings_are_not_coerced(
+    client: httpx.AsyncClient, world: World, field: str, value: Any
+) -> None:
+    body: dict[str, Any] = {"name": unique("楼"), "floors": 6, "has_elevator": False}
+    body[field] = value
+    response = await client.post(
+        f"{API}/communities/{world.ids['CB']}/buildings", json=body, headers=world.h("bureau")
+    )
+    assert response.status_code == 422, (field, value, response.text)
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_a_nested_amount_is_named_with_its_path(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.post(
+        f"{API}/fund/interest/district",
+        json={"period": "2031-Q1", "items": [{"community_id": world.ids["CA"], "amount": "1e2"}]},
+        headers={**world.h("bureau"), "Idempotency-Key": unique("dec-")},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["items[0].amount"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+async def test_a_body_that_is_not_json_is_refused_with_415(
+    client: httpx.AsyncClient, world: World, content_type: str
+) -> None:
+    before = await FundEntry.count()
+    response = await client.post(
+        f"{API}/fund/deposits",
+        content=json.dumps(deposit_body(world, "10.00")),
+        headers={
+            **world.h("bureau"),
+            "Idempotency-Key": unique("dec-"),
+            "content-type": content_type,
+        },
+    )
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await FundEntry.count() == before
+
+
+async def test_json_with_a_charset_or_a_json_suffix_type_is_json(
+    client: httpx.AsyncClient, world: World, first_deposit_paid: None
+) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = await client.post(
+            f"{API}/fund/deposits",
+            content=json.dumps(deposit_body(world, "10.00")),
+            headers={
+                **world.h("bureau"),
+                "Idempotency-Key": unique("dec-"),
+                "content-type": content_type,
+            },
+        )
+        assert response.status_code == 201, (content_type, response.text)
