@@ -59,7 +59,7 @@ async def test_repair_ticket_photos_come_back_as_sent(
         answer = await client.get(path, headers=world.h("bureau"))
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        rows = body["items"] if "items" in body else [body]
+        rows = body.get("items", [body])
         (read,) = [r for r in rows if r["id"] == ticket["id"]]
         assert read["photos"] == PHOTOS
 
