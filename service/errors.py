@@ -56,7 +56,12 @@ class Conflict(HTTPException):
     status_code = HTTP_409_CONFLICT
 
 
-def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": TITLES.get(status, "错误"),
@@ -65,7 +70,7 @@ def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None
     }
     if errors is not None:
         body["errors"] = errors
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 # msgspec's messages, said in Chinese (the English original follows in brackets).
@@ -151,7 +156,7 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
             403: "当前角色无权执行此操作。",
             404: "对象不存在，或不在您的权限范围内。",
         }.get(exc.status_code, TITLES.get(exc.status_code, "错误"))
-    return problem(exc.status_code, detail)
+    return problem(exc.status_code, detail, headers=dict(exc.headers or {}) or None)
 
 
 def _is_data_error(exc: BaseException) -> bool:

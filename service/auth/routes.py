@@ -15,6 +15,7 @@ from service.auth import service
 from service.auth.roles import ALL_ROLES, BUREAU, OWNER, PUBLIC, Caller, allow
 from service.auth.schemas import LoginIn, LoginOut, UserIn, UserOut
 from service.auth.tables import Account
+from service.auth.throttle import THROTTLED, authenticate_throttled
 from service.config import get_settings
 from service.http import PROBLEMS, CallerDep, PagingDep
 from service.pagination import Page, fetch_page
@@ -43,10 +44,18 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["认证"]
 
-    @post("/login", opt=PUBLIC, responses=PROBLEMS, status_code=HTTP_200_OK, security=[])
+    @post(
+        "/login",
+        opt=PUBLIC,
+        responses={**PROBLEMS, 429: THROTTLED},
+        status_code=HTTP_200_OK,
+        security=[],
+    )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
-        """用户名和密码换取 Bearer 令牌；用户名不存在与密码错误答复相同。"""
-        row = await service.authenticate(data.username, data.password)
+        """用户名和密码换取 Bearer 令牌；用户名不存在与密码错误答复相同。
+        连续失败过多时答复 429 并在 Retry-After 中给出等待秒数。"""
+        address = request.client.host if request.client else "unknown"
+        row = await authenticate_throttled(data.username, data.password, address)
         if row is None:
             raise NotAuthorizedException("用户名或密码错误。")
         jwt_auth: JWTAuth[Caller, Token] = request.app.state.jwt_auth

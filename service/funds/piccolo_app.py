@@ -17,7 +17,14 @@ from service.fund_uses.tables import (
     FundUse,
     FundUseShare,
 )
-from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
+from service.funds.tables import (
+    ChainHeadLog,
+    FirstDepositPromise,
+    FundAccount,
+    FundChain,
+    FundEntry,
+    FundLine,
+)
 from service.idempotency import IdempotencyRecord
 
 APP_CONFIG = AppConfig(
@@ -35,6 +42,8 @@ APP_CONFIG = AppConfig(
         FundDisbursement,
         FundSelfFunded,
         FundAttachment,
+        FirstDepositPromise,
+        ChainHeadLog,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],

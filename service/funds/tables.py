@@ -117,3 +117,34 @@ class FundLine(Table, tablename="fund_line"):
     owner = ForeignKey(Owner, null=True, default=None, on_delete=OnDelete.restrict)
     principal_delta = BigInt()
     interest_delta = BigInt()
+
+
+class FirstDepositPromise(Table, tablename="first_deposit_promise"):
+    """A promise that every household of a district existing at ``promised_at`` has its
+    first deposit in the journal (made by the demo seed, in the transaction that writes
+    the households). ``fulfilled_at`` is set once every promised deposit is posted;
+    ``fund verify`` checks the promise either way, so a seed killed part-way is noticed."""
+
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    source = Varchar(length=40)
+    promised_at = Timestamptz()
+    fulfilled_at = Timestamptz(null=True, default=None)
+
+
+class ChainHeadLog(Table, tablename="chain_head_log"):
+    """The witness of the journal (append-only): every chain head the service published —
+    on a statement, a verification, the daily job — with the entry it ends at and when.
+    An owners' committee that kept a head can later ask whether the chain still holds it
+    at the same place (``service.funds.witness``)."""
+
+    id = BigSerial(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
+    seq = BigInt()
+    head_hash = Varchar(length=64, index=True)
+    # The keyed tag of (community, seq, head) under CHANGXIAO_WITNESS_KEY (kept outside
+    # the database), so a rebuilt log cannot be made to agree with a rebuilt chain.
+    tag = Varchar(length=64)
+    reason = Varchar(length=20)
+    recorded_at = Timestamptz()

@@ -10,7 +10,7 @@ from piccolo.conf.apps import AppConfig
 
 from jobs.tables import JobRun
 from service.audit.tables import AuditEntry
-from service.auth.tables import Account
+from service.auth.tables import Account, LoginFailure
 from service.registry.tables import (
     Area,
     Building,
@@ -37,6 +37,7 @@ APP_CONFIG = AppConfig(
         Account,
         AuditEntry,
         JobRun,
+        LoginFailure,
     ],
     migration_dependencies=[],
     commands=[],
