@@ -52,18 +52,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from service.registry.demo import DEMO_LOGINS, DemoRefused, seed_demo
 
     async def go() -> bool:
-        from service.auth.bootstrap import home_district_id
         from service.db import close_database, open_database
-        from service.funds.batches import post_first_deposits_for_district
 
         await open_database()
         try:
-            seeded = await seed_demo(if_empty=args.if_empty)
-            district_id = await home_district_id()
-            if seeded and district_id is not None:
-                # Every demo household starts with its first deposit (rate × floor area).
-                await post_first_deposits_for_district(district_id)
-            return seeded
+            return await seed_demo(if_empty=args.if_empty)
         finally:
             await close_database()
 

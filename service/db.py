@@ -283,6 +283,17 @@ def read_json(value: Any) -> Any:
     return value
 
 
+def is_missing_table(exc: BaseException) -> bool:
+    """True when a statement failed because a table does not exist (not migrated)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "no such table" in str(exc)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, asyncpg.exceptions.UndefinedTableError)
+
+
 def is_integrity_error(exc: BaseException) -> bool:
     """True for a unique/foreign-key violation from either driver."""
     if isinstance(exc, sqlite3.IntegrityError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from service.db import is_missing_table
 from service.funds import ledger
 from service.registry.tables import Community
 
@@ -29,7 +30,17 @@ async def report_verification(community_code: str | None = None) -> int:
     query = Community.select(Community.id, Community.code, Community.name).order_by(Community.code)
     if community_code is not None:
         query = query.where(Community.code == community_code)
-    communities = await query
+    try:
+        communities = await query
+    except Exception as exc:
+        if not is_missing_table(exc):
+            raise
+        print("数据库尚未建表，请先运行 changxiao migrate (database not migrated).")
+        return 2
+    if not communities and community_code is None:
+        print("数据库中没有小区，无需校验 (no communities: nothing to verify).")
+        print("0 ok, 0 failed")
+        return 0
     if not communities:
         print(f"没有编号为 {community_code} 的小区 (no such community).")
         return 2

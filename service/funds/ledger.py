@@ -573,4 +573,27 @@ async def verify(community_id: UUID) -> Verification:
             f"account {row['id']}: cached {row['principal_fen']}/{row['interest_fen']},"
             f" journal {row['p'] or 0}/{row['i'] or 0}"
         )
+    problems.extend(await broken_first_deposit_promises(community_id))
     return Verification(ok=not problems, entries=len(entries), chain_head=head, problems=problems)
+
+
+async def broken_first_deposit_promises(community_id: UUID) -> list[str]:
+    """Households of the community that a ``first_deposit_promise`` (the demo seed's)
+    covers and whose first deposit is not in the journal: a seed stopped part-way."""
+    missing = await fetch(
+        "SELECT h.id FROM household AS h"
+        " JOIN first_deposit_promise AS p ON p.district = h.district"
+        " WHERE h.community = {} AND h.created_at <= p.promised_at"
+        " AND NOT EXISTS (SELECT 1 FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " WHERE l.household = h.id AND e.kind = 'first_deposit')"
+        " ORDER BY h.id",
+        community_id,
+    )
+    if not missing:
+        return []
+    shown = ", ".join(str(r["id"]) for r in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return [
+        f"{len(missing)} household(s) lack the first deposit the demo seed promised"
+        f" ({shown}{more}); run `changxiao seed --demo --if-empty` to finish the seed"
+    ]

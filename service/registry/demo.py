@@ -28,6 +28,7 @@ from service.config import get_settings
 from service.contracts.tables import Contract
 from service.db import fetch, is_postgres, transaction
 from service.errors import Conflict
+from service.funds.tables import FirstDepositPromise
 from service.registry.rules import id_digest, mask_id_no, resident_check_digit
 from service.registry.tables import (
     Area,
@@ -493,8 +494,11 @@ async def seed_demo_district(
     district_name: str = DEFAULT_DISTRICT[0],
     username_suffix: str = "",
     seed: int = DEMO_SEED,
+    promise_first_deposits: bool = True,
 ) -> DemoPlan:
-    """Add one whole demo district beside whatever the database holds, all or nothing.
+    """Add one whole demo district beside whatever the database holds, all or nothing,
+    with its promise of first deposits (``keep_first_deposit_promises`` posts them) unless
+    ``promise_first_deposits`` is false (a registry without a fund, for tests).
 
     Refuses (409) when the district code or one of the demo usernames is taken.
     """
@@ -508,6 +512,14 @@ async def seed_demo_district(
         if await District.exists().where(District.code == district_code):
             raise Conflict(f"行政区编码 {district_code} 已存在。")
         counts = await insert_plan(plan)
+        # The promise goes in with the households: if the process dies before every first
+        # deposit is posted, ``fund verify`` names the gap and the next seed finishes it.
+        if promise_first_deposits:
+            await FirstDepositPromise.insert(
+                FirstDepositPromise(
+                    district=plan.district_id, source="demo_seed", promised_at=now()
+                )
+            )
         await record(
             None,
             "demo.seed",
@@ -519,12 +531,49 @@ async def seed_demo_district(
     return plan
 
 
-async def seed_demo(if_empty: bool = False) -> bool:
-    """Load the Laocheng demo into an empty database; True when it did.
+async def keep_first_deposit_promises() -> int:
+    """Post every first deposit a seed promised and has not posted yet (a seed stopped
+    part-way), then mark its promise kept; returns how many promises it finished.
 
-    On a database that already holds a district: return False with ``if_empty``,
-    otherwise raise ``DemoRefused`` (the demo never mixes with real data).
+    Each community's deposits are one transaction and post only for accounts without a
+    first deposit, so this may itself be stopped and run again at any point.
     """
+    from service.funds.batches import post_first_deposits_for_district
+    from service.funds.ledger import broken_first_deposit_promises
+
+    open_promises = await FirstDepositPromise.select().where(
+        FirstDepositPromise.fulfilled_at.is_null()
+    )
+    for promise in open_promises:
+        district_id = promise["district"]
+        await post_first_deposits_for_district(district_id)
+        communities = await Community.select(Community.id).where(Community.district == district_id)
+        for community in communities:
+            if problems := await broken_first_deposit_promises(community["id"]):
+                raise RuntimeError(problems[0])
+        async with transaction():
+            await FirstDepositPromise.update({FirstDepositPromise.fulfilled_at: now()}).where(
+                FirstDepositPromise.id == promise["id"]
+            )
+            await record(
+                None, "demo.seed_completed", "district", district_id, district_id=district_id
+            )
+    return len(open_promises)
+
+
+async def seed_demo(if_empty: bool = False) -> bool:
+    """Load the Laocheng demo into an empty database, first deposits included; True when
+    it did, or when it finished a seed that had been stopped part-way.
+
+    The registry rows go in one transaction with the seed's first-deposit promise; the
+    deposits follow, one transaction per community (``keep_first_deposit_promises``),
+    so a seed killed at any point is finished by the next ``seed --demo`` (with or
+    without ``--if-empty``) and never reported done while a deposit is missing.
+    On a database that already holds a finished district: return False with
+    ``if_empty``, otherwise raise ``DemoRefused`` (the demo never mixes with real data).
+    """
+    if await keep_first_deposit_promises():
+        return True
     async with transaction():
         if await District.count() > 0:
             if if_empty:
@@ -533,4 +582,5 @@ async def seed_demo(if_empty: bool = False) -> bool:
                 "数据库中已有行政区数据，演示数据只能载入空数据库（如需跳过请使用 --if-empty）。"
             )
         await seed_demo_district()
+    await keep_first_deposit_promises()
     return True

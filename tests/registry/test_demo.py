@@ -56,7 +56,10 @@ async def demo(client: httpx.AsyncClient) -> Demo:
     tag = uuid.uuid4().hex[:8]
     started = time.perf_counter()
     plan = await seed_demo_district(
-        district_code=f"DEMO{tag}", district_name="演示区", username_suffix=f"-{tag}"
+        district_code=f"DEMO{tag}",
+        district_name="演示区",
+        username_suffix=f"-{tag}",
+        promise_first_deposits=False,
     )
     return Demo(plan, f"-{tag}", f"DEMO{tag}", time.perf_counter() - started)
 
