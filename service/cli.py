@@ -105,7 +105,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_fund_verify(args: argparse.Namespace) -> int:
     from service.funds.cli import verify_cli
 
-    return int(_run(verify_cli(args.community_code)))
+    return int(_run(verify_cli(args.community_code, head=args.head)))
+
+
+def cmd_fund_heads(args: argparse.Namespace) -> int:
+    from service.funds.cli import heads_cli
+
+    return int(_run(heads_cli(args.community_code)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,7 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="recompute every hash chain and balance from the journal; exit 1 on a mismatch",
     )
     p.add_argument("--community-code", help="only this community (default: all)")
+    p.add_argument(
+        "--head",
+        help="a chain head kept from a statement or export: check that the journal still"
+        " holds it at the place and time the witness log recorded (exit 1 if not)",
+    )
     p.set_defaults(func=cmd_fund_verify)
+    p = fund.add_parser(
+        "heads",
+        help="export the chain-head witness log (JSON lines: community, seq, head, tag, time)",
+    )
+    p.add_argument("--community-code", help="only this community (default: all)")
+    p.set_defaults(func=cmd_fund_heads)
     return parser
 
 

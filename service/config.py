@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Keys the digest that recognises one owner across flats; changing it orphans
     # every stored digest, so it is kept apart from the token secret.
     id_pepper: str = Field(default="", alias="CHANGXIAO_ID_PEPPER")
+    # Keys the tags of the chain-head witness log (service.funds.witness). Kept outside
+    # the database, so whoever rewrites the database cannot forge the witness.
+    witness_key: str = Field(default="", alias="CHANGXIAO_WITNESS_KEY")
     token_ttl_seconds: int = Field(default=8 * 3600, alias="CHANGXIAO_TOKEN_TTL")
     host: str = Field(default="127.0.0.1", alias="CHANGXIAO_HOST")
     port: int = Field(default=8000, alias="CHANGXIAO_PORT")
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
                 for name, value in (
                     ("CHANGXIAO_TOKEN_SECRET", self.token_secret),
                     ("CHANGXIAO_ID_PEPPER", self.id_pepper),
+                    ("CHANGXIAO_WITNESS_KEY", self.witness_key),
                 )
                 if len(value) < 32
             ]
@@ -85,6 +89,8 @@ class Settings(BaseSettings):
                 self.token_secret = _local_secret("token_secret")
             if not self.id_pepper:
                 self.id_pepper = _local_secret("id_pepper")
+            if not self.witness_key:
+                self.witness_key = _local_secret("witness_key")
         return self
 
     @property

@@ -21,6 +21,7 @@ if ADMIN_URL.startswith("postgres"):
     os.environ["DATABASE_URL"] = _parts._replace(path=f"/changxiao_{os.getpid()}_test").geturl()
 os.environ.setdefault("CHANGXIAO_TOKEN_SECRET", "test-token-secret-" + "x" * 32)
 os.environ.setdefault("CHANGXIAO_ID_PEPPER", "test-id-pepper-" + "y" * 32)
+os.environ.setdefault("CHANGXIAO_WITNESS_KEY", "test-witness-key-" + "w" * 32)
 os.environ["PICCOLO_CONF"] = "service.piccolo_conf"
 # Tests call jobs directly; the background scheduler stays off.
 os.environ["CHANGXIAO_SCHEDULER"] = "0"

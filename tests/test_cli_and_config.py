@@ -79,7 +79,10 @@ def test_production_without_explicit_secrets_refuses_to_start() -> None:
 
 def test_production_with_secrets_starts() -> None:
     settings = Settings(
-        CHANGXIAO_ENV="production", CHANGXIAO_TOKEN_SECRET="t" * 40, CHANGXIAO_ID_PEPPER="p" * 40
+        CHANGXIAO_ENV="production",
+        CHANGXIAO_TOKEN_SECRET="t" * 40,
+        CHANGXIAO_ID_PEPPER="p" * 40,
+        CHANGXIAO_WITNESS_KEY="w" * 40,
     )
     assert settings.token_secret == "t" * 40
 

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
+from msgspec import Meta
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.errors import InputError
-from service.funds import batches, ledger, reads, schemas, service
+from service.funds import batches, reads, schemas, service, witness
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
@@ -194,17 +195,57 @@ class CommunityFundController(Controller):
         return Page(items=items, next_cursor=cursor)
 
     @get("/{community_id:str}/fund/verify", opt=allow(*VERIFIERS), responses=PROBLEMS)
-    async def verify(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.VerifyOut:
-        """从分录重算哈希链与每个账户余额，并与缓存余额核对。"""
+    async def verify(
+        self,
+        access: ScopeDep,
+        community_id: FromPath[str],
+        head: FromQuery[Annotated[str, Meta(pattern="^[0-9a-f]{64}$")] | None] = None,
+    ) -> schemas.VerifyOut:
+        """从分录重算哈希链与每个账户余额，并与缓存余额核对；给出 head 时，核对链在
+        见证日志记录的位置与时间仍含有该链头。校验所见链头记入见证日志。"""
         community = await access.community(community_id)
-        result = await ledger.verify(community["id"])
+        result = await witness.verify_with_witness(community["id"])
+        checked = None
+        if head is not None:
+            found = await witness.check_head(community["id"], head)
+            checked = schemas.HeadCheckOut(
+                head=found.head,
+                ok=found.ok,
+                witnessed=found.witnessed,
+                contained=found.contained,
+                seq=found.seq,
+                recorded_at=found.recorded_at,
+                problems=found.problems,
+            )
+        if result.ok:
+            await witness.record_seen_head(
+                community["id"], result.entries, result.chain_head, "verification"
+            )
         return schemas.VerifyOut(
             community_id=community["id"],
-            ok=result.ok,
+            ok=result.ok and (checked is None or checked.ok),
             entries=result.entries,
             chain_head=result.chain_head,
             problems=result.problems,
+            head=checked,
         )
+
+    @get("/{community_id:str}/fund/heads", opt=allow(*VERIFIERS), responses=PROBLEMS)
+    async def heads(
+        self, access: ScopeDep, community_id: FromPath[str]
+    ) -> list[schemas.WitnessedHeadOut]:
+        """链头见证日志（导出）：每次公布的链头、其分录序号、时间与密钥签名。"""
+        community = await access.community(community_id)
+        return [
+            schemas.WitnessedHeadOut(
+                seq=int(r["seq"]),
+                head_hash=str(r["head_hash"]),
+                tag=str(r["tag"]),
+                reason=str(r["reason"]),
+                recorded_at=r["recorded_at"],
+            )
+            for r in await witness.head_log(community["id"])
+        ]
 
 
 class BuildingFundController(Controller):

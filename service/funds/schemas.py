@@ -180,9 +180,32 @@ class ReplenishmentOut(msgspec.Struct):
     owed: str
 
 
+class HeadCheckOut(msgspec.Struct):
+    """Whether the journal still holds a head someone kept (``?head=``)."""
+
+    head: str
+    ok: bool
+    witnessed: bool
+    contained: bool
+    seq: int | None
+    recorded_at: datetime | None
+    problems: list[str]
+
+
 class VerifyOut(msgspec.Struct):
     community_id: UUID
     ok: bool
     entries: int
     chain_head: str
     problems: list[str]
+    head: HeadCheckOut | None = None
+
+
+class WitnessedHeadOut(msgspec.Struct):
+    """One row of the chain-head witness log (the export a committee keeps)."""
+
+    seq: int
+    head_hash: str
+    tag: str
+    reason: str
+    recorded_at: datetime

@@ -11,6 +11,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.funds.witness import record_seen_head
 from service.http import PROBLEMS, CallerDep, ScopeDep
 from service.registry.tables import Community
 from service.reports import fund_statement, rating_report
@@ -51,6 +52,9 @@ class FundStatementController(Controller):
         chosen = fund_statement.parse_year(year)
         header = await fund_statement.community_header(UUID(str(community["id"])))
         statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
+        await record_seen_head(
+            UUID(str(community["id"])), statement.chain_seq, statement.chain_head, "statement"
+        )
         content = await render_pdf("documents/fund_statement.html", {"s": statement})
         return pdf_response(
             content,
