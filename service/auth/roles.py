@@ -73,3 +73,18 @@ async def policy_guard(
     caller = connection.scope.get("user")
     if not roles or not isinstance(caller, Caller) or caller.role not in roles:
         raise PermissionDeniedException("当前角色无权执行此操作。")
+
+
+class SecondUserRequired(PermissionDeniedException):
+    """The four-eyes rule: a step the same user already took part in needs another user.
+
+    Always 403, wherever it applies (approving one's own fund-use proposal, paying a use
+    one approved, releasing a subsidy one approved): the caller's role may call the
+    route, but this user may never take this step on this object, however it is retried;
+    409 is kept for a state that a later request can change."""
+
+
+def require_another_user(earlier_user: object, caller: Caller, message: str) -> None:
+    """Raise ``SecondUserRequired`` (403) when ``caller`` is ``earlier_user``."""
+    if earlier_user is not None and str(earlier_user) == str(caller.id):
+        raise SecondUserRequired(message)

@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from piccolo.query.functions.aggregate import Count
 
 from service.audit.service import record
-from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller
+from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller, require_another_user
 from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
 from service.db import INSERT_CHUNK, fetch, transaction
@@ -337,21 +337,31 @@ async def cast_ballot(caller: Caller, access: Scope, use_id: str, data: BallotIn
 
 
 async def count_votes(use: dict[str, Any]) -> Tally:
-    """The tally over the households charged, each counted by its current owner."""
+    """The tally over the households charged, each counted by its current owner.
+
+    The decision is the owners' at the time it is taken (Civil Code 278; DOMAIN.md "the
+    population is the owners whose accounts the use would charge"): a flat sold while the
+    vote is open is the buyer's to vote, so a ballot the seller cast for it no longer
+    counts (the flat counts as not having voted until its new owner votes)."""
     flats = await FundUseShare.select(
         FundUseShare.household,
         FundUseShare.floor_area,
         FundUseShare.household.owner.as_alias("owner"),
     ).where(FundUseShare.fund_use == use["id"])
-    ballots = await FundBallot.select(FundBallot.household, FundBallot.choice).where(
-        FundBallot.fund_use == use["id"]
-    )
+    ballots = await FundBallot.select(
+        FundBallot.household, FundBallot.owner, FundBallot.choice
+    ).where(FundBallot.fund_use == use["id"])
+    owner_now = {f["household"]: f["owner"] for f in flats}
     return tally_owner_vote(
         [
             Flat(household_id=f["household"], owner_id=f["owner"], area=int(f["floor_area"]))
             for f in flats
         ],
-        {b["household"]: Choice(b["choice"]) for b in ballots},
+        {
+            b["household"]: Choice(b["choice"])
+            for b in ballots
+            if owner_now.get(b["household"]) == b["owner"]
+        },
         rule=VoteRule(use["vote_rule"]),
     )
 
@@ -416,10 +426,9 @@ async def close_vote(caller: Caller, access: Scope, use_id: str) -> dict[str, An
 async def approve(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
     """Bureau approval by a user other than the proposer; emergencies are published now."""
     use = await visible_use(access, use_id)
-    if use["proposer_id"] == caller.id:
-        raise PermissionDeniedException(
-            "不能审批自己提出的维修资金使用申请，请由另一位局方用户审批。"
-        )
+    require_another_user(
+        use["proposer_id"], caller, "不能审批自己提出的维修资金使用申请，请由另一位局方用户审批。"
+    )
     async with transaction():
         fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
         assert fresh is not None
@@ -490,9 +499,10 @@ async def disburse(
         chain = await ledger.lock_community(use["community"])
         fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
         assert fresh is not None
-        if fresh["approver_id"] == caller.id:
-            # Money leaves only after approval and release by two different bureau users.
-            raise PermissionDeniedException("审批人不能同时办理拨付，请由另一位局方用户拨付。")
+        # Money leaves only after approval and release by two different bureau users.
+        require_another_user(
+            fresh["approver_id"], caller, "审批人不能同时办理拨付，请由另一位局方用户拨付。"
+        )
         action = UseAction.PAY_FINAL if data.stage == "final" else UseAction.PAY
         status = _transition(fresh["status"], action)
         if not payable(int(fresh["approved_cost_fen"] or 0), int(fresh["paid_fen"]), amount):

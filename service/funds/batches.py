@@ -20,7 +20,7 @@ from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
 from service.funds.rules import allocate_by_weight, first_deposit
-from service.funds.service import not_future
+from service.funds.service import within_fund_life
 from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
@@ -194,7 +194,7 @@ async def allocate_income(
     """Split the owners' income from common parts (公共收益) credited to the fund over the
     community's households by floor area (Civil Code 282; 建设部令第165号 art. 28)."""
     amount = parse_fen(data.amount, "amount")
-    received_on = not_future(data.received_on, "received_on")
+    received_on = within_fund_life(data.received_on, "received_on")
     memo = data.memo.strip()
     if not memo:
         raise InputError("memo", "请说明收益来源")
@@ -202,6 +202,8 @@ async def allocate_income(
     community_id = data.community_id
     async with transaction():
         chain = await ledger.lock_community(community_id)
+        built = await fetch("SELECT built_year FROM community WHERE id = {}", community_id)
+        within_fund_life(received_on, "received_on", int(built[0]["built_year"]))
         await ledger.household_accounts(caller.district_id, community_id)
         weights = await fetch(
             "SELECT a.id, a.household, h.owner, h.floor_area FROM fund_account AS a"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -16,6 +17,20 @@ K = TypeVar("K")
 GENESIS_HASH = "0" * 64
 
 REPLENISH_PERCENT = 30
+
+# The fund's life begins no earlier than the housing reform that created maintenance funds
+# for sold public housing (the early 1990s; the national rules followed in 1998), and no
+# earlier than the community's built year: a value date before either is a typing error
+# (a deposit "paid" in 1900), never a real payment.
+FUND_EPOCH = date(1990, 1, 1)
+
+
+def earliest_value_date(built_year: int | None = None) -> date:
+    """The first day a posting of this community may be dated: 1990-01-01, or 1 January of
+    the community's built year when that is later."""
+    if built_year is None:
+        return FUND_EPOCH
+    return max(FUND_EPOCH, date(built_year, 1, 1))
 
 
 def first_deposit(rate_fen_per_m2: int, area_hundredths: int) -> int:

@@ -22,12 +22,18 @@ from service.db import fetch, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import EntryDraft, LineDraft
+from service.funds.rules import earliest_value_date
 from service.units import format_yuan, parse_fen
 
 
-def not_future(value: date, field: str) -> date:
+def within_fund_life(value: date, field: str, built_year: int | None = None) -> date:
+    """A value date inside the fund's life: not after today, not before
+    ``rules.earliest_value_date`` (1990, or the community's built year)."""
     if value > today():
         raise InputError(field, "不能晚于今天")
+    earliest = earliest_value_date(built_year)
+    if value < earliest:
+        raise InputError(field, f"不能早于 {earliest.isoformat()}（维修资金存续期之前）")
     return value
 
 
@@ -54,7 +60,8 @@ async def _owner_now(household_id: UUID) -> UUID:
 
 ACCOUNT_STATE_SQL = (
     "SELECT h.owner, a.id AS account, a.closed_at, a.first_deposit_fen, a.principal_fen,"
-    " a.interest_fen, c.id AS custody FROM household AS h"
+    " a.interest_fen, c.id AS custody, m.built_year FROM household AS h"
+    " JOIN community AS m ON m.id = h.community"
     " LEFT JOIN fund_account AS a ON a.household = h.id AND a.kind = 'household'"
     " LEFT JOIN fund_account AS c ON c.community = h.community AND c.kind = 'custody'"
     " WHERE h.id = {}"
@@ -79,7 +86,7 @@ async def deposit(
 ) -> schemas.DepositOut:
     """Post a first deposit (首期, once per household) or a replenishment (续交, art. 17)."""
     amount = parse_fen(data.amount, "amount")
-    paid_on = not_future(data.paid_on, "paid_on")
+    paid_on = within_fund_life(data.paid_on, "paid_on")
     household_id = data.household_id
     async with transaction():
         chain = await ledger.lock_community_of_household(caller.district_id, household_id)
@@ -87,6 +94,7 @@ async def deposit(
             raise InputError("household_id", "房屋不存在")
         state = await _account_state(caller.district_id, chain.community, household_id)
         account, custody = state["account"], state["custody"]
+        within_fund_life(paid_on, "paid_on", int(state["built_year"]))
         if state["closed_at"] is not None:
             raise Conflict("该房屋已因灭失退还维修资金并销户，不能再交存。")
         if data.kind == "first":

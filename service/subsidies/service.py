@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from piccolo.query.functions.aggregate import Sum
 
 from service.audit.service import record
-from service.auth.roles import COMPANY, Caller
+from service.auth.roles import COMPANY, Caller, require_another_user
 from service.auth.scope import as_uuid
 from service.clock import now
 from service.contracts.tables import Contract
@@ -140,8 +140,11 @@ async def release_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
             raise Conflict("该补贴已发放，不能再次发放或修改。")
         if before["status"] != "approved":
             raise Conflict("补贴须先审批，才能发放。")
-        if before["approved_by"] == caller.id:
-            raise Conflict("审批与发放须由两名不同的局方人员完成：请由另一名局方人员发放。")
+        require_another_user(
+            before["approved_by"],
+            caller,
+            "审批与发放须由两名不同的局方人员完成：请由另一名局方人员发放。",
+        )
         after = await _move(
             caller,
             subsidy_id,
