@@ -27,7 +27,7 @@ from service.auth.roles import (
     Caller,
 )
 from service.contracts.tables import Contract
-from service.registry.tables import Community, Household
+from service.registry.tables import Building, Community, Household
 from service.warranty.tables import Work
 
 
@@ -72,6 +72,22 @@ class Scope:
         )
         if row is None:
             raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        return row
+
+    async def building(self, building_id: UUID | str, *columns: Column) -> dict[str, Any]:
+        """The building if its community is visible, else 404 (the same answer for a
+        building that does not exist and one in another community or district)."""
+        building_id = as_uuid(building_id)
+        row = await (
+            Building.select(*columns)
+            .where(
+                (Building.id == building_id)
+                & self.communities(Building.community, Building.community.district)
+            )
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("楼栋不存在，或不在您的权限范围内。")
         return row
 
     async def household(self, household_id: UUID | str, *columns: Column) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
@@ -257,14 +256,7 @@ class BuildingFundController(Controller):
         self, access: ScopeDep, building_id: FromPath[str]
     ) -> schemas.BuildingFundOut:
         """楼栋维修资金汇总（其各户分户账之和）。"""
-        building = (
-            await Building.select(Building.id, Building.community)
-            .where(Building.id == as_uuid(building_id))
-            .first()
-        )
-        if building is None:
-            raise NotFoundException("楼栋不存在，或不在您的权限范围内。")
-        await access.community(building["community"])
+        building = await access.building(building_id, Building.id, Building.community)
         return await reads.building_fund(building)
 
 

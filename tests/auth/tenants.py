@@ -1,0 +1,250 @@
+"""Two tenants of every role, each with objects the other must not reach.
+
+Side A is the world's community CA (district 1). Side B is, for the community-scoped
+roles (company, committee, contractor, owner), the world's community CB in the same
+district; for the district-wide roles (bureau, auditor), a second district. Each side
+holds one object of each kind the route table names by id (``IDS[param]``), so the
+authorization matrix can ask every route for a foreign object and a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+
+from service.auth.schemas import UserIn
+from service.auth.service import create_user
+from service.clock import now
+from service.contracts.tables import Contract
+from service.registry.tables import District, Organization
+from service.warranty.tables import Work
+from tests.support import (
+    PASSWORD,
+    World,
+    add_household,
+    add_user,
+    created,
+    login,
+    make_id_no,
+    unique,
+)
+
+API = "/api/v1"
+ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner")
+
+
+@dataclass
+class Side:
+    """One side's objects by the route parameter that names them."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Tenants:
+    # (role, "A"|"B") → headers
+    headers: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # "A", "B" (community-scoped roles' other side), "D2" (the other district)
+    sides: dict[str, Side] = field(default_factory=dict)
+
+    def foreign_side(self, role: str, tenant: str) -> Side:
+        """The objects tenant ``tenant`` of ``role`` must not reach."""
+        if role in ("bureau", "auditor"):
+            return self.sides["D2"] if tenant == "A" else self.sides["A"]
+        return self.sides["B"] if tenant == "A" else self.sides["A"]
+
+
+async def _deposit(client: httpx.AsyncClient, headers: dict[str, str], household: str) -> str:
+    body = {"household_id": household, "amount": "100.00", "kind": "first", "paid_on": "2024-01-10"}
+    answer = await client.post(
+        f"{API}/fund/deposits", json=body, headers={**headers, "Idempotency-Key": unique("t-")}
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["entry_id"])
+
+
+async def _repair(client: httpx.AsyncClient, headers: dict[str, str], community: str) -> str:
+    body = {"community_id": community, "category": "plumbing", "description": "楼道水管渗漏"}
+    return str(
+        (await created(await client.post(f"{API}/repairs", json=body, headers=headers)))["id"]
+    )
+
+
+async def _fund_use(
+    client: httpx.AsyncClient, headers: dict[str, str], community: str, households: list[str]
+) -> str:
+    body = {
+        "community_id": community,
+        "title": "屋面维修",
+        "description": "屋面渗漏维修",
+        "estimated_cost": "1000.00",
+        "household_ids": households,
+        "component": "other",
+    }
+    return str(
+        (await created(await client.post(f"{API}/fund-uses", json=body, headers=headers)))["id"]
+    )
+
+
+async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
+    body = {"kind": kind, "name": unique(f"{kind} "), **extra}
+    return str(
+        (await created(await client.post(f"{API}/organizations", json=body, headers=bureau)))["id"]
+    )
+
+
+async def _user(
+    client: httpx.AsyncClient, bureau: dict[str, str], role: str, **body: Any
+) -> dict[str, str]:
+    username = unique(f"{role}-")
+    await add_user(client, bureau, username=username, role=role, **body)
+    return await login(client, username)
+
+
+async def _live_contract(district: uuid.UUID, community: str, company: str) -> str:
+    contract = Contract(
+        district=district,
+        community=uuid.UUID(community),
+        company=uuid.UUID(company),
+        mode="market",
+        status="live",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2027, 12, 31),
+        created_at=now(),
+    )
+    await Contract.insert(contract)
+    return str(contract.id)
+
+
+async def _work(district: uuid.UUID, community: str, contractor: str) -> str:
+    work = Work(
+        district=district,
+        community=uuid.UUID(community),
+        contractor=uuid.UUID(contractor),
+        title="外墙改造",
+        accepted_on=date(2022, 6, 30),
+        created_at=now(),
+    )
+    await Work.insert(work)
+    return str(work.id)
+
+
+async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
+    tenants = Tenants()
+    bureau = world.h("bureau")
+    a = Side(
+        {
+            "community_id": world.ids["CA"],
+            "building_id": world.ids["CA-1"],
+            "household_id": world.ids["h1"],
+            "org_id": world.ids["org_committee"],
+            "company_id": world.ids["org_company"],
+        }
+    )
+    b = Side(
+        {
+            "community_id": world.ids["CB"],
+            "building_id": world.ids["CB-1"],
+            "household_id": world.ids["h4"],
+        }
+    )
+    # Side A's tenants are the world's users; side B gets its own company, committee,
+    # contractor and owner in CB.
+    for role in ("bureau", "auditor", "company", "committee", "contractor"):
+        tenants.headers[(role, "A")] = world.h(role)
+    tenants.headers[("owner", "A")] = world.h("owner1")
+    company_b = await _org(client, bureau, "company")
+    committee_b = await _org(client, bureau, "committee", community_id=world.ids["CB"])
+    contractor_b = await _org(client, bureau, "contractor")
+    b.ids["org_id"] = committee_b
+    b.ids["company_id"] = company_b
+    a.ids["contract_id"] = await _live_contract(
+        world.district_id, world.ids["CA"], world.ids["org_company"]
+    )
+    b.ids["contract_id"] = await _live_contract(world.district_id, world.ids["CB"], company_b)
+    a.ids["work_id"] = await _work(world.district_id, world.ids["CA"], world.ids["org_contractor"])
+    b.ids["work_id"] = await _work(world.district_id, world.ids["CB"], contractor_b)
+    tenants.headers[("company", "B")] = await _user(client, bureau, "company", org_id=company_b)
+    tenants.headers[("committee", "B")] = await _user(
+        client, bureau, "committee", org_id=committee_b
+    )
+    tenants.headers[("contractor", "B")] = await _user(
+        client, bureau, "contractor", org_id=contractor_b
+    )
+    tenants.headers[("owner", "B")] = await _user(
+        client, bureau, "owner", household_ids=[world.ids["h4"]]
+    )
+    a.ids["entry_id"] = await _deposit(client, bureau, world.ids["h2"])
+    b.ids["entry_id"] = await _deposit(client, bureau, world.ids["h4"])
+    a.ids["ticket_id"] = await _repair(client, world.h("committee"), world.ids["CA"])
+    b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
+    a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
+    b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [world.ids["h4"]])
+
+    # The second district, with a bureau and an auditor of its own.
+    district = District(name="第二区", code=unique("D2"))
+    await District.insert(district)
+    bureau_org = Organization(
+        district=district.id, kind="bureau", name="第二区住建局", created_at=now()
+    )
+    await Organization.insert(bureau_org)
+    username = unique("bureau-d2-")
+    await create_user(
+        None,
+        district.id,
+        UserIn(username=username, password=PASSWORD, role="bureau", org_id=bureau_org.id),
+    )
+    bureau2 = await login(client, username)
+    tenants.headers[("bureau", "B")] = bureau2
+    audit2 = await _org(client, bureau2, "audit")
+    tenants.headers[("auditor", "B")] = await _user(client, bureau2, "auditor", org_id=audit2)
+    area = await created(
+        await client.post(
+            f"{API}/areas", json={"name": "东区", "code": unique("D2A")}, headers=bureau2
+        )
+    )
+    community = await created(
+        await client.post(
+            f"{API}/communities",
+            json={
+                "area_id": area["id"],
+                "name": "第二区小区",
+                "code": unique("D2C"),
+                "built_year": 1996,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=bureau2,
+        )
+    )
+    building = await created(
+        await client.post(
+            f"{API}/communities/{community['id']}/buildings",
+            json={"name": "1号楼", "floors": 6, "has_elevator": False},
+            headers=bureau2,
+        )
+    )
+    household = await add_household(
+        client, bureau2, building["id"], "101", "80.00", ("周平", make_id_no(990))
+    )
+    contractor2 = await _org(client, bureau2, "contractor")
+    company2 = await _org(client, bureau2, "company")
+    d2 = Side(
+        {
+            "community_id": community["id"],
+            "building_id": building["id"],
+            "household_id": household,
+            "org_id": contractor2,
+            "company_id": company2,
+            "contract_id": await _live_contract(district.id, community["id"], company2),
+            "work_id": await _work(district.id, community["id"], contractor2),
+            "entry_id": await _deposit(client, bureau2, household),
+            "ticket_id": await _repair(client, bureau2, community["id"]),
+            "use_id": await _fund_use(client, bureau2, community["id"], [household]),
+        }
+    )
+    tenants.sides = {"A": a, "B": b, "D2": d2}
+    return tenants
