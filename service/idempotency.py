@@ -83,7 +83,11 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name=HEADER,
-        required=False,
+        # Required (the OpenAPI document says so); a missing header still reaches
+        # ``checked_key``, which answers 422 naming ``Idempotency-Key``.
+        required=True,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
         description="每笔资金业务一个唯一值（如 UUID）；重发同一请求时沿用，避免重复记账。必填。",
     ),
 ]

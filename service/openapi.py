@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
@@ -38,4 +40,23 @@ class HundredthsSchema(OpenAPISchemaPlugin):
         )
 
 
-OPENAPI_PLUGINS = [HundredthsSchema()]
+class ClosedStructSchema(StructSchemaPlugin):
+    """Request structs refuse unknown fields (``service.registry.schemas.Input``): say so
+    with ``additionalProperties: false``, or a client (and schemathesis) would take an
+    extra field for a valid request."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        config = getattr(field_definition.type_, "__struct_config__", None)
+        return (
+            super().is_plugin_supported_field(field_definition)
+            and isinstance(config, msgspec.structs.StructConfig)
+            and config.forbid_unknown_fields
+        )
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
+
+
+OPENAPI_PLUGINS = [HundredthsSchema(), ClosedStructSchema()]
