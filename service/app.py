@@ -24,7 +24,7 @@ from service.contexts import route_handlers
 from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
-from service.openapi import OPENAPI_PLUGINS
+from service.openapi import OPENAPI_PLUGINS, document_request_problems
 from service.pagination import provide_paging
 from service.requests import ExactRequest, decode_request_value, is_request_custom_type
 from service.web.routes import PAGE_HANDLERS
@@ -96,6 +96,7 @@ def create_app() -> Litestar:
         ),
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[database_lifespan, scheduler_lifespan],
+        on_startup=[lambda app: document_request_problems(app.openapi_schema)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.upload_max_bytes,
         request_class=ExactRequest,

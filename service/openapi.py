@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIResponse, OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
@@ -60,3 +60,35 @@ class ClosedStructSchema(StructSchemaPlugin):
 
 
 OPENAPI_PLUGINS = [HundredthsSchema(), ClosedStructSchema()]
+
+
+_EXTRA_ANSWERS = {
+    "400": "请求格式无效（如 multipart 表单残缺）",
+    "413": "请求体超过大小上限",
+    "415": "请求体不是 JSON（Content-Type 须为 application/json）",
+}
+
+
+def document_request_problems(document: OpenAPI) -> None:
+    """Every operation that takes a body may answer 400, 413 and (JSON bodies) 415, all
+    as problem+json like the 422 Litestar's route declarations already document; the
+    400 Litestar adds by default says ``application/json`` and is replaced."""
+    for item in (document.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.patch, item.delete):
+            if operation is None or not operation.responses:
+                continue
+            responses = operation.responses
+            problem = responses.get("422")
+            if not isinstance(problem, OpenAPIResponse):
+                continue
+            body = operation.request_body
+            if body is None:
+                responses.pop("400", None)
+                continue
+            media = set((getattr(body, "content", None) or {}).keys())
+            for status, description in _EXTRA_ANSWERS.items():
+                if status == "415" and "application/json" not in media:
+                    continue
+                responses[status] = OpenAPIResponse(
+                    description=description, content=problem.content
+                )

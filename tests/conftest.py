@@ -36,6 +36,11 @@ DATABASE_URL = os.environ["DATABASE_URL"]
 IS_POSTGRES = DATABASE_URL.startswith("postgres")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Contract tests fuzz the shared database through a served app: they run last."""
+    items.sort(key=lambda item: item.get_closest_marker("contract") is not None)
+
+
 def pytest_report_header() -> str:
     shown = DATABASE_URL if IS_POSTGRES else "sqlite (temporary file)"
     return f"changxiao database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'} — {shown}"

@@ -1,0 +1,113 @@
+"""Schemathesis against the served app (``changxiao serve`` on the session's database and
+a free port), once per role with that role's token (half the roles on each engine): no 5xx, no answer outside the
+documented statuses, content types and schemas, no schema-valid request refused by the
+decoder, no invalid request accepted. Bounded: CHANGXIAO_SCHEMATHESIS_SECONDS per role
+(default 15; ``make soak`` raises it)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DATABASE_URL
+from tests.support import World
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SECONDS = int(os.environ.get("CHANGXIAO_SCHEMATHESIS_SECONDS", "12"))
+EXAMPLES = int(os.environ.get("CHANGXIAO_SCHEMATHESIS_EXAMPLES", "8"))
+ALL_ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner1")
+# ``make test`` fuzzes every role once: half of them on each engine. ``make soak`` sets
+# CHANGXIAO_SCHEMATHESIS_ALL=1: every role on both, for longer.
+if os.environ.get("CHANGXIAO_SCHEMATHESIS_ALL"):
+    ROLES = ALL_ROLES
+elif DATABASE_URL.startswith("postgres"):
+    ROLES = ("auditor", "committee", "owner1")
+else:
+    ROLES = ("bureau", "company", "contractor")
+
+pytestmark = pytest.mark.contract
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(world: World) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "CHANGXIAO_SCHEDULER": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, "the server did not start"
+            assert time.monotonic() < deadline, "the server did not answer in 60 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_keeps_its_openapi_contract(server: str, world: World, role: str) -> None:
+    token = world.h(role)["Authorization"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(CONFIG),
+            "run",
+            f"{server}/schema/openapi.json",
+            "--header",
+            f"Authorization:{token}",
+            "--phases",
+            "examples,fuzzing",
+            "--max-examples",
+            str(EXAMPLES),
+            "--max-time",
+            str(SECONDS),
+            "--seed",
+            "11",
+            "--no-shrink",
+            "--suppress-health-check",
+            "all",
+            "--exclude-path-regex",
+            r"/auth/login$",
+            "--warnings",
+            "off",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=SECONDS * 4 + 120,
+    )
+    assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-3000:]
