@@ -1,8 +1,8 @@
 """Schemathesis against the served app (``changxiao serve`` on the session's database and
-a free port), once per role with that role's token (half the roles on each engine): no 5xx, no answer outside the
-documented statuses, content types and schemas, no schema-valid request refused by the
-decoder, no invalid request accepted. Bounded: CHANGXIAO_SCHEMATHESIS_SECONDS per role
-(default 15; ``make soak`` raises it)."""
+a free port), once per role with that role's token, half the roles on each engine: no
+5xx, no answer outside the documented statuses, content types and schemas, no
+schema-valid request refused by the decoder, no invalid request accepted. Bounded:
+CHANGXIAO_SCHEMATHESIS_SECONDS per role (default 12; ``make soak`` raises it)."""
 
 from __future__ import annotations
 
