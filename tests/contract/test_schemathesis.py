@@ -7,17 +7,16 @@ CHANGXIAO_SCHEMATHESIS_SECONDS per role (default 12; ``make soak`` raises it).""
 from __future__ import annotations
 
 import os
-import socket
+import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import DATABASE_URL
+from tests.faults.scratch import Served
 from tests.support import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,39 +36,13 @@ else:
 pytestmark = pytest.mark.contract
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(world: World) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "CHANGXIAO_SCHEDULER": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    served = Served(DATABASE_URL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "the server did not start"
-            assert time.monotonic() < deadline, "the server did not answer in 60 s"
-            time.sleep(0.2)
-        yield base
+        yield served.base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        served.kill(signal.SIGTERM)
 
 
 @pytest.mark.parametrize("role", ROLES)
