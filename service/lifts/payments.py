@@ -33,6 +33,7 @@ from service.lifts.schemas import (
 )
 from service.lifts.service import (
     factors_from_json,
+    factors_json,
     load_settings,
     locked,
     place_name,
@@ -238,7 +239,7 @@ async def add_upkeep(caller: Caller, access: Scope, project_id: str, data: Upkee
             year=data.year,
             kind=data.kind,
             amount_fen=amount,
-            coefficients={str(k): v for k, v in coefficients.items()},
+            coefficients=factors_json(coefficients),
             recorded_by=caller.id,
             created_at=now(),
         )

@@ -230,3 +230,13 @@ def outstanding(share_fen: int, payments: Iterable[Counted]) -> int:
     """What a household still owes on its share (never below zero)."""
     taken = sum(p.paid + p.pending for p in payments)
     return max(0, share_fen - taken)
+
+
+def standing(share_fen: int, payments: Iterable[Counted]) -> tuple[int, int, int]:
+    """A household's (paid, pending, outstanding) on its share."""
+    counted = list(payments)
+    return (
+        sum(p.paid for p in counted),
+        sum(p.pending for p in counted),
+        outstanding(share_fen, counted),
+    )

@@ -38,6 +38,12 @@ def factors_out(raw: Any) -> dict[str, str]:
     return {str(k): format_factor(v) for k, v in factors_from_json(raw).items()}
 
 
+def standing_out(share_fen: int, payments: list[rules.Counted]) -> tuple[str, str, str]:
+    """(paid, pending, outstanding) of a share, as money strings."""
+    paid, pending, owed = rules.standing(share_fen, payments)
+    return format_yuan(paid), format_yuan(pending), format_yuan(owed)
+
+
 def agreed_out(row: dict[str, Any]) -> AgreedOut | None:
     if row["agreed_fen"] is None:
         return None
@@ -146,7 +152,8 @@ async def _shares(project_id: UUID, access: Scope) -> list[ShareOut]:
     shares = []
     for r in sorted(rows, key=lambda r: (r["floor"], r["room_no"])):
         mine = access.owner_id is None or r["owner"] == access.owner_id
-        payments = by_household.get(r["household"], [])
+        figures = standing_out(int(r["share_fen"]), by_household.get(r["household"], []))
+        paid, pending, owed = figures if mine else (None, None, None)
         shares.append(
             ShareOut(
                 household_id=r["household"],
@@ -156,11 +163,9 @@ async def _shares(project_id: UUID, access: Scope) -> list[ShareOut]:
                 coefficient=format_factor(int(r["coefficient"])),
                 share=format_yuan(int(r["share_fen"])),
                 agreed=agreed_out(r),
-                paid=format_yuan(sum(p.paid for p in payments)) if mine else None,
-                pending=format_yuan(sum(p.pending for p in payments)) if mine else None,
-                outstanding=format_yuan(rules.outstanding(int(r["share_fen"]), payments))
-                if mine
-                else None,
+                paid=paid,
+                pending=pending,
+                outstanding=owed,
             )
         )
     return shares
@@ -192,7 +197,7 @@ async def household_lift(household_id: UUID) -> list[HouseholdLiftOut]:
     out = []
     for s in shares:
         mine = payments.get(s["project"], [])
-        figures = [counted(p) for p in mine]
+        paid, pending, owed = standing_out(int(s["share_fen"]), [counted(p) for p in mine])
         out.append(
             HouseholdLiftOut(
                 project_id=s["project"],
@@ -202,9 +207,9 @@ async def household_lift(household_id: UUID) -> list[HouseholdLiftOut]:
                 coefficient=format_factor(int(s["coefficient"])),
                 share=format_yuan(int(s["share_fen"])),
                 agreed=agreed_out(s),
-                paid=format_yuan(sum(f.paid for f in figures)),
-                pending=format_yuan(sum(f.pending for f in figures)),
-                outstanding=format_yuan(rules.outstanding(int(s["share_fen"]), figures)),
+                paid=paid,
+                pending=pending,
+                outstanding=owed,
                 payments=[payment_out(p) for p in mine],
                 upkeep=sorted(upkeep.get(s["project"], []), key=lambda u: (u.year, u.kind)),
             )
