@@ -64,7 +64,7 @@ async def cast_consent(
             .first()
         )
         moment = now()
-        values = {
+        values: dict[str, Any] = {
             "owner": owner["owner"],
             "choice": data.choice,
             "reason": reason,
@@ -77,9 +77,7 @@ async def cast_consent(
                 LiftConsent(project=project["id"], household=data.household_id, **values)
             )
         else:
-            await LiftConsent.update({getattr(LiftConsent, k): v for k, v in values.items()}).where(
-                LiftConsent.id == previous["id"]
-            )
+            await LiftConsent.update(**values).where(LiftConsent.id == previous["id"])
         await record(
             caller,
             "lift.consent",

@@ -138,8 +138,13 @@ def owners_cost(cost_fen: int, subsidy_fen: int) -> int:
 
 
 class SharingError(ValueError):
-    """The cost cannot be shared as asked (a floor without a coefficient, agreed shares
-    above the total, or nobody left to carry the rest)."""
+    """The cost cannot be shared as asked; ``reason`` says why: ``missing`` (a floor
+    without a coefficient), ``exceeds`` (agreed shares above the total), ``nobody`` (no
+    one with a positive coefficient left to carry the rest), ``invalid``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def missing_coefficients(floors: Iterable[int], coefficients: Mapping[int, int]) -> list[int]:
@@ -161,19 +166,19 @@ def share_by_floor(
     agreed = dict(agreed or {})
     missing = missing_coefficients((floor for floor, _ in flats.values()), coefficients)
     if missing:
-        raise SharingError(f"floors without a coefficient: {missing}")
+        raise SharingError("missing", f"floors without a coefficient: {missing}")
     if any(amount < 0 for amount in agreed.values()) or set(agreed) - set(flats):
-        raise SharingError("agreed shares must be non-negative and of the flats shared")
+        raise SharingError("invalid", "agreed shares must be non-negative and of the flats")
     rest = total_fen - sum(agreed.values())
     if rest < 0:
-        raise SharingError("agreed shares exceed the total")
+        raise SharingError("exceeds", "agreed shares exceed the total")
     weights = {
         key: coefficients[floor] * area for key, (floor, area) in flats.items() if key not in agreed
     }
     shares: dict[K, int] = dict.fromkeys(weights, 0)
     if rest:
         if not any(weights.values()):
-            raise SharingError("nobody with a positive coefficient is left to share the rest")
+            raise SharingError("nobody", "nobody with a positive coefficient is left to pay")
         shares = allocate_by_weight(rest, weights)
     return {key: agreed[key] if key in agreed else shares[key] for key in flats}
 

@@ -1,12 +1,13 @@
-"""Lift retrofit use cases: the project of a unit, the owners' consent, agreed shares,
-the stages with their documents, and the subsidy.
+"""Lift retrofit use cases: the district's lift data, the project of a unit with its
+shares, agreed deviations, and what every step shares (loading in scope, locking,
+history).
 
-Rules live in ``service.lifts.rules`` (stages, shares by floor, consent by Civil Code
-art. 278 through ``service.votes.rules``). Every state change runs in one
-``transaction()`` that locks the project row (FOR UPDATE on PostgreSQL; SQLite's
-IMMEDIATE transaction serialises writers), rechecks its status and writes its audit
-entry, so of two competing steps exactly one wins and the other answers 409.
-Payments and upkeep are in ``payments.py``.
+Rules live in ``service.lifts.rules``. Every state change runs in one ``transaction()``
+that locks the project row (``locked``: FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
+transaction serialises writers), rechecks its status and writes its audit entry, so of
+two competing steps exactly one wins and the other answers 409. Consent is in
+``consent.py``, the stages, documents and subsidy in ``stages.py``, payments and upkeep
+in ``payments.py``, what people read in ``views.py``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ from service.registry.tables import Building, Community, Household
 from service.units import parse_factor, parse_fen
 
 NOT_FOUND = "加装电梯项目不存在，或不在您的权限范围内。"
+SHARING_REFUSALS = {
+    "missing": "有楼层没有分摊系数",
+    "exceeds": "约定金额合计超过业主应分摊的总额",
+    "nobody": "其余各户楼层系数均为 0，无人承担剩余费用",
+    "invalid": "约定金额不能为负数，且须为本项目的住户",
+}
 MAX_FLOOR = 120
 
 
@@ -236,14 +243,7 @@ def shared(
     try:
         return rules.share_by_floor(total, flats, coefficients, agreed)
     except rules.SharingError as exc:
-        text = str(exc)
-        if "exceed" in text:
-            message = "约定金额合计超过业主应分摊的总额"
-        elif "nobody" in text:
-            message = "其余各户楼层系数均为 0，无人承担剩余费用"
-        else:
-            message = "有楼层没有分摊系数"
-        raise InputError(field, message) from None
+        raise InputError(field, SHARING_REFUSALS[exc.reason]) from None
 
 
 async def create_project(caller: Caller, access: Scope, data: LiftProjectIn) -> UUID:

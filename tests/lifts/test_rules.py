@@ -140,10 +140,12 @@ def test_an_agreed_share_is_kept_and_the_rest_shared_by_floor_and_area() -> None
 
 
 def test_agreed_shares_above_the_total_or_nobody_left_to_pay_are_refused() -> None:
-    with pytest.raises(rules.SharingError):
+    with pytest.raises(rules.SharingError) as above:
         rules.share_by_floor(100, unit([6000, 6000]), {1: 0}, agreed={0: 101})
-    with pytest.raises(rules.SharingError):
+    assert above.value.reason == "exceeds"
+    with pytest.raises(rules.SharingError) as nobody:
         rules.share_by_floor(100, unit([6000, 6000]), {1: 0}, agreed={0: 50})
+    assert nobody.value.reason == "nobody"
     assert rules.share_by_floor(100, unit([6000, 6000]), {1: 0}, agreed={0: 100}) == {0: 100, 1: 0}
 
 
