@@ -5,6 +5,7 @@ and the subsidy is claimed and paid."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -270,3 +271,23 @@ async def test_a_project_in_consent_may_be_cancelled_and_the_unit_asked_again(
         headers=estate.committee,
     )
     assert closed_doc.status_code == 409
+
+
+async def test_of_two_competing_steps_exactly_one_wins(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    unit = await make_unit(client, world, estate)
+    project = await new_project(client, estate.committee, unit)
+    pid = project["id"]
+    await consents(client, estate, pid, unit, {i: "yes" for i in range(12)})
+    await close(client, estate.committee, pid)
+    await document(client, estate, pid, "design_approval", "施工图设计审查合格书")
+    answers = await asyncio.gather(
+        step(client, estate.committee, pid, action="design_approved"),
+        step(client, world.h("bureau"), pid, action="design_approved"),
+        step(client, world.h("bureau2"), pid, action="cancel"),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409]
+    read = (await client.get(f"/api/v1/lift-projects/{pid}", headers=estate.committee)).json()
+    assert read["status"] in {"construction", "cancelled"}
+    assert len(read["events"]) == 3
