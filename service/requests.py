@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -62,8 +64,41 @@ def check_strictly(value: Any, body_type: Any) -> None:
     try:
         msgspec.convert(value, body_type, strict=True, dec_hook=decode_request_value)
     except msgspec.ValidationError as exc:
+        message = str(exc)
+        if "[...]`" in message:  # a mapping's value: msgspec does not say which key
+            message = _name_the_key(message, value, body_type)
         # The same shape as Litestar's own validation errors: service.errors names the field.
-        raise ValidationException(extra=[{"key": "", "message": str(exc)}]) from None
+        raise ValidationException(extra=[{"key": "", "message": message}]) from None
+
+
+def _name_the_key(message: str, value: Any, body_type: Any) -> str:
+    """``... - at `$.coefficients[...]``` → ``$.coefficients.4`` (the first bad key)."""
+    text, _, path = message.rpartition(" - at `$")
+    path = path.rstrip("`")
+    head, _, tail = path.partition("[...]")
+    node, kind = value, body_type
+    for name in [part for part in head.split(".") if part]:
+        if not isinstance(node, dict) or "[" in name:
+            return message
+        node = node.get(name)
+        hints = typing.get_type_hints(kind, include_extras=True) if isinstance(kind, type) else {}
+        kind = _without_none(hints.get(name))
+    args = typing.get_args(kind)
+    if not isinstance(node, dict) or len(args) != 2:
+        return message
+    for key, item in node.items():
+        try:
+            msgspec.convert(item, args[1], strict=True, dec_hook=decode_request_value)
+        except msgspec.ValidationError:
+            return f"{text} - at `${head}.{key}{tail}`"
+    return message
+
+
+def _without_none(kind: Any) -> Any:
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return kind
 
 
 class ExactRequest(Request[Any, Any, Any]):
