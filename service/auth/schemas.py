@@ -7,7 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import Input
+from service.auth.roles import ALL_ROLES
+from service.registry.schemas import Input, one_of
+
+Role = Annotated[str, one_of(*sorted(ALL_ROLES))]
 
 
 class LoginIn(Input):
@@ -35,6 +38,6 @@ class UserIn(Input):
         str, msgspec.Meta(min_length=3, max_length=80, pattern=r"^[0-9A-Za-z_.\-@]+$")
     ]
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
-    role: str
+    role: Role
     org_id: UUID | None = None
     household_ids: list[UUID] | None = None

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import PRINTABLE, Input
+from service.contracts import rules
+from service.registry.schemas import PRINTABLE, Input, one_of
 from service.units import Money
 
 # One line: no control or zero-width characters (as the registry's PRINTABLE), maybe empty.
@@ -22,6 +23,10 @@ PhotoRef = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=PRI
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
 
 
+Mode = Annotated[str, one_of(*rules.MODES)]
+RecordCategory = Annotated[str, one_of(*rules.RECORD_CATEGORIES)]
+
+
 class Attachment(Input):
     """A document of the contract (the signed text, a filing receipt), by reference."""
 
@@ -32,7 +37,7 @@ class Attachment(Input):
 class ContractIn(Input):
     community_id: UUID
     company_id: UUID
-    mode: str
+    mode: Mode
     starts_on: date
     ends_on: date | None
     fee_per_m2_month: Money
@@ -72,7 +77,7 @@ class NonRenewalIn(Input):
 
 class ServiceRecordIn(Input):
     performed_on: date
-    category: str
+    category: RecordCategory
     description: Text
     place: Annotated[str, msgspec.Meta(max_length=200, pattern=LINE_OR_EMPTY)] = ""
     photos: list[PhotoRef] = msgspec.field(default_factory=list)

@@ -9,13 +9,21 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    JSONBody,
+    KwargDefinition,
+    MultipartBody,
+    QueryParameter,
+)
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.fund_uses import service as uses
 from service.fund_uses.attachments import (
+    KINDS,
     AttachmentOut,
     FundAttachment,
     attach,
@@ -46,7 +54,7 @@ class AttachmentUpload:
     """The multipart form: ``file`` (PDF, JPEG or PNG) and ``kind``."""
 
     file: UploadFile
-    kind: str = "quote"
+    kind: Annotated[str, KwargDefinition(schema_extra={"enum": list(KINDS)})] = "quote"
 
 
 class FundUseController(Controller):

@@ -8,8 +8,11 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import PRINTABLE, Input
+from service.fund_uses.rules import EMERGENCY_REASONS
+from service.registry.schemas import PRINTABLE, Input, one_of
 from service.units import PositiveMoney
+
+EmergencyReason = Annotated[str, one_of(*EMERGENCY_REASONS)]
 
 
 class FundUseIn(Input):
@@ -20,7 +23,7 @@ class FundUseIn(Input):
     household_ids: list[UUID] | None = None
     building_ids: list[UUID] | None = None
     emergency: bool = False
-    emergency_reason: str | None = None
+    emergency_reason: EmergencyReason | None = None
     component: str | None = None
     vote_closes_on: date | None = None
 

@@ -10,12 +10,15 @@ from uuid import UUID
 import msgspec
 
 from service.contracts.schemas import OptionalText, Text
-from service.registry.schemas import PRINTABLE, Input
+from service.registry.schemas import PRINTABLE, Input, one_of
 from service.units import PositiveScore, Score
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
 Note = OptionalText
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=PRINTABLE)]
+
+
+AppealDecision = Annotated[str, one_of("upheld", "dismissed")]
 
 
 class SchemeItemIn(Input):
@@ -125,7 +128,7 @@ class AppealIn(Input):
 
 
 class AnswerIn(Input):
-    decision: str
+    decision: AppealDecision
     note: Text
     items: list[ScoreIn] | None = None
 

@@ -23,8 +23,19 @@ class Input(msgspec.Struct, forbid_unknown_fields=True):
     """A request body: unknown fields are refused (mass-assignment guard)."""
 
 
+def one_of(*values: str) -> msgspec.Meta:
+    """``Annotated[str, one_of(...)]``: a string field whose values are ``values``,
+    declared as an enum in the OpenAPI document (tests/test_openapi_contract.py insists
+    on it for such fields); the service refuses anything else with a 422 naming the
+    field and the values."""
+    return msgspec.Meta(extra_json_schema={"extra": {"enum": list(values)}})
+
+
+OrgKind = Annotated[str, one_of("bureau", "audit", "company", "committee", "contractor", "street")]
+
+
 class OrganizationIn(Input):
-    kind: str
+    kind: OrgKind
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
     community_id: UUID | None = None
 

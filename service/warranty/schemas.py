@@ -8,8 +8,9 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import Input
+from service.registry.schemas import Input, one_of
 from service.units import Money, PositiveMoney
+from service.warranty import rules
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Years = Annotated[int, msgspec.Meta(ge=0, le=100)]
@@ -20,8 +21,14 @@ MonthDay = Annotated[str, msgspec.Meta(pattern=r"^\d{2}-\d{2}$")]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=24 * 90)]
 
 
+Category = Annotated[str, one_of(*rules.CATEGORIES)]
+Urgency = Annotated[str, one_of(*rules.URGENCIES)]
+Action = Annotated[str, one_of(*sorted(rules.ACTIONS))]
+DisputeDecision = Annotated[str, one_of("upheld", "rejected")]
+
+
 class ComponentIn(Input):
-    category: str
+    category: Category
     warranty_years: Years | None = None
     # Heating and cooling: whole seasons the contract promises (at least 2).
     warranty_seasons: Seasons | None = None
@@ -92,9 +99,9 @@ class WarrantyEndOut(msgspec.Struct):
 
 class RepairIn(Input):
     community_id: UUID
-    category: str
+    category: Category
     description: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    urgency: str = "normal"
+    urgency: Urgency = "normal"
     building_id: UUID | None = None
     household_id: UUID | None = None
     photos: Annotated[list[Photo], msgspec.Meta(max_length=9)] = msgspec.field(default_factory=list)
@@ -102,10 +109,10 @@ class RepairIn(Input):
 
 
 class TransitionIn(Input):
-    action: str
+    action: Action
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     # decide_dispute only: upheld (not a warranty defect: re-route) | rejected.
-    decision: str | None = None
+    decision: DisputeDecision | None = None
 
 
 class EventOut(msgspec.Struct):

@@ -1,0 +1,180 @@
+"""The OpenAPI document tells the truth, and keeps telling it as routes are added: every
+request struct refuses unknown fields and says so; amounts and areas are the shared
+two-decimal types with their pattern (no bare Decimal); fields that take a fixed set of
+values declare it; a required Idempotency-Key is documented required; bodies document
+400/413/415 as problem+json; login documents 429. Generated from the app's route table
+and document, so a new route that drifts fails here."""
+
+from __future__ import annotations
+
+import typing
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+
+from service.registry.schemas import Input
+from service.units import Hundredths
+
+# Field names that always take a fixed set of values in a request body.
+ENUM_FIELDS = {
+    "role",
+    "category",
+    "action",
+    "status",
+    "choice",
+    "stage",
+    "method",
+    "mode",
+    "part",
+    "urgency",
+    "emergency_reason",
+    "decision",
+    "vote_rule",
+    "fund_draw_order",
+    "result",
+}
+# Bodies whose ``kind`` is a fixed set (a document's kind is free text).
+ENUM_KIND_EXCEPT = {"DocumentIn"}
+
+
+@pytest.fixture(scope="module")
+def document(app: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = app.openapi_schema.to_schema()
+    return schema
+
+
+def request_structs(app: Any) -> set[type[msgspec.Struct]]:
+    found: set[type[msgspec.Struct]] = set()
+
+    def walk(kind: Any) -> None:
+        for arg in typing.get_args(kind):
+            walk(arg)
+        if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and kind not in found:
+            found.add(kind)
+            for hint in typing.get_type_hints(kind, include_extras=True).values():
+                walk(hint)
+
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            field = handler.parsed_fn_signature.parameters.get("data")
+            if field is not None:
+                walk(field.annotation)
+    return found
+
+
+def test_request_structs_refuse_unknown_fields(app: Any) -> None:
+    structs = request_structs(app)
+    assert len(structs) > 30
+    open_ones = [s.__name__ for s in structs if not issubclass(s, Input)]
+    assert not open_ones, f"request structs must subclass Input: {open_ones}"
+
+
+def test_no_request_field_is_a_bare_decimal(app: Any) -> None:
+    """Amounts, areas, scores and coefficients use service.units' shared types, which
+    the decoder checks and the document describes with their pattern."""
+    bare = []
+    for struct in request_structs(app):
+        for name, hint in typing.get_type_hints(struct).items():
+            kinds = [hint, *typing.get_args(hint)]
+            for kind in kinds:
+                for inner in [kind, *typing.get_args(kind)]:
+                    if inner is Decimal or (
+                        isinstance(inner, type)
+                        and issubclass(inner, Decimal)
+                        and not issubclass(inner, Hundredths)
+                    ):
+                        bare.append(f"{struct.__name__}.{name}")
+    assert not bare, f"use service.units' Money/PositiveMoney/Area/Score/Factor: {bare}"
+
+
+def _has_enum(schema: dict[str, Any], components: dict[str, Any]) -> bool:
+    if "enum" in schema or "const" in schema:
+        return True
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return all(_has_enum(s, components) or s.get("type") == "null" for s in schema[key])
+    if "$ref" in schema:
+        return _has_enum(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    return False
+
+
+def _request_components(document: dict[str, Any]) -> set[str]:
+    components = document["components"]["schemas"]
+    names: set[str] = set()
+
+    def walk(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if "$ref" in schema:
+                name = schema["$ref"].rsplit("/", 1)[-1]
+                if name not in names:
+                    names.add(name)
+                    walk(components[name])
+            for value in schema.values():
+                walk(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                walk(value)
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                walk(operation["requestBody"])
+    return names
+
+
+def test_fields_with_a_fixed_set_of_values_declare_it(document: dict[str, Any]) -> None:
+    components = document["components"]["schemas"]
+    missing = []
+    for name in sorted(_request_components(document)):
+        for field, schema in components[name].get("properties", {}).items():
+            wants_enum = field in ENUM_FIELDS or (
+                field == "kind" and not any(name.endswith(e) for e in ENUM_KIND_EXCEPT)
+            )
+            if wants_enum and not _has_enum(schema, components):
+                missing.append(f"{name}.{field}")
+    assert not missing, f"declare the values (Literal or registry.schemas.one_of): {missing}"
+
+
+def test_money_and_area_fields_carry_their_pattern(document: dict[str, Any]) -> None:
+    deposit = document["components"]["schemas"]["DepositIn"]["properties"]["amount"]
+    string = next(s for s in deposit["oneOf"] if s["type"] == "string")
+    assert string["pattern"].startswith("^") and "[0-9]{1,2}" in string["pattern"]
+    area = document["components"]["schemas"]["HouseholdIn"]["properties"]["floor_area"]
+    assert any(s.get("pattern") for s in area["oneOf"])
+
+
+def test_a_required_idempotency_key_is_documented_required(
+    app: Any, document: dict[str, Any]
+) -> None:
+    keyed = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "idempotency_key" not in handler.parsed_fn_signature.parameters:
+                continue
+            for method in handler.http_methods:
+                operation = document["paths"][route.path.replace(":str", "").replace(":uuid", "")]
+                parameters = operation[method.lower()].get("parameters", [])
+                (header,) = [p for p in parameters if p["name"] == "Idempotency-Key"]
+                assert header["required"] is True, (method, route.path)
+                keyed += 1
+    assert keyed >= 8
+
+
+def test_bodies_document_400_413_415_and_login_429(document: dict[str, Any]) -> None:
+    undocumented = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            content = operation["requestBody"].get("content", {})
+            expected = {"400", "413", "422"} | ({"415"} if "application/json" in content else set())
+            for status in sorted(expected - set(operation["responses"])):
+                undocumented.append(f"{method.upper()} {path} {status}")
+            for status in expected & set(operation["responses"]):
+                answer = operation["responses"][status]
+                if "application/problem+json" not in answer.get("content", {}):
+                    undocumented.append(f"{method.upper()} {path} {status} not problem+json")
+    assert not undocumented, undocumented[:20]
+    assert "429" in document["paths"]["/api/v1/auth/login"]["post"]["responses"]
