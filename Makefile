@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEFAULT_TEST_POSTGRES_URL := postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install run migrate seed serve lint test test-sqlite test-postgres bench clean
+.PHONY: install run migrate seed serve lint test test-sqlite test-postgres soak bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -46,6 +46,15 @@ test-postgres: install
 		exit 0; fi; \
 	echo "=== tests on PostgreSQL ($$url) ==="; \
 	DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+
+## make soak: the long versions of the edge suites (authorization matrix, schemathesis
+## with every role on both engines and a larger budget, fault suite, seed kill), on
+## SQLite and (when it answers) PostgreSQL
+SOAK_SUITES := tests/auth/test_authorization_matrix.py tests/contract tests/faults tests/test_request_decoding.py
+soak: install
+	CHANGXIAO_SCHEMATHESIS_ALL=1 CHANGXIAO_SCHEMATHESIS_SECONDS=$${CHANGXIAO_SCHEMATHESIS_SECONDS:-120} \
+	CHANGXIAO_SCHEMATHESIS_EXAMPLES=$${CHANGXIAO_SCHEMATHESIS_EXAMPLES:-200} \
+	$(MAKE) test-sqlite test-postgres PYTEST_ARGS="$(SOAK_SUITES)"
 
 ## make bench: benchmarks (numbers go to docs/benchmarks.md)
 bench: install
