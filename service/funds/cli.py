@@ -68,16 +68,17 @@ async def report_head(head: str, community_code: str | None = None) -> int:
     failed = 0
     for community in communities:
         found = await witness.check_head(UUID(str(community["id"])), head)
-        status = "ok" if found.ok else "FAILED"
         when = found.recorded_at.isoformat() if found.recorded_at else "not witnessed"
-        print(
-            f"{status:<6} {community['code']:<20} {community['name']}"
-            f"  head at entry {found.seq} ({when})"
-        )
-        for problem in found.problems:
-            print(f"       - {problem}")
+        _report(community, found.ok, f"head at entry {found.seq} ({when})", found.problems)
         failed += 0 if found.ok else 1
     return 1 if failed else 0
+
+
+def _report(community: dict[str, object], ok: bool, what: str, problems: list[str]) -> None:
+    """One community's line (ok/FAILED, code, name, what was checked) and its problems."""
+    print(f"{'ok' if ok else 'FAILED':<6} {community['code']!s:<20} {community['name']}  {what}")
+    for problem in problems:
+        print(f"       - {problem}")
 
 
 async def report_verification(community_code: str | None = None) -> int:
@@ -107,13 +108,8 @@ async def report_verification(community_code: str | None = None) -> int:
     failed = 0
     for community in communities:
         result = await witness.verify_with_witness(UUID(str(community["id"])))
-        status = "ok" if result.ok else "FAILED"
-        print(
-            f"{status:<6} {community['code']:<20} {community['name']}"
-            f"  entries={result.entries} head={result.chain_head}"
-        )
-        for problem in result.problems:
-            print(f"       - {problem}")
+        what = f"entries={result.entries} head={result.chain_head}"
+        _report(community, result.ok, what, result.problems)
         failed += 0 if result.ok else 1
         if result.ok:
             await witness.record_seen_head(
