@@ -192,12 +192,13 @@ class HeadCheckOut(msgspec.Struct):
     problems: list[str]
 
 
-class VerifyOut(msgspec.Struct):
+class VerifyOut(msgspec.Struct, omit_defaults=True):
     community_id: UUID
     ok: bool
     entries: int
     chain_head: str
     problems: list[str]
+    # Only with ?head=: whether the journal still holds that head (absent otherwise).
     head: HeadCheckOut | None = None
 
 
