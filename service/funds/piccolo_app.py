@@ -13,6 +13,7 @@ from service.fund_uses.attachments import FundAttachment
 from service.fund_uses.tables import (
     FundBallot,
     FundDisbursement,
+    FundNoticeServed,
     FundSelfFunded,
     FundUse,
     FundUseShare,
@@ -35,6 +36,7 @@ APP_CONFIG = AppConfig(
         FundDisbursement,
         FundSelfFunded,
         FundAttachment,
+        FundNoticeServed,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],
