@@ -63,6 +63,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if seeded and district_id is not None:
                 # Every demo household starts with its first deposit (rate × floor area).
                 await post_first_deposits_for_district(district_id)
+                from service.registry.demo_life import seed_demo_life
+
+                await seed_demo_life({key: login[0] for key, login in DEMO_LOGINS.items()})
             return seeded
         finally:
             await close_database()

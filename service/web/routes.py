@@ -17,10 +17,18 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from service.auth.roles import ALL_ROLES, COMMITTEE, OWNER, allow
+from service.clock import now, today
 from service.contexts import page_handlers
-from service.http import provide_caller, provide_scope
+from service.fund_uses.reads import visible_uses
+from service.funds.reads import household_fund
+from service.http import CallerDep, ScopeDep, provide_caller, provide_scope
+from service.ratings.tables import RatingPeriod
+from service.registry.rules import household_label
+from service.registry.tables import Household
+from service.warranty.tables import RepairTicket
+from service.warranty.tickets import list_query
 from service.web.guard import page_guard
-from service.web.render import PAGE_EXCEPTION_HANDLERS, caller_of, see_other
+from service.web.render import PAGE_EXCEPTION_HANDLERS, caller_of, page, see_other
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -28,7 +36,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 @get("/", opt=allow(*ALL_ROLES), include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Redirect | Template:
     """The caller's home: a committee its community, an owner its households, the
-    others the communities they see."""
+    others the communities they see (their pages come with "Web pages II")."""
     caller = caller_of(request)
     if caller.role == COMMITTEE and caller.committee_community_id is not None:
         return see_other(f"/communities/{caller.committee_community_id}")
@@ -37,10 +45,58 @@ async def home(request: Request[Any, Any, Any]) -> Redirect | Template:
     return see_other("/communities")
 
 
+@get("/households", opt=allow(*ALL_ROLES), include_in_schema=False)
+async def owner_home(caller: CallerDep, access: ScopeDep) -> Redirect | Template:
+    """An owner's home: its flats with their balances, the votes that ask it, the
+    satisfaction surveys of open rating periods, its repair tickets."""
+    if caller.role != OWNER:
+        return see_other("/")
+    rows = await (
+        Household.select(
+            Household.id,
+            Household.unit_no,
+            Household.room_no,
+            Household.floor_area,
+            Household.building.name.as_alias("building"),
+            Household.community.name.as_alias("community_name"),
+            Household.community.as_alias("community_id"),
+        )
+        .where(access.households())
+        .order_by(Household.id)
+    )
+    households = [
+        {
+            **r,
+            "label": household_label(r["building"], r["unit_no"], r["room_no"]),
+            "fund": await household_fund(r),
+        }
+        for r in rows
+    ]
+    votes = [u for u in await visible_uses(caller, access) if u["status"] == "voting"]
+    periods = await (
+        RatingPeriod.select(RatingPeriod.id, RatingPeriod.name, RatingPeriod.ends_on)
+        .where((RatingPeriod.district == caller.district_id) & (RatingPeriod.status == "open"))
+        .order_by(RatingPeriod.starts_on)
+    )
+    tickets = (
+        await list_query(caller, access, now())
+        .order_by(RepairTicket.reported_at, ascending=False)
+        .limit(5)
+    )
+    return page(
+        "owner_home.html",
+        households=households,
+        votes=votes,
+        periods=periods,
+        tickets=tickets,
+        year=today().year,
+    )
+
+
 def build_page_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[home, *page_handlers()],
+        route_handlers=[home, owner_home, *page_handlers()],
         guards=[page_guard],
         dependencies={
             "caller": Provide(provide_caller, sync_to_thread=False),
