@@ -24,7 +24,7 @@ from service.auth.roles import OWNER
 from service.auth.schemas import UserIn
 from service.auth.service import create_user
 from service.auth.tables import Account, ClaimCode
-from service.auth.throttle import note_failure, refuse_when_throttled
+from service.auth.throttle import ADDRESS_LIMIT, note_failure, refuse_when_throttled
 from service.clock import now
 from service.config import get_settings
 from service.db import fetch, is_postgres, transaction
@@ -175,7 +175,8 @@ async def claim_login(data: ClaimIn, client: str) -> Claimed:
     per client address and per flat."""
     flat_key = f"claim-flat:{data.community_id}:{data.building_id}:{data.unit_no}:{data.room_no}"
     client_key = f"claim-client:{client}"
-    await refuse_when_throttled(client_key, flat_key)
+    await refuse_when_throttled(flat_key)
+    await refuse_when_throttled(client_key, limit=ADDRESS_LIMIT)
     id_no = normalise_id_no(data.id_no)
     households = await fetch(
         "SELECT h.id, h.owner, h.district, o.id_digest FROM household AS h"

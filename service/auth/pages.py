@@ -20,7 +20,13 @@ from service.auth.sessions import (
     new_token,
     open_session,
 )
-from service.auth.throttle import TooManyTries, forget_failures, note_failure, refuse_when_throttled
+from service.auth.throttle import (
+    ADDRESS_LIMIT,
+    TooManyTries,
+    forget_failures,
+    note_failure,
+    refuse_when_throttled,
+)
 from service.config import get_settings
 from service.registry.tables import Building, Community
 from service.web.guard import ANONYMOUS
@@ -77,7 +83,8 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     target = _safe_next(str(form.get("next") or "/"))
     keys = (f"page-login:{username}", f"page-login-client:{_client(request)}")
     try:
-        await refuse_when_throttled(*keys)
+        await refuse_when_throttled(keys[0])
+        await refuse_when_throttled(keys[1], limit=ADDRESS_LIMIT)
     except TooManyTries as exc:
         errors = [str(exc.detail)]
         return anonymous_form(request, "login.html", next=target, errors=errors, username=username)
@@ -150,29 +157,33 @@ async def claim(request: Request[Any, Any, Any]) -> Response[Any]:
         k: str(form.get(k) or "")
         for k in ("id_no", "community_id", "building_id", "unit_no", "room_no", "code", "username")
     }
+    errors: list[str] = []
     try:
+        community_id, building_id = UUID(values["community_id"]), UUID(values["building_id"])
+    except ValueError:
+        errors = ["请选择小区和楼栋。"]
+    if not errors:
         data = ClaimIn(
             id_no=values["id_no"],
-            community_id=UUID(values["community_id"]),
-            building_id=UUID(values["building_id"]),
+            community_id=community_id,
+            building_id=building_id,
             unit_no=values["unit_no"],
             room_no=values["room_no"],
             code=values["code"],
             username=values["username"],
             password=str(form.get("password") or ""),
         )
-        claimed = await claim_login(data, _client(request))
-    except ValueError:
-        errors = ["请选择小区和楼栋。"]
-    except ValidationException as exc:
-        errors = form_errors(exc)
-    except TooManyTries as exc:
-        errors = [str(exc.detail)]
-    else:
-        return page("claimed.html", claimed=claimed)
+        try:
+            claimed = await claim_login(data, _client(request))
+        except ValidationException as exc:
+            errors = form_errors(exc)
+        except TooManyTries as exc:
+            errors = [str(exc.detail)]
+        else:
+            return page("claimed.html", claimed=claimed)
     context = await _claim_context(values["community_id"])
     response = anonymous_form(request, "claim.html", errors=errors, values=values, **context)
-    response.status_code = 422 if errors else 200
+    response.status_code = 422
     return response
 
 

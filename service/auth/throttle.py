@@ -17,20 +17,22 @@ from service.db import transaction
 
 WINDOW = timedelta(minutes=15)
 LIMIT = 5
+# One address may be a whole office or estate behind one NAT: more room per address.
+ADDRESS_LIMIT = 4 * LIMIT
 
 
 class TooManyTries(HTTPException):
     status_code = HTTP_429_TOO_MANY_REQUESTS
 
 
-async def refuse_when_throttled(*keys: str) -> None:
-    """Raise ``TooManyTries`` (429) when any key has ``LIMIT`` failures in the window."""
+async def refuse_when_throttled(*keys: str, limit: int = LIMIT) -> None:
+    """Raise ``TooManyTries`` (429) when any key has ``limit`` failures in the window."""
     since = now() - WINDOW
     for key in keys:
         failures = await SignInFailure.count().where(
             (SignInFailure.key == key) & (SignInFailure.at > since)
         )
-        if failures >= LIMIT:
+        if failures >= limit:
             minutes = int(WINDOW.total_seconds() // 60)
             raise TooManyTries(detail=f"尝试次数过多，请 {minutes} 分钟后再试。")
 

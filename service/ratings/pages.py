@@ -102,10 +102,10 @@ async def answer(
             schemas.SatisfactionIn,
         )
         await answer_satisfaction(caller, access, period_id, data)
-    except (ValueError, msgspec.ValidationError):
-        return await _survey(caller, access, period_id, ["请选择房屋和满意度。"], 422)
     except ValidationException as exc:
         return await _survey(caller, access, period_id, form_errors(exc), 422)
+    except (ValueError, msgspec.ValidationError):
+        return await _survey(caller, access, period_id, ["请选择房屋和满意度。"], 422)
     except HTTPException as exc:
         if exc.status_code != 409:
             raise

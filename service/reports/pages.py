@@ -20,7 +20,7 @@ async def statement_download(
     access: ScopeDep, community_id: FromPath[str], year: FromQuery[str | None] = None
 ) -> Response[bytes]:
     """年度维修资金收支公布表（业主只看到本人房屋的分户明细）。"""
-    return await fund_statement_pdf(access, community_id, year)
+    return await fund_statement_pdf(access, community_id, year, disposition="attachment")
 
 
 PAGE_HANDLERS = [statement_download]

@@ -25,8 +25,10 @@ def ascii_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
-def pdf_response(content: bytes, fallback: str, name: str) -> Response[bytes]:
-    disposition = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+def pdf_response(
+    content: bytes, fallback: str, name: str, disposition: str = "inline"
+) -> Response[bytes]:
+    disposition = f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     return Response(content, media_type=PDF, headers={"Content-Disposition": disposition})
 
 
@@ -54,7 +56,9 @@ class FundStatementController(Controller):
 STATEMENT_READERS = (BUREAU, AUDITOR, COMMITTEE, COMPANY, OWNER)
 
 
-async def fund_statement_pdf(access: Scope, community_id: str, year: str | None) -> Response[bytes]:
+async def fund_statement_pdf(
+    access: Scope, community_id: str, year: str | None, disposition: str = "inline"
+) -> Response[bytes]:
     """The yearly statement of a visible community as a PDF answer (API and page)."""
     community = await access.community(community_id, Community.id)
     chosen = fund_statement.parse_year(year)
@@ -65,6 +69,7 @@ async def fund_statement_pdf(access: Scope, community_id: str, year: str | None)
         content,
         ascii_name(f"fund-statement-{header['code']}-{chosen}.pdf"),
         f"{header['name']}{chosen}年度维修资金公布表.pdf",
+        disposition,
     )
 
 
