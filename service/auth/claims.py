@@ -9,12 +9,14 @@ share one login: the login sees every household of its owner.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import secrets
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TextIO
 from uuid import UUID
 
 import msgspec
@@ -240,3 +242,34 @@ async def _open_login(data: ClaimIn, household: dict[str, Any]) -> Claimed:
         return Claimed(existing["id"], existing["username"], False)
     account = await create_user(None, household["district"], _checked_user(data, household["id"]))
     return Claimed(UUID(str(account.id)), account.username, True)
+
+
+CSV_HEAD = ("小区编码", "楼栋", "单元", "房号", "业主", "认领码", "有效期至")
+
+
+async def write_claim_codes(
+    community_code: str, out: TextIO, valid_days: int = CODE_VALID_DAYS
+) -> int:
+    """``changxiao owners claim-codes``: issue the community's codes and write them as
+    CSV (one row per household) for printing on letters; returns the exit status."""
+    try:
+        issued = await issue_claim_codes(community_code, valid_days)
+    except InputError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEAD)
+    for code in issued:
+        writer.writerow(
+            (
+                community_code,
+                code.building,
+                code.unit_no,
+                code.room_no,
+                code.owner_name,
+                code.code,
+                code.expires_on,
+            )
+        )
+    print(f"{len(issued)} 户认领码已生成，旧的未使用认领码已作废。", file=sys.stderr)
+    return 0

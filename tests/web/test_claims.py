@@ -6,12 +6,16 @@ p2 owns h3 (CA-1 201) with owner2; p3 owns h4 (CB-1 101) and has no login yet.""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
-from service.auth.claims import issue_claim_codes
+from service.auth.claims import issue_claim_codes, write_claim_codes
 from service.auth.tables import Account, ClaimCode
 from service.clock import now
 from tests.support import World
@@ -133,3 +137,18 @@ async def test_wrong_claim_tries_are_throttled_per_flat(
     right = await _claim(app, data | {"code": codes[world.ids["h3"]]})
     assert "尝试次数过多" in right.text
     assert not await Account.exists().where(Account.username == "guess-claim")
+
+
+async def test_the_claim_codes_command_writes_one_row_per_household(
+    client: httpx.AsyncClient, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = (
+        await client.get(f"/api/v1/communities/{world.ids['CA']}", headers=world.h("bureau"))
+    ).json()["code"]
+    out = io.StringIO()
+    assert await write_claim_codes(code, out) == 0
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0][5] == "认领码"
+    assert sorted(r[3] for r in rows[1:]) == ["101", "102", "201"]
+    assert all(re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", r[5]) for r in rows[1:])
+    assert await write_claim_codes("NO-SUCH-CODE", io.StringIO()) == 2
