@@ -97,7 +97,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
         response.status_code = 401
         return response
     await forget_failures(keys[0])
-    token = await open_session(row["id"])
+    token = await open_session(UUID(str(row["id"])))
     redirect = see_other(target)
     redirect.set_cookie(
         SESSION_COOKIE,

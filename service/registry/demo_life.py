@@ -346,39 +346,32 @@ async def repairs(community_id: UUID, people: dict[str, Actor]) -> None:
         )
         for action, note in LIFE[state]:
             await _step(people, ticket_id, action, note)
-    # A contractor that says a fault is not a warranty defect disputes it.
-    contractor = people["contractor"]
-    rows = await fetch(
-        "SELECT id FROM repair_ticket WHERE community = {} AND responsible_kind = 'contractor'"
-        " AND status = 'assigned' ORDER BY reported_at",
-        community_id,
+    # A contractor that says a fault is not a warranty defect disputes it: a roof of one
+    # of its works still under warranty (a community renovated later, if this one's ran out).
+    contractor, bureau = people["contractor"], people["bureau"]
+    covered = await fetch(
+        "SELECT c.community, c.warranty_until FROM work_component AS c"
+        " JOIN work AS w ON w.id = c.work WHERE w.contractor = {} AND c.category = 'roofing'"
+        " AND c.warranty_until >= {} ORDER BY c.warranty_until, c.community LIMIT 1",
+        contractor.caller.org_id,
+        today(),
     )
-    if not rows:
+    if covered:
         ticket_id = await report(
-            committee.caller,
-            committee.access,
+            bureau.caller,
+            bureau.access,
             repair_schemas.RepairIn(
-                community_id=community_id,
-                building_id=flats[0]["building"],
+                community_id=covered[0]["community"],
                 category="roofing",
-                description="屋面防水卷材起鼓。",
+                description="顶层住户反映屋面防水卷材起鼓渗水。",
             ),
         )
-        rows = (
-            [{"id": ticket_id}]
-            if (await visible_ticket(committee.caller, committee.access, ticket_id))[
-                "responsible_kind"
-            ]
-            == "contractor"
-            else []
-        )
-    if rows:
         await transition(
             contractor.caller,
             contractor.access,
-            rows[0]["id"],
+            ticket_id,
             repair_schemas.TransitionIn(
-                action="dispute", note="系住户自行改造造成，不属保修范围。"
+                action="dispute", note="系住户自行加装太阳能热水器破坏防水层，不属保修范围。"
             ),
         )
 

@@ -90,7 +90,7 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Template:
     return _error_page(exc.status_code, str(exc.detail))
 
 
-PAGE_EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+PAGE_EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     SignInRequired: sign_in_first,
     BadFormToken: bad_form,
     NotFoundException: not_found,

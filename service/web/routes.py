@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from service.auth.roles import ALL_ROLES, COMMITTEE, OWNER, allow
-from service.clock import now, today
+from service.clock import now
 from service.contexts import page_handlers
 from service.fund_uses.reads import visible_uses
 from service.funds.reads import household_fund
@@ -25,6 +25,7 @@ from service.http import CallerDep, ScopeDep, provide_caller, provide_scope
 from service.ratings.tables import RatingPeriod
 from service.registry.rules import household_label
 from service.registry.tables import Household
+from service.warranty.pages import STATUS_NAMES as REPAIR_STATUS_NAMES
 from service.warranty.tables import RepairTicket
 from service.warranty.tickets import list_query
 from service.web.guard import page_guard
@@ -89,7 +90,7 @@ async def owner_home(caller: CallerDep, access: ScopeDep) -> Redirect | Template
         votes=votes,
         periods=periods,
         tickets=tickets,
-        year=today().year,
+        ticket_status=REPAIR_STATUS_NAMES,
     )
 
 
