@@ -5,7 +5,6 @@ payments and what owners fund themselves."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -18,7 +17,7 @@ from service.auth.scope import as_uuid, resolve_scope
 from service.clock import today
 from service.fund_uses import reads
 from service.fund_uses import service as uses
-from service.fund_uses.attachments import KINDS, FundAttachment, attach, read_attachment
+from service.fund_uses.attachments import KINDS, FundAttachment, attach, attachment_response
 from service.fund_uses.notices import serve_notice, served_owners
 from service.fund_uses.rules import UseStatus
 from service.fund_uses.schemas import BallotIn
@@ -217,12 +216,7 @@ async def download_attachment(
     access: ScopeDep, use_id: FromPath[str], attachment_id: FromPath[str]
 ) -> Response[bytes]:
     use = await uses.visible_use(access, use_id)
-    row, content = await read_attachment(use, as_uuid(attachment_id))
-    return Response(
-        content,
-        media_type=row["content_type"],
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(row['filename'])}"},
-    )
+    return await attachment_response(use, as_uuid(attachment_id), "inline")
 
 
 PAGE_HANDLERS = [fund_use_list, fund_use_page, cast_ballots, upload_attachment, download_attachment]

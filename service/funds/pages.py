@@ -15,7 +15,7 @@ from service.funds import ledger, reads
 from service.funds.routes import FUND_READERS, VERIFIERS
 from service.http import ScopeDep
 from service.pagination import Paging
-from service.registry.rules import household_label
+from service.registry.places import flats
 from service.registry.tables import Community, Household
 from service.web.render import page
 
@@ -89,28 +89,14 @@ async def household_lookup(
 async def household_page(access: ScopeDep, household_id: FromPath[str]) -> Template:
     """分户账：余额、应补金额、自筹欠款，以及每一笔记账（注明记账时的业主）。"""
     household = await access.household(household_id)
-    facts = await (
-        Household.select(
-            Household.id,
-            Household.unit_no,
-            Household.room_no,
-            Household.floor_area,
-            Household.building.name.as_alias("building"),
-            Household.community.name.as_alias("community_name"),
-            Household.owner.name.as_alias("owner_name"),
-            Household.owner.id_masked.as_alias("owner_id_masked"),
-        )
-        .where(Household.id == household["id"])
-        .first()
-    )
-    assert facts is not None
+    (facts,) = await flats(Household.id == household["id"])
     entries, more = await reads.household_entries(
         household["id"], Paging(limit=STATEMENT_LINES, after=None)
     )
     return page(
         "household.html",
         household=household,
-        label=household_label(facts["building"], facts["unit_no"], facts["room_no"]),
+        label=facts["label"],
         facts=facts,
         fund=await reads.household_fund(household),
         entries=entries,

@@ -18,8 +18,7 @@ from service.ratings.rules import SATISFACTION_MAX, SATISFACTION_MIN
 from service.ratings.satisfaction import answer_satisfaction
 from service.ratings.service import ensure_open, load_period
 from service.ratings.tables import SatisfactionAnswer
-from service.registry.rules import household_label, natural_key
-from service.registry.tables import Household
+from service.registry.places import flats
 from service.web.render import form_errors, page, see_other
 
 SCORE_NAMES = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
@@ -29,17 +28,7 @@ async def _survey(
     caller: Caller, access: Scope, period_id: str, errors: list[str], status: int = 200
 ) -> Template:
     period = await load_period(caller, period_id)
-    rows = (
-        await Household.select(
-            Household.id,
-            Household.unit_no,
-            Household.room_no,
-            Household.building.name.as_alias("building"),
-            Household.community.name.as_alias("community_name"),
-        )
-        .where(access.households())
-        .limit(50 if caller.role == OWNER else 2000)
-    )
+    rows = await flats(access.households(), limit=50 if caller.role == OWNER else 2000)
     answers = {
         a["household"]: a
         for a in await SatisfactionAnswer.select().where(
@@ -47,22 +36,13 @@ async def _survey(
             & SatisfactionAnswer.household.is_in([r["id"] for r in rows] or [None])
         )
     }
-    flats = sorted(
-        (
-            {
-                **r,
-                "label": household_label(r["building"], r["unit_no"], r["room_no"]),
-                "answer": answers.get(r["id"]),
-            }
-            for r in rows
-        ),
-        key=lambda r: natural_key(r["label"]),
-    )
+    for row in rows:
+        row["answer"] = answers.get(row["id"])
     return page(
         "satisfaction.html",
         status_code=status,
         period=period,
-        flats=flats,
+        flats=rows,
         scores=[
             (s, SCORE_NAMES.get(s, str(s)))
             for s in range(SATISFACTION_MAX, SATISFACTION_MIN - 1, -1)

@@ -111,6 +111,13 @@ async def _vote(actor: Actor, use_id: str, choices: dict[UUID, str]) -> None:
         )
 
 
+async def _close_and_approve(bureau: Actor, use_id: str) -> None:
+    """The bureau closes the vote early (it alone may, without a published window) and,
+    the owners having approved, approves the use (it proposed none of them)."""
+    await uses.close_vote(bureau.caller, bureau.access, use_id)
+    await uses.approve(bureau.caller, bureau.access, use_id)
+
+
 async def fund_uses(community_id: UUID, people: dict[str, Actor], owner_id: UUID) -> None:
     """Fund uses in every state."""
     committee, bureau, bureau2, company = (
@@ -161,8 +168,7 @@ async def fund_uses(community_id: UUID, people: dict[str, Actor], owner_id: UUID
         building_ids=[other[0]],
     )
     await _vote(committee, use_id, {f["id"]: "yes" for f in approved[: len(approved) * 5 // 6]})
-    await uses.close_vote(bureau.caller, bureau.access, use_id)
-    await uses.approve(bureau.caller, bureau.access, use_id)
+    await _close_and_approve(bureau, use_id)
 
     # 3. Settled: one unit's water pump, paid in full.
     pumped_building = other[1 % len(other)]
@@ -178,8 +184,7 @@ async def fund_uses(community_id: UUID, people: dict[str, Actor], owner_id: UUID
         household_ids=[f["id"] for f in unit_one],
     )
     await _vote(committee, use_id, {f["id"]: "yes" for f in unit_one})
-    await uses.close_vote(bureau.caller, bureau.access, use_id)
-    await uses.approve(bureau.caller, bureau.access, use_id)
+    await _close_and_approve(bureau, use_id)
     await uses.disburse(
         bureau2.caller, bureau2.access, use_id, DisbursementIn(amount=_yuan(cost), stage="final")
     )
@@ -197,8 +202,7 @@ async def fund_uses(community_id: UUID, people: dict[str, Actor], owner_id: UUID
         building_ids=[pumped_building],
     )
     await _vote(committee, use_id, {f["id"]: "yes" for f in whole})
-    await uses.close_vote(bureau.caller, bureau.access, use_id)
-    await uses.approve(bureau.caller, bureau.access, use_id)
+    await _close_and_approve(bureau, use_id)
     await uses.disburse(
         bureau2.caller,
         bureau2.access,

@@ -17,8 +17,9 @@ from service.auth.scope import Scope, resolve_scope
 from service.clock import DISTRICT_ZONE, now
 from service.errors import InputError
 from service.http import CallerDep, ScopeDep
-from service.registry.rules import household_label, natural_key
-from service.registry.tables import Building, Community, Household
+from service.registry.places import flats
+from service.registry.rules import natural_key
+from service.registry.tables import Building, Community
 from service.warranty import rules, schemas
 from service.warranty.photos import read_photo, store_photos, ticket_photos
 from service.warranty.tables import RepairTicket
@@ -97,22 +98,7 @@ async def _places(caller: Caller, access: Scope) -> dict[str, Any]:
     """Where the caller may report a fault: an owner its flats, others the buildings of
     the communities they see (a committee its one community)."""
     if caller.role == OWNER:
-        rows = await Household.select(
-            Household.id,
-            Household.community,
-            Household.building,
-            Household.unit_no,
-            Household.room_no,
-            Household.building.name.as_alias("building_name"),
-        ).where(access.households())
-        flats = sorted(
-            (
-                {**r, "label": household_label(r["building_name"], r["unit_no"], r["room_no"])}
-                for r in rows
-            ),
-            key=lambda r: natural_key(r["label"]),
-        )
-        return {"flats": flats, "buildings": []}
+        return {"flats": await flats(access.households()), "buildings": []}
     communities = (
         await Community.select(Community.id, Community.name)
         .where(access.communities(Community.id, Community.district))

@@ -23,8 +23,7 @@ from service.fund_uses.reads import visible_uses
 from service.funds.reads import household_fund
 from service.http import CallerDep, ScopeDep, provide_caller, provide_scope
 from service.ratings.tables import RatingPeriod
-from service.registry.rules import household_label
-from service.registry.tables import Household
+from service.registry.places import flats
 from service.warranty.pages import STATUS_NAMES as REPAIR_STATUS_NAMES
 from service.warranty.tables import RepairTicket
 from service.warranty.tickets import list_query
@@ -52,26 +51,8 @@ async def owner_home(caller: CallerDep, access: ScopeDep) -> Redirect | Template
     satisfaction surveys of open rating periods, its repair tickets."""
     if caller.role != OWNER:
         return see_other("/")
-    rows = await (
-        Household.select(
-            Household.id,
-            Household.unit_no,
-            Household.room_no,
-            Household.floor_area,
-            Household.building.name.as_alias("building"),
-            Household.community.name.as_alias("community_name"),
-            Household.community.as_alias("community_id"),
-        )
-        .where(access.households())
-        .order_by(Household.id)
-    )
     households = [
-        {
-            **r,
-            "label": household_label(r["building"], r["unit_no"], r["room_no"]),
-            "fund": await household_fund(r),
-        }
-        for r in rows
+        {**flat, "fund": await household_fund(flat)} for flat in await flats(access.households())
     ]
     votes = [u for u in await visible_uses(caller, access) if u["status"] == "voting"]
     periods = await (
