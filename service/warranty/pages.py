@@ -31,7 +31,7 @@ from service.warranty.tickets import (
     transition,
     visible_ticket,
 )
-from service.web.render import caller_of, form_errors, page, see_other
+from service.web.render import ROLE_NAMES, caller_of, form_errors, page, see_other
 
 REPORTERS = (BUREAU, COMPANY, COMMITTEE, OWNER)
 LIST_LIMIT = 200
@@ -219,6 +219,7 @@ async def _detail(
         responsible_names=RESPONSIBLE_NAMES,
         category_names=rules.CATEGORY_NAMES,
         action_names=ACTION_NAMES,
+        role_names=ROLE_NAMES,
         local=_local,
     )
 
