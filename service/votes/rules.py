@@ -196,7 +196,7 @@ def _pair(
 def drawn_thresholds(rule: VoteRule, matter: Matter = Matter.USE) -> tuple[Bar, ...]:
     """The thresholds of ``tally_owner_vote`` for this rule and matter, as bars."""
     quorum = _pair("参与表决", "voted", "eligible", 2, 3, ">=")
-    if matter is Matter.RAISE:
+    if matter in THREE_QUARTERS:
         return (*quorum, *_pair("同意", "yes", "voted", 3, 4, ">="))
     if rule is VoteRule.CIVIL_CODE:
         return (*quorum, *_pair("同意", "yes", "voted", 1, 2, ">"))
