@@ -10,15 +10,16 @@ approximate by one attempt per worker, never unbounded. Throttled attempts are a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from service.audit.service import record
 from service.auth import rules
 from service.auth.service import authenticate
-from service.auth.tables import LoginFailure
+from service.auth.tables import LoginFailure, SignInFailure
 from service.clock import now
 from service.db import fetch, insert_writes, placeholders, transaction, write_together
 from service.http import problem_response
@@ -111,3 +112,43 @@ async def authenticate_throttled(
                 & (LoginFailure.key == keys["account_address"])
             )
     return row
+
+
+# --- The web pages' sign-in and owners' claim codes (branch web) -----------------------
+# A second counter with one limit per key; the integrator should make the web form call
+# ``authenticate_throttled`` above and keep the claim codes here (see the README).
+
+WINDOW = timedelta(minutes=15)  # the web form's and claim codes' window
+LIMIT = 5
+# One address may be a whole office or estate behind one NAT: more room per address.
+ADDRESS_LIMIT = 4 * LIMIT
+
+
+class TooManyTries(HTTPException):
+    status_code = HTTP_429_TOO_MANY_REQUESTS
+
+
+async def refuse_when_throttled(*keys: str, limit: int = LIMIT) -> None:
+    """Raise ``TooManyTries`` (429) when any key has ``limit`` failures in the window."""
+    since = now() - WINDOW
+    for key in keys:
+        failures = await SignInFailure.count().where(
+            (SignInFailure.key == key) & (SignInFailure.at > since)
+        )
+        if failures >= limit:
+            minutes = int(WINDOW.total_seconds() // 60)
+            raise TooManyTries(detail=f"尝试次数过多，请 {minutes} 分钟后再试。")
+
+
+async def note_failure(*keys: str) -> None:
+    """Count one failed try under each key (and forget tries older than the window)."""
+    moment = now()
+    async with transaction():
+        await SignInFailure.delete().where(SignInFailure.at <= moment - WINDOW)
+        await SignInFailure.insert(*(SignInFailure(key=key, at=moment) for key in keys))
+
+
+async def forget_failures(key: str) -> None:
+    """A successful sign-in clears its key's count."""
+    async with transaction():
+        await SignInFailure.delete().where(SignInFailure.key == key)

@@ -13,6 +13,7 @@ from service.fund_uses.attachments import FundAttachment
 from service.fund_uses.tables import (
     FundBallot,
     FundDisbursement,
+    FundNoticeServed,
     FundSelfFunded,
     FundUse,
     FundUseShare,
@@ -44,6 +45,7 @@ APP_CONFIG = AppConfig(
         FundAttachment,
         FirstDepositPromise,
         ChainHeadLog,
+        FundNoticeServed,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],

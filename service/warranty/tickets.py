@@ -14,10 +14,11 @@ from service.audit.service import record
 from service.auth.roles import BUREAU, COMMITTEE, COMPANY, CONTRACTOR, OWNER, Caller
 from service.auth.scope import Scope, as_uuid
 from service.clock import DISTRICT_ZONE, now
-from service.db import is_postgres, read_json, transaction
+from service.db import is_postgres, transaction
 from service.errors import Conflict, InputError
 from service.registry.tables import Building, Household
 from service.warranty import rules, schemas
+from service.warranty.photos import ticket_photos
 from service.warranty.policy import load_policy
 from service.warranty.service import candidates, live_company
 from service.warranty.tables import RepairEvent, RepairTicket
@@ -79,7 +80,7 @@ def ticket_out(
         household_id=row["household"],
         category=row["category"],
         description=row["description"],
-        photos=list(read_json(row["photos"]) or []),
+        photos=ticket_photos(row),
         urgency=row["urgency"],
         major=bool(row["major"]),
         status=row["status"],
