@@ -149,7 +149,6 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
         {
             "community_id": world.ids["CB"],
             "building_id": world.ids["CB-1"],
-            "household_id": world.ids["h4"],
         }
     )
     # Side A's tenants are the world's users; side B gets its own company, committee,
@@ -175,15 +174,18 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     tenants.headers[("contractor", "B")] = await _user(
         client, bureau, "contractor", org_id=contractor_b
     )
-    tenants.headers[("owner", "B")] = await _user(
-        client, bureau, "owner", household_ids=[world.ids["h4"]]
+    # A flat of its own in CB: the world's h4 stays without a login (tests/web claim it).
+    flat_b = await add_household(
+        client, bureau, world.ids["CB-1"], unique("R")[:8], "70.00", ("林木", make_id_no(991))
     )
+    b.ids["household_id"] = flat_b
+    tenants.headers[("owner", "B")] = await _user(client, bureau, "owner", household_ids=[flat_b])
     a.ids["entry_id"] = await _deposit(client, bureau, world.ids["h2"])
-    b.ids["entry_id"] = await _deposit(client, bureau, world.ids["h4"])
+    b.ids["entry_id"] = await _deposit(client, bureau, flat_b)
     a.ids["ticket_id"] = await _repair(client, world.h("committee"), world.ids["CA"])
     b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
-    b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [world.ids["h4"]])
+    b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
