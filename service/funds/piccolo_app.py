@@ -15,6 +15,7 @@ from service.fund_uses.tables import (
     FundDisbursement,
     FundSelfFunded,
     FundUse,
+    FundUsePart,
     FundUseShare,
 )
 from service.funds.tables import FundAccount, FundChain, FundEntry, FundLine
@@ -35,6 +36,7 @@ APP_CONFIG = AppConfig(
         FundDisbursement,
         FundSelfFunded,
         FundAttachment,
+        FundUsePart,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],
