@@ -40,8 +40,8 @@ TICKET_COLUMNS = (
 
 def ticket_visibility(caller: Caller, access: Scope) -> Combinable:
     """Tickets a caller may see: a contractor those of its works and those given to it;
-    an owner those it reported or that concern its households; others those of visible
-    communities."""
+    an owner those it reported or that concern its households; a company those of its
+    communities and those given to it; others those of visible communities."""
     in_district: Combinable = RepairTicket.district == caller.district_id
     if caller.role == CONTRACTOR:
         return in_district & (
@@ -53,7 +53,11 @@ def ticket_visibility(caller: Caller, access: Scope) -> Combinable:
             (RepairTicket.reporter_id == caller.id)
             | (RepairTicket.household.owner == caller.owner_id)
         )
-    return access.communities(RepairTicket.community, RepairTicket.district)
+    visible = access.communities(RepairTicket.community, RepairTicket.district)
+    if caller.role == COMPANY:
+        # A company the bureau gave a ticket to sees it, contract or not.
+        return visible | (in_district & (RepairTicket.responsible_org == caller.org_id))
+    return visible
 
 
 async def visible_ticket(caller: Caller, access: Scope, ticket_id: UUID | str) -> dict[str, Any]:
@@ -212,10 +216,10 @@ async def report(
         raise InputError("category", "应为 " + " | ".join(rules.CATEGORIES))
     if data.urgency not in rules.URGENCIES:
         raise InputError("urgency", "应为 emergency | normal")
-    part = _part(data)
-    operator = await _operator(caller, data)
     await access.community(data.community_id)
     building_id, household_id = await _place(access, data)
+    part = _part(data)
+    operator = await _operator(caller, data)
     reported_at = at or now()
     policy = await load_policy(caller.district_id)
     routing = rules.route_ticket(

@@ -128,6 +128,7 @@ def proposal(block: Block, cost: str = "10000.00", **extra: object) -> dict[str,
         "description": "屋面防水层老化渗漏，整体翻新。",
         "estimated_cost": cost,
         "building_ids": [block.building],
+        "component": "roofing",
         **extra,
     }
 
