@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
+from service.fund_uses import proposals
 from service.fund_uses import service as uses
 from service.fund_uses.attachments import (
     AttachmentOut,
@@ -61,7 +62,7 @@ class FundUseController(Controller):
         """提出维修资金使用申请：须写明维修部位（component，可另列 parts 及其楼栋）；
         按建筑面积分摊到户（精确到分，合计等于预算）。任一部位在所列支或所列楼栋上
         仍在保修期内、或属专业经营单位的管线，均不得使用维修资金（422）。"""
-        use_id = await uses.propose(caller, access, data)
+        use_id = await proposals.propose(caller, access, data)
         return await uses.fund_use_out(await uses.visible_use(access, use_id))
 
     @get("/", opt=allow(*READERS), responses=PROBLEMS)
@@ -140,7 +141,7 @@ class FundUseController(Controller):
     ) -> FundUseOut:
         """提交报修转入的草稿：补全预算与列支范围后进入业主表决（紧急情况直接待审批）；
         提交时对每个部位再次核查保修期。"""
-        await uses.submit(caller, access, use_id, data)
+        await proposals.submit(caller, access, use_id, data)
         return await uses.fund_use_out(await uses.visible_use(access, use_id))
 
     @post("/{use_id:str}/approve", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_200_OK)

@@ -16,7 +16,7 @@ from service.auth.scope import Scope, as_uuid
 from service.clock import DISTRICT_ZONE, now
 from service.db import is_postgres, transaction
 from service.errors import Conflict, InputError
-from service.fund_uses.service import open_draft
+from service.fund_uses.proposals import open_draft
 from service.registry.tables import Building, Household, Organization
 from service.warranty import rules, schemas
 from service.warranty.policy import load_policy

@@ -15,7 +15,7 @@ from tests.fund_uses.test_api import Block, make_block, proposal
 from tests.support import World, add_household, created, make_id_no
 
 API = "/api/v1"
-_serial = iter(range(20_000, 30_000, 10))
+_serial = iter(range(1, 1000))
 
 
 async def second_building(client: httpx.AsyncClient, world: World, block: Block) -> str:
@@ -33,7 +33,7 @@ async def second_building(client: httpx.AsyncClient, world: World, block: Block)
         building["id"],
         "101",
         "80.00",
-        ("赵敏", make_id_no(next(_serial))),
+        ("赵敏", make_id_no(next(_serial), birth="19880808")),
     )
     return str(building["id"])
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from service.funds import ledger
-from tests.funds.test_fund_use_api import balance, make_block
+from tests.fund_uses.test_api import balance, make_block
 from tests.support import World, unique
 
 
