@@ -13,6 +13,7 @@ import httpx
 from service.clock import today
 from tests.fund_uses.test_api import Block, make_block, proposal
 from tests.support import World, add_household, created, make_id_no
+from tests.warranty.conftest import add_work
 
 API = "/api/v1"
 _serial = iter(range(1, 1000))
@@ -42,20 +43,13 @@ async def roof_under_warranty(
     client: httpx.AsyncClient, world: World, block: Block, buildings: list[str]
 ) -> dict[str, Any]:
     """The block's roof (of ``buildings``) renovated 400 days ago: under warranty."""
-    return await created(
-        await client.post(
-            f"{API}/works",
-            json={
-                "community_id": block.community,
-                "title": "1号楼屋面防水改造",
-                "contractor_id": world.ids["org_contractor"],
-                "accepted_on": (today() - timedelta(days=400)).isoformat(),
-                "settlement_amount": "200000.00",
-                "components": [{"category": "roofing"}],
-                "building_ids": buildings,
-            },
-            headers=world.h("bureau"),
-        )
+    return await add_work(
+        client,
+        world,
+        today() - timedelta(days=400),
+        [{"category": "roofing"}],
+        community_id=block.community,
+        building_ids=buildings,
     )
 
 

@@ -15,24 +15,19 @@ from service.clock import now, today
 from service.warranty.tables import RepairTicket
 from tests.fund_uses.test_api import Block, make_block
 from tests.support import World, created
-from tests.warranty.conftest import API, Rival
+from tests.warranty.conftest import API, Rival, add_work
 
 
 async def roof_work(client: httpx.AsyncClient, world: World, block: Block) -> dict[str, Any]:
-    return await created(
-        await client.post(
-            f"{API}/works",
-            json={
-                "community_id": block.community,
-                "title": "屋面防水改造",
-                "contractor_id": world.ids["org_contractor"],
-                "accepted_on": (today() - timedelta(days=200)).isoformat(),
-                "settlement_amount": "100000.00",
-                "retention_amount": "3000.00",
-                "components": [{"category": "roofing"}],
-            },
-            headers=world.h("bureau"),
-        )
+    """The block's roof, renovated 200 days ago with 3,000.00 of retention money."""
+    return await add_work(
+        client,
+        world,
+        today() - timedelta(days=200),
+        [{"category": "roofing"}],
+        community_id=block.community,
+        retention_amount="3000.00",
+        settlement_amount="100000.00",
     )
 
 
