@@ -91,27 +91,57 @@ async def _lock_district_calendar(district_id: UUID) -> None:
         await District.select(District.id).where(District.id == district_id).lock_rows()
 
 
-async def refresh_warranty_ends(district_id: UUID, around: date) -> int:
-    """Recompute the stored ends of components whose period's last day lies in the rest
-    run that ``around`` may belong to; returns how many ends moved. Runs inside the
-    caller's transaction."""
+async def _refresh(district_id: UUID, since: date | None, until: date | None) -> int:
+    """Recompute the stored ends of the district's components whose period's last day
+    lies in [since, until] (either open) with the district's calendar; how many moved.
+    Runs inside the caller's transaction."""
     calendar = await load_calendar(district_id)
-    since = around - timedelta(days=rules.MAX_REST_RUN_DAYS)
-    rows = await WorkComponent.select(
+    query = WorkComponent.select(
         WorkComponent.id, WorkComponent.period_last_day, WorkComponent.warranty_until
     ).where(
-        (WorkComponent.period_last_day >= since)
-        & (WorkComponent.period_last_day <= around)
+        WorkComponent.period_last_day.is_not_null()
         & WorkComponent.work.is_in(Work.select(Work.id).where(Work.district == district_id))
     )
+    if since is not None:
+        query = query.where(WorkComponent.period_last_day >= since)
+    if until is not None:
+        query = query.where(WorkComponent.period_last_day <= until)
     moved = 0
-    for row in rows:
+    for row in await query:
         end = rules.period_end(row["period_last_day"], calendar)
         if end != row["warranty_until"]:
             await WorkComponent.update({WorkComponent.warranty_until: end}).where(
                 WorkComponent.id == row["id"]
             )
             moved += 1
+    return moved
+
+
+async def refresh_warranty_ends(district_id: UUID, around: date) -> int:
+    """Recompute the stored ends whose period's last day lies in the rest run ``around``
+    may belong to; returns how many moved."""
+    return await _refresh(district_id, around - timedelta(days=rules.MAX_REST_RUN_DAYS), around)
+
+
+async def refresh_all_warranty_ends() -> dict[UUID, int]:
+    """Every district's stored warranty ends recomputed with today's calendar (run after
+    upgrading `holidays` once the State Council publishes a year's arrangement); audited
+    per district. Components registered before the period's last day was kept are left
+    as they are."""
+    moved: dict[UUID, int] = {}
+    for district in await District.select(District.id):
+        async with transaction():
+            await _lock_district_calendar(district["id"])
+            count = await _refresh(district["id"], None, None)
+            await record(
+                None,
+                "warranty.refresh_ends",
+                "district",
+                district["id"],
+                after={"warranty_ends_moved": count},
+                district_id=district["id"],
+            )
+        moved[district["id"]] = count
     return moved
 
 
@@ -174,3 +204,16 @@ async def remove_override(caller: Caller, override_id: UUID) -> None:
             before=row,
             after={"warranty_ends_moved": moved},
         )
+
+
+async def refresh_ends_cli() -> int:
+    """``changxiao warranty refresh-ends``: open the database, refresh, report, close."""
+    from service.db import close_database, open_database
+
+    await open_database()
+    try:
+        moved = await refresh_all_warranty_ends()
+    finally:
+        await close_database()
+    print(f"保修期届满日已按当前工作日历重算：{sum(moved.values())} 项调整（{len(moved)} 个区）。")
+    return 0

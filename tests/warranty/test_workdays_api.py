@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import httpx
 
 from service.audit.tables import AuditEntry
+from service.warranty.tables import WorkComponent
+from service.warranty.workdays import refresh_all_warranty_ends
 from tests.support import World, created, unique
 from tests.warranty.conftest import API
 
@@ -192,3 +195,24 @@ async def test_terms_below_a_statutory_minimum_or_not_positive_are_refused_namin
         response = await register(client, world, community, date(2022, 3, 1), [component])
         assert response.status_code == 422, (component, response.text)
         assert response.json()["errors"][0]["field"] == f"components[0].{field}"
+
+
+async def test_refreshing_every_end_restores_what_the_calendar_says(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # What `changxiao warranty refresh-ends` does after the holidays package is upgraded.
+    community = await fresh_community(client, world)
+    work = await created(
+        await register(client, world, community, date(2020, 1, 25), [{"category": "roofing"}])
+    )
+    assert ends(work) == {"roofing": "2025-01-26"}  # Saturday's period ends the make-up Sunday
+    component = UUID(work["components"][0]["id"])
+    # As if stored by a calendar that did not know the 2025 arrangement.
+    await WorkComponent.update({WorkComponent.warranty_until: date(2025, 1, 27)}).where(
+        WorkComponent.id == component
+    )
+    moved = await refresh_all_warranty_ends()
+    assert moved[world.district_id] >= 1
+    again = (await client.get(f"{API}/works/{work['id']}", headers=world.h("bureau"))).json()
+    assert ends(again) == {"roofing": "2025-01-26"}
+    assert (await refresh_all_warranty_ends())[world.district_id] == 0
