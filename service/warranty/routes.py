@@ -112,7 +112,9 @@ class RepairController(Controller):
     async def report(
         self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.RepairIn]
     ) -> schemas.RepairOut:
-        """报修：系统按保修期、物业合同、是否共用部位大修决定由谁负责，并说明理由。"""
+        """报修：从房屋报修须说明故障部位（private 专有部分 / common 共有部分）。系统按保修期、
+        部位、是否大修、是否专业经营单位管线决定由谁负责（施工单位、物业、维修资金草稿、
+        业主自行承担、专业经营单位），并说明理由。"""
         ticket_id = await tickets.report(caller, access, data)
         row = await tickets.visible_ticket(caller, access, ticket_id)
         return tickets.ticket_out(row, now())
