@@ -124,6 +124,16 @@ class Prepared:
     shares: dict[UUID, int]
     parts: list[Part]
 
+    def summary(self, status: str, emergency: bool) -> dict[str, Any]:
+        """What the audit entry of a proposal or a submission records."""
+        return {
+            "status": status,
+            "estimated_cost_fen": self.cost,
+            "households": len(self.households),
+            "emergency": emergency,
+            "parts": [p.category for p in self.parts],
+        }
+
 
 async def _prepare(
     community_id: UUID, data: Proposal, component: str, kept: Sequence[PartIn] = ()
@@ -214,13 +224,7 @@ async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:
             "fund_use.propose",
             "fund_use",
             use.id,
-            after={
-                "status": use.status,
-                "estimated_cost_fen": prepared.cost,
-                "households": len(rows),
-                "emergency": data.emergency,
-                "parts": [p.category for p in prepared.parts],
-            },
+            after=prepared.summary(use.status, data.emergency),
         )
     return UUID(str(use.id))
 
@@ -326,11 +330,5 @@ async def submit(caller: Caller, access: Scope, use_id: str, data: FundUseSubmit
             "fund_use",
             use["id"],
             before={"status": fresh["status"]},
-            after={
-                "status": status.value,
-                "estimated_cost_fen": prepared.cost,
-                "households": len(prepared.households),
-                "emergency": data.emergency,
-                "parts": [p.category for p in prepared.parts],
-            },
+            after=prepared.summary(status.value, data.emergency),
         )
