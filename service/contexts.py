@@ -21,6 +21,7 @@ CONTEXTS = (
     "fund_uses",
     "ratings",
     "subsidies",
+    "lifts",
     "reports",
     "web",
 )

@@ -14,6 +14,7 @@ from service.errors import InputError
 
 MAX_FEN = 10**15  # ten trillion yuan: far above any district's fund, far below int64
 MAX_AREA_HUNDREDTHS = 10**9  # ten million m²
+MAX_FACTOR_HUNDREDTHS = 10_000  # a sharing coefficient of at most 100.00
 
 
 _PLAIN = re.compile(r"\A-?[0-9]{1,16}(\.[0-9]{1,2})?\Z")
@@ -61,6 +62,12 @@ def parse_area(value: object, field: str) -> int:
     return _hundredths(value, field, allow_zero=False, maximum=MAX_AREA_HUNDREDTHS)
 
 
+def parse_factor(value: object, field: str) -> int:
+    """A sharing coefficient (e.g. a floor's, ``"0.5"``) with at most two decimals, zero
+    allowed → integer hundredths (50)."""
+    return _hundredths(value, field, allow_zero=True, maximum=MAX_FACTOR_HUNDREDTHS)
+
+
 def format_hundredths(value: int) -> str:
     """Integer hundredths → ``"1234.50"`` (also for negatives, ``"-0.05"``)."""
     sign = "-" if value < 0 else ""
@@ -70,3 +77,4 @@ def format_hundredths(value: int) -> str:
 
 format_yuan = format_hundredths
 format_area = format_hundredths
+format_factor = format_hundredths

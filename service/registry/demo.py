@@ -291,6 +291,7 @@ def build_demo(
                             "unit_no": str(unit),
                             "room_no": f"{floor}0{flat}",
                             "floor_area": plans[unit - 1][flat - 1],
+                            "floor": floor,
                         }
                         places.append((floor, place))
         # Spread the unregistered flats over ground floors, one building and unit after another.

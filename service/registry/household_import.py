@@ -58,6 +58,7 @@ COLUMNS: tuple[tuple[str, str, bool, int, tuple[str, ...]], ...] = (
     ("owner_phone", "联系电话", False, 30, ("电话", "手机", "手机号")),
     ("floors", "总层数", False, 10, ("层数",)),
     ("has_elevator", "电梯", False, 10, ("有无电梯", "是否有电梯")),
+    ("floor", "楼层", False, 10, ("所在楼层", "所在层")),
 )
 TITLES = {key: title for key, title, *_ in COLUMNS}
 ORDER = {key: i for i, (key, *_) in enumerate(COLUMNS)}
@@ -84,6 +85,7 @@ class LedgerRow:
     phone: str | None
     floors: str
     has_elevator: str
+    floor: int | None
 
 
 @dataclass
@@ -273,6 +275,12 @@ def _check_row(
             area = parse_area(values["floor_area"], "floor_area")
         except InputError as exc:
             errors.append((line, "floor_area", exc.extra[0]["message"]))  # type: ignore[index]
+    floor = None
+    if values["floor"]:
+        if values["floor"].isdigit() and 1 <= int(values["floor"]) <= 120:
+            floor = int(values["floor"])
+        else:
+            errors.append((line, "floor", "应为 1 到 120 之间的整数（1 为首层）"))
     id_no = normalise_id_no(values["owner_id_no"]) if values["owner_id_no"] else ""
     if id_no is None:
         message = "不是有效的身份证号或统一社会信用代码"
@@ -293,6 +301,7 @@ def _check_row(
         phone=values["owner_phone"] or None,
         floors=values["floors"],
         has_elevator=values["has_elevator"].lower(),
+        floor=floor,
     )
 
 
@@ -324,6 +333,16 @@ def _new_buildings(
         if floors is None:
             errors.append((first, "floors", f"楼栋“{name}”尚未登记，需填写总层数"))
     return {name: (floors or 0, bool(lift)) for name, (floors, lift, _) in specs.items()}
+
+
+def _check_floors(
+    rows: list[LedgerRow], floors: dict[str, int], errors: list[tuple[int, str, str]]
+) -> None:
+    """A flat's storey is at most its building's floors (registered or given in the file)."""
+    for row in rows:
+        top = floors.get(row.building)
+        if row.floor is not None and top and row.floor > top:
+            errors.append((row.line, "floor", f"超过该楼栋总层数 {top}"))
 
 
 def _raise_row_errors(errors: list[tuple[int, str, str]]) -> None:
@@ -366,12 +385,10 @@ async def import_households(
     parsed = await asyncio.to_thread(parse_household_file, filename, content_type, content)
     rows, errors = parsed.rows, parsed.errors
     async with transaction():
-        buildings = {
-            b["name"]: b["id"]
-            for b in await Building.select(Building.id, Building.name).where(
-                Building.community == community_id
-            )
-        }
+        registered_buildings = await Building.select(
+            Building.id, Building.name, Building.floors
+        ).where(Building.community == community_id)
+        buildings = {b["name"]: b["id"] for b in registered_buildings}
         registered = {
             (h["building_name"], h["unit_no"], h["room_no"])
             for h in await Household.select(
@@ -395,6 +412,12 @@ async def import_households(
                     (row.line, "owner_name", f"该身份证号已登记为业主“{stored[1]}”，姓名不一致")
                 )
         new_buildings = _new_buildings(rows, buildings, errors)
+        _check_floors(
+            rows,
+            {b["name"]: b["floors"] for b in registered_buildings}
+            | {name: floors for name, (floors, _) in new_buildings.items()},
+            errors,
+        )
         if errors:
             _raise_row_errors(errors)
 
@@ -434,6 +457,7 @@ async def import_households(
                 floor_area=row.floor_area,
                 owner=owner_ids[row.digest],
                 created_at=at,
+                floor=row.floor,
             )
             for row in rows
         ]
@@ -476,7 +500,7 @@ def render_household_register(rows: list[dict[str, Any]]) -> bytes:
     """The ledger as an XLSX workbook (write-only mode, one sheet)."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("房屋台账")
-    for letter, width in zip("ABCDEFGHI", (12, 8, 10, 12, 14, 22, 16, 8, 6), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (12, 8, 10, 12, 14, 22, 16, 8, 6, 6), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.append([title for _, title, *_ in COLUMNS])
 
@@ -500,6 +524,7 @@ def render_household_register(rows: list[dict[str, Any]]) -> bytes:
                 text(r["owner_phone"]),
                 r["floors"],
                 "是" if r["has_elevator"] else "否",
+                r["floor"],
             ]
         )
     out = io.BytesIO()
@@ -524,6 +549,7 @@ async def export_households(community_id: UUID, visible: Combinable) -> bytes:
         Household.owner.name.as_alias("owner_name"),
         Household.owner.id_masked.as_alias("owner_id_masked"),
         Household.owner.phone.as_alias("owner_phone"),
+        Household.floor,
     ).where((Household.community == community_id) & visible)
     rows.sort(
         key=lambda r: (_natural(r["building_name"]), _natural(r["unit_no"]), _natural(r["room_no"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -111,6 +111,7 @@ HOUSEHOLD_COLUMNS = (
     Household.owner.name.as_alias("owner_name"),
     Household.owner.id_masked.as_alias("owner_id_masked"),
     Household.owner.phone.as_alias("owner_phone"),
+    Household.floor,
 )
 
 
@@ -127,6 +128,7 @@ def household_out(row: dict[str, Any]) -> schemas.HouseholdOut:
         owner_name=row["owner_name"],
         owner_id_no=row["owner_id_masked"],
         owner_phone=row["owner_phone"],
+        floor=row["floor"],
     )
 
 
@@ -275,7 +277,7 @@ class HouseholdController(Controller):
     ) -> schemas.HouseholdOut:
         """登记一户房屋及其业主；身份证号只以掩码形式返回。"""
         building = (
-            await Building.select(Building.id, Building.community)
+            await Building.select(Building.id, Building.community, Building.floors)
             .where(
                 (Building.id == data.building_id)
                 & (Building.community.district == caller.district_id)
@@ -308,6 +310,19 @@ class HouseholdController(Controller):
         """过户：房屋与其维修资金分户账不变，业主变更（165号令第29条）。"""
         row = await access.household(household_id, Household.id)
         await service.transfer_household(caller, row["id"], data)
+        return household_out(await access.household(row["id"], *HOUSEHOLD_COLUMNS))
+
+    @put("/{household_id:str}/floor", opt=allow(BUREAU), responses=PROBLEMS)
+    async def set_floor(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        household_id: FromPath[str],
+        data: JSONBody[schemas.FloorIn],
+    ) -> schemas.HouseholdOut:
+        """登记房屋所在楼层（1 为首层），不超过楼栋总层数；加装电梯按楼层分摊费用。"""
+        row = await access.household(household_id, Household.id)
+        await service.set_floor(caller, row["id"], data.floor)
         return household_out(await access.household(row["id"], *HOUSEHOLD_COLUMNS))
 
     @get(

@@ -40,6 +40,18 @@ def mask_id_no(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_name(name: str) -> str:
+    """An owner's name as published to neighbours: first and last character kept, the
+    rest starred: 张小明 → ``张*明``, 欧阳小明 → ``欧**明``, 张伟 → ``张*``. Publicity
+    notices show no more of an owner than this (no identity numbers, no phones)."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" * len(name)
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def id_digest(value: str, pepper: str) -> str:
     """Keyed digest that recognises one owner across flats without storing the number."""
     return hmac.new(pepper.encode(), value.encode(), hashlib.sha256).hexdigest()

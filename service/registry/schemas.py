@@ -15,6 +15,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTAB
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_\-]+$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=PRINTABLE)]
 Year = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
+Storey = Annotated[int, msgspec.Meta(ge=1, le=120)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True):
@@ -95,6 +96,8 @@ class HouseholdIn(Input):
     owner_phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None
     # When the current owner acquired the flat, if known (default: the day it is registered).
     owner_since: date | None = None
+    # The storey, 1 = ground floor; at most the building's floors.
+    floor: Storey | None = None
 
 
 class HouseholdOut(msgspec.Struct):
@@ -109,6 +112,13 @@ class HouseholdOut(msgspec.Struct):
     owner_name: str
     owner_id_no: str  # always masked
     owner_phone: str | None
+    floor: int | None = None
+
+
+class FloorIn(Input):
+    """The storey of a registered flat (1 = ground floor)."""
+
+    floor: Storey
 
 
 class TransferIn(Input):

@@ -183,6 +183,7 @@ async def create_household(
     if data.owner_since is not None and data.owner_since > today():
         raise InputError("owner_since", "不能晚于今天")
     unit_no, room_no = _text(data.unit_no, "unit_no"), _text(data.room_no, "room_no")
+    check_floor(data.floor, building["floors"])
     async with transaction():
         clash = await Household.exists().where(
             (Household.building == building["id"])
@@ -203,6 +204,7 @@ async def create_household(
             floor_area=area,
             owner=owner_id,
             created_at=now(),
+            floor=data.floor,
         )
         await household.save()
         await Ownership.insert(
@@ -217,6 +219,34 @@ async def create_household(
             caller, "household.create", "household", household.id, after=household.to_dict()
         )
     return household.id
+
+
+def check_floor(floor: int | None, building_floors: int, field: str = "floor") -> None:
+    """A flat's storey lies between the ground floor (1) and the building's top floor."""
+    if floor is not None and not 1 <= floor <= building_floors:
+        raise InputError(field, f"应为 1 到 {building_floors}（该楼栋总层数）之间的整数")
+
+
+async def set_floor(caller: Caller, household_id: UUID, floor: int) -> None:
+    """Record the storey of a registered flat (for lift retrofits' cost sharing)."""
+    async with transaction():
+        row = (
+            await Household.select(Household.floor, Household.building.floors.as_alias("floors"))
+            .where(Household.id == household_id)
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("房屋不存在。")
+        check_floor(floor, row["floors"])
+        await Household.update({Household.floor: floor}).where(Household.id == household_id)
+        await record(
+            caller,
+            "household.floor",
+            "household",
+            household_id,
+            before={"floor": row["floor"]},
+            after={"floor": floor},
+        )
 
 
 async def transfer_household(caller: Caller, household_id: UUID, data: schemas.TransferIn) -> None:

@@ -99,6 +99,8 @@ class Household(Table, tablename="household"):
     floor_area = BigInt()  # hundredths of m²
     owner = ForeignKey(Owner, on_delete=OnDelete.restrict, index=True)
     created_at = Timestamptz()
+    # The storey the flat is on, 1 = ground floor (lift retrofits share costs by it).
+    floor = Integer(null=True, default=None)
 
 
 class Ownership(Table, tablename="ownership"):

@@ -24,10 +24,17 @@ class Choice(StrEnum):
 
 
 class Matter(StrEnum):
-    """What is decided: using the fund (> 1/2) or raising money (>= 3/4), art. 278."""
+    """What is decided (art. 278 para 1): using the fund (item 5, > 1/2), raising money
+    (item 6, >= 3/4), or altering or rebuilding a common part (item 7, 改建/重建, >= 3/4:
+    a lift retrofit)."""
 
     USE = "use"
     RAISE = "raise"
+    ALTER = "alter"
+
+
+# Art. 278 para 2: items 6-8 need three quarters of the participating area and owners.
+THREE_QUARTERS = frozenset({Matter.RAISE, Matter.ALTER})
 
 
 class VoteRule(StrEnum):
@@ -36,7 +43,7 @@ class VoteRule(StrEnum):
     civil_code: quorum of 2/3 of area and heads, then more than half of the participants.
     strict_2007: the 2007 rule, 2/3 of everyone in scope (area and heads) must say yes.
     henan_objection: passes unless objectors reach 1/3 of the area or 1/3 of the heads.
-    Raising money always follows the Civil Code's 3/4 rule.
+    Raising money and altering a common part always follow the Civil Code's 3/4 rule.
     """
 
     CIVIL_CODE = "civil_code"
@@ -118,7 +125,7 @@ def tally_owner_vote(
         and 3 * voted_area >= 2 * eligible_area
         and 3 * voted_owners >= 2 * eligible_owners
     )
-    if matter is Matter.RAISE:
+    if matter in THREE_QUARTERS:
         approved = quorum and 4 * yes_area >= 3 * voted_area and 4 * yes_owners >= 3 * voted_owners
     elif rule is VoteRule.CIVIL_CODE:
         # More than half ("过半数": strict) of the participating area and heads.

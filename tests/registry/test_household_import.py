@@ -447,7 +447,7 @@ async def test_export_is_a_readable_xlsx_with_masked_identity_numbers(
     assert r.headers["content-disposition"].startswith("attachment;")
     assert f"households-{community['code']}.xlsx" in r.headers["content-disposition"]
     table = read_xlsx(r.content)
-    assert table[0] == tuple(HEADER)
+    assert table[0] == (*HEADER, "楼层")
     assert [row[:3] for row in table[1:]] == [
         ("1号楼", "1", "101"),
         ("1号楼", "1", "102"),
@@ -459,7 +459,7 @@ async def test_export_is_a_readable_xlsx_with_masked_identity_numbers(
     first = table[1]
     assert first[3] == pytest.approx(86.4)
     assert first[4:7] == ("赵一", mask_id_no(rows[0][5]), "13800000001")
-    assert table[4][7:] == (7, "是")
+    assert table[4][7:] == (7, "是", None)
     assert table[6][4] == '=HYPERLINK("x")'  # text, not a live formula
     with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
         xml = b"".join(archive.read(n) for n in archive.namelist())
