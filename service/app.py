@@ -26,9 +26,10 @@ from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import provide_caller, provide_scope
 from service.pagination import provide_paging
 from service.requests import ExactRequest
-from service.web.routes import PAGE_HANDLERS
+from service.web.routes import build_page_router, build_static_router
 
 logger = logging.getLogger("changxiao")
+SWAGGER = "/static/vendor/swagger-ui"
 
 
 @get("/healthz", opt=PUBLIC, include_in_schema=False, media_type=MediaType.JSON)
@@ -89,7 +90,7 @@ def create_app() -> Litestar:
     )
     warn_without_cjk_fonts()
     app = Litestar(
-        route_handlers=[api, healthz, *PAGE_HANDLERS],
+        route_handlers=[api, healthz, build_page_router(), build_static_router()],
         template_config=TemplateConfig(
             directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine
         ),
@@ -102,7 +103,15 @@ def create_app() -> Litestar:
             title="长效 Changxiao API",
             version="1.0.0",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[
+                # Served from the package: the deployment may have no internet.
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                    favicon="<link rel='icon' href='/static/favicon.svg'>",
+                )
+            ],
         ),
         debug=False,
     )

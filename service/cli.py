@@ -64,6 +64,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if seeded and district_id is not None:
                 # Every demo household starts with its first deposit (rate × floor area).
                 await post_first_deposits_for_district(district_id)
+                from service.registry.demo_life import seed_demo_life
+
+                await seed_demo_life({key: login[0] for key, login in DEMO_LOGINS.items()})
             return seeded
         finally:
             await close_database()
@@ -120,6 +123,23 @@ def cmd_warranty_refresh_ends(_: argparse.Namespace) -> int:
     from service.warranty.workdays import refresh_ends_cli
 
     return int(_run(refresh_ends_cli()))
+
+
+def cmd_claim_codes(args: argparse.Namespace) -> int:
+    from service.auth.claims import write_claim_codes
+    from service.db import close_database, open_database
+
+    async def go() -> int:
+        await open_database()
+        try:
+            if args.out:
+                with open(args.out, "w", newline="", encoding="utf-8-sig") as out:
+                    return await write_claim_codes(args.community_code, out, args.days)
+            return await write_claim_codes(args.community_code, sys.stdout, args.days)
+        finally:
+            await close_database()
+
+    return int(_run(go()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(after upgrading the holidays package)",
     )
     p.set_defaults(func=cmd_warranty_refresh_ends)
+    owners = sub.add_parser("owners", help="owners").add_subparsers(
+        dest="owners_cmd", required=True
+    )
+    p = owners.add_parser(
+        "claim-codes",
+        help="issue a one-time claim code per household of a community (CSV for printing;"
+        " earlier unused codes are revoked)",
+    )
+    p.add_argument("--community-code", required=True, help="the community's code")
+    p.add_argument("--out", help="write the CSV here (default: standard output)")
+    p.add_argument("--days", type=int, default=90, help="days the codes stay valid (default 90)")
+    p.set_defaults(func=cmd_claim_codes)
     return parser
 
 

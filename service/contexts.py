@@ -39,6 +39,16 @@ def piccolo_apps() -> list[str]:
     return [f"service.{c}.piccolo_app" for c in CONTEXTS if _exists(f"service.{c}.piccolo_app")]
 
 
+def page_handlers() -> list[Any]:
+    """Every context's ``PAGE_HANDLERS`` (its ``pages.py``, mounted at the root)."""
+    handlers: list[Any] = []
+    for context in CONTEXTS:
+        name = f"service.{context}.pages"
+        if _exists(name):
+            handlers.extend(getattr(importlib.import_module(name), "PAGE_HANDLERS", []))
+    return handlers
+
+
 def route_handlers() -> list[Any]:
     """Every context's ``ROUTE_HANDLERS`` (mounted under ``/api/v1``)."""
     handlers: list[Any] = []

@@ -28,6 +28,12 @@ os.environ["CHANGXIAO_ATTACHMENTS_DIR"] = str(_TMP / "attachments")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Properties are checked by their examples, not by the clock: a loaded CI machine must not
+# fail a rule because drawing inputs or one example was slow.
+settings.register_profile("changxiao", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("changxiao")
 
 from service.config import get_settings  # noqa: E402
 

@@ -143,6 +143,8 @@ async def build_world(client: httpx.AsyncClient) -> World:
     p2 = ("李娜", make_id_no(seq + 2))
     p3 = ("王芳", make_id_no(seq + 3))
     world.ids["p1_id_no"] = p1[1]
+    world.ids["p2_id_no"] = p2[1]
+    world.ids["p3_id_no"] = p3[1]
     world.ids["h1"] = await add_household(client, bureau, world.ids["CA-1"], "101", "86.40", p1)
     world.ids["h2"] = await add_household(client, bureau, world.ids["CA-1"], "102", "60.00", p1)
     world.ids["h3"] = await add_household(client, bureau, world.ids["CA-1"], "201", "72.15", p2)

@@ -25,9 +25,12 @@ async def load_caller(user_id: UUID) -> Caller | None:
     """The active account behind a token, read on every request (a deactivated account
     loses access at once); one indexed statement."""
     rows = await fetch(CALLER_SQL, user_id, True)
-    if not rows:
-        return None
-    row = rows[0]
+    return caller_of(rows[0]) if rows else None
+
+
+def caller_of(row: dict[str, Any]) -> Caller:
+    """The caller from an account row joined with its organisation (``CALLER_SQL``'s
+    columns)."""
     return Caller(
         id=row["id"],
         username=row["username"],
@@ -54,7 +57,9 @@ def build_jwt_auth() -> JWTAuth[Caller, Token]:
         token_secret=settings.token_secret,
         default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
         # Anchored: an unanchored "/schema" would also skip auth on ".../schema" API paths.
-        exclude=["^/api/v1/auth/login$", "^/healthz$", "^/schema(/|$)", "^/$"],
+        # Pages and static files opt out by ``public`` (pages sign in with a session
+        # cookie instead, service.web.guard).
+        exclude=["^/api/v1/auth/login$", "^/healthz$", "^/schema(/|$)"],
         exclude_opt_key="public",
         description="登录后获得的 Bearer 令牌",
     )

@@ -7,9 +7,11 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid4
 
 import msgspec
+from litestar import Response
 from piccolo.columns import UUID as UUIDColumn
 from piccolo.columns import BigInt, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
@@ -132,6 +134,20 @@ async def attach(
     finally:
         temporary.unlink(missing_ok=True)
     return attachment_out(row.to_dict())
+
+
+async def attachment_response(
+    use: dict[str, Any], attachment_id: UUID, disposition: str = "attachment"
+) -> Response[bytes]:
+    """The stored file as an answer under its uploaded name (API and pages)."""
+    row, content = await read_attachment(use, attachment_id)
+    return Response(
+        content,
+        media_type=row["content_type"],
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row['filename'])}"
+        },
+    )
 
 
 async def read_attachment(use: dict[str, Any], attachment_id: UUID) -> tuple[dict[str, Any], bytes]:

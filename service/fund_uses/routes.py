@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -21,7 +20,7 @@ from service.fund_uses.attachments import (
     FundAttachment,
     attach,
     attachment_out,
-    read_attachment,
+    attachment_response,
 )
 from service.fund_uses.schemas import (
     BallotIn,
@@ -230,14 +229,7 @@ class FundUseController(Controller):
     ) -> Response[bytes]:
         """下载附件原件。"""
         use = await uses.visible_use(access, use_id)
-        row, content = await read_attachment(use, as_uuid(attachment_id))
-        return Response(
-            content,
-            media_type=row["content_type"],
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row['filename'])}"
-            },
-        )
+        return await attachment_response(use, as_uuid(attachment_id))
 
     @get("/{use_id:str}/self-funded", opt=allow(BUREAU, AUDITOR, COMMITTEE), responses=PROBLEMS)
     async def self_funded(

@@ -118,3 +118,14 @@ class FundSelfFunded(Table, tablename="fund_self_funded"):
     household = ForeignKey(Household, on_delete=OnDelete.restrict, index=True)
     owner = ForeignKey(Owner, on_delete=OnDelete.restrict)
     amount_fen = BigInt()
+
+
+class FundNoticeServed(Table, tablename="fund_notice_served"):
+    """The vote's notice counts as served (送达) on an owner when the owner first opens it;
+    one row per fund use and owner (a unique index), never updated."""
+
+    id = UUID(primary_key=True)
+    fund_use = ForeignKey(FundUse, on_delete=OnDelete.restrict, index=True)
+    owner = ForeignKey(Owner, on_delete=OnDelete.restrict)
+    account = UUID()
+    served_at = Timestamptz()

@@ -13,6 +13,7 @@ from service.fund_uses.attachments import FundAttachment
 from service.fund_uses.tables import (
     FundBallot,
     FundDisbursement,
+    FundNoticeServed,
     FundSelfFunded,
     FundUse,
     FundUsePart,
@@ -37,6 +38,7 @@ APP_CONFIG = AppConfig(
         FundSelfFunded,
         FundAttachment,
         FundUsePart,
+        FundNoticeServed,
     ],
     migration_dependencies=["service.registry.piccolo_app"],
     commands=[],

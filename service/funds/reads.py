@@ -4,6 +4,7 @@ replenishment list. Aggregates are computed in SQL over the balance cache and th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,8 @@ from service.funds.rules import (
     replenish_threshold,
 )
 from service.pagination import Paging, encode_cursor
-from service.units import format_yuan
+from service.registry.rules import household_label, natural_key
+from service.units import format_area, format_yuan
 
 # ``balance < replenish_threshold(first_deposit)`` in SQL for open accounts (a closed,
 # demolished flat owes nothing); the threshold rounds up,
@@ -264,3 +266,82 @@ def _uuid_or_none(value: str | None) -> UUID | None:
         return UUID(value) if value else None
     except ValueError:
         raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
+
+
+def _month(value: Any) -> str:
+    """``YYYY-MM`` of a date (SQLite hands dates back as ISO text)."""
+    return str(value)[:7]
+
+
+async def monthly_balances(community_id: UUID, end: date, months: int = 24) -> list[dict[str, Any]]:
+    """The community's total household balance at the end of each of the ``months``
+    months up to ``end``'s month, by value date (one grouped statement)."""
+    rows = await fetch(
+        "SELECT e.value_date AS day, SUM(l.principal_delta + l.interest_delta) AS amount"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " WHERE l.account IN (SELECT a.id FROM fund_account AS a"
+        " WHERE a.kind = 'household' AND a.community = {}) GROUP BY e.value_date",
+        community_id,
+    )
+    labels = []
+    year, month = end.year, end.month
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    labels.reverse()
+    by_month: dict[str, int] = {}
+    opening = 0
+    for r in rows:
+        key = _month(r["day"])
+        if key < labels[0]:
+            opening += int(r["amount"])
+        elif key <= labels[-1]:
+            by_month[key] = by_month.get(key, 0) + int(r["amount"])
+    series = []
+    balance = opening
+    for label in labels:
+        balance += by_month.get(label, 0)
+        series.append({"month": label, "balance": format_yuan(balance)})
+    return series
+
+
+async def household_lookup(
+    community_id: UUID, query: str = "", limit: int = 200
+) -> list[dict[str, Any]]:
+    """The community's households with owner and balance, filtered by a building, room
+    or owner name fragment; at most ``limit`` rows, by building, unit and room."""
+    text = query.strip()
+    condition = ""
+    args: list[Any] = [community_id]
+    if text:
+        condition = (
+            " AND (b.name LIKE {} OR h.room_no LIKE {} OR o.name LIKE {}"
+            " OR (b.name || h.unit_no || '单元' || h.room_no) LIKE {})"
+        )
+        pattern = f"%{text}%"
+        args += [pattern, pattern, pattern, pattern]
+    rows = await fetch(
+        "SELECT h.id, b.name AS building, h.unit_no, h.room_no, h.floor_area,"
+        " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
+        " FROM household AS h JOIN building AS b ON b.id = h.building"
+        " JOIN owner AS o ON o.id = h.owner"
+        " LEFT JOIN fund_account AS a ON a.household = h.id AND a.kind = 'household'"
+        " WHERE h.community = {}" + condition,
+        *args,
+    )
+    items = []
+    for r in rows:
+        balance = int(r["principal_fen"] or 0) + int(r["interest_fen"] or 0)
+        fixed = None if r["first_deposit_fen"] is None else int(r["first_deposit_fen"])
+        items.append(
+            {
+                "id": r["id"],
+                "label": household_label(r["building"], r["unit_no"], r["room_no"]),
+                "owner_name": r["owner_name"],
+                "floor_area": format_area(int(r["floor_area"])),
+                "balance": format_yuan(balance),
+                "needs_replenishment": needs_replenishment(balance, fixed),
+            }
+        )
+    items.sort(key=lambda i: natural_key(i["label"]))
+    return items[:limit]

@@ -10,7 +10,7 @@ from piccolo.conf.apps import AppConfig
 
 from jobs.tables import JobRun
 from service.audit.tables import AuditEntry
-from service.auth.tables import Account
+from service.auth.tables import Account, ClaimCode, SignInFailure, WebSession
 from service.registry.tables import (
     Area,
     Building,
@@ -35,6 +35,9 @@ APP_CONFIG = AppConfig(
         Household,
         Ownership,
         Account,
+        WebSession,
+        ClaimCode,
+        SignInFailure,
         AuditEntry,
         JobRun,
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -55,3 +56,14 @@ def mask_name(name: str) -> str:
 def id_digest(value: str, pepper: str) -> str:
     """Keyed digest that recognises one owner across flats without storing the number."""
     return hmac.new(pepper.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def household_label(building: str, unit_no: str, room_no: str) -> str:
+    """A flat as people write it: ``3号楼 2单元 501室``."""
+    unit = f"{unit_no}单元" if unit_no.isdigit() else unit_no
+    return f"{building} {unit} {room_no}室"
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key putting room 201 after 102 and building 10 after 9."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", text))

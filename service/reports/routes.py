@@ -11,6 +11,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.auth.scope import Scope
 from service.http import PROBLEMS, CallerDep, ScopeDep
 from service.registry.tables import Community
 from service.reports import fund_statement, rating_report
@@ -24,8 +25,10 @@ def ascii_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
-def pdf_response(content: bytes, fallback: str, name: str) -> Response[bytes]:
-    disposition = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+def pdf_response(
+    content: bytes, fallback: str, name: str, disposition: str = "inline"
+) -> Response[bytes]:
+    disposition = f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     return Response(content, media_type=PDF, headers={"Content-Disposition": disposition})
 
 
@@ -47,16 +50,27 @@ class FundStatementController(Controller):
     ) -> Response[bytes]:
         """维修资金年度收支公布表（PDF，《住宅专项维修资金管理办法》第三十三条）：总额、使用项目及分摊、
         分户账与账本哈希链头。业主只看到本人名下房屋的分户明细。year 为 1990 至今年之间的年份。"""
-        community = await access.community(community_id, Community.id)
-        chosen = fund_statement.parse_year(year)
-        header = await fund_statement.community_header(UUID(str(community["id"])))
-        statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
-        content = await render_pdf("documents/fund_statement.html", {"s": statement})
-        return pdf_response(
-            content,
-            ascii_name(f"fund-statement-{header['code']}-{chosen}.pdf"),
-            f"{header['name']}{chosen}年度维修资金公布表.pdf",
-        )
+        return await fund_statement_pdf(access, community_id, year)
+
+
+STATEMENT_READERS = (BUREAU, AUDITOR, COMMITTEE, COMPANY, OWNER)
+
+
+async def fund_statement_pdf(
+    access: Scope, community_id: str, year: str | None, disposition: str = "inline"
+) -> Response[bytes]:
+    """The yearly statement of a visible community as a PDF answer (API and page)."""
+    community = await access.community(community_id, Community.id)
+    chosen = fund_statement.parse_year(year)
+    header = await fund_statement.community_header(UUID(str(community["id"])))
+    statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
+    content = await render_pdf("documents/fund_statement.html", {"s": statement})
+    return pdf_response(
+        content,
+        ascii_name(f"fund-statement-{header['code']}-{chosen}.pdf"),
+        f"{header['name']}{chosen}年度维修资金公布表.pdf",
+        disposition,
+    )
 
 
 class RatingReportController(Controller):

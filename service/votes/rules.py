@@ -150,3 +150,56 @@ def tally_owner_vote(
         quorum_met=quorum,
         approved=approved,
     )
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One threshold of a vote as drawn for owners: ``part`` of ``whole`` (by area or
+    by heads) must stand ``comparison`` ``num``/``den``. ``tally_owner_vote`` approves
+    exactly when the population is not empty and every bar of its rule is met (a
+    property test holds the two together)."""
+
+    label: str
+    measure: str  # area | owners
+    part: str  # voted | yes | no
+    whole: str  # eligible | voted
+    num: int
+    den: int
+    comparison: str  # ">=" (以上) | ">" (过半数) | "<" (objectors stay below)
+
+    def amounts(self, tally: Tally) -> tuple[int, int]:
+        """(part, whole) of this bar in the tally."""
+        return (
+            int(getattr(tally, f"{self.part}_{self.measure}")),
+            int(getattr(tally, f"{self.whole}_{self.measure}")),
+        )
+
+    def met(self, tally: Tally) -> bool:
+        part, whole = self.amounts(tally)
+        left, right = part * self.den, self.num * whole
+        if self.comparison == ">=":
+            return left >= right
+        if self.comparison == ">":
+            return left > right
+        return left < right
+
+
+def _pair(
+    label: str, part: str, whole: str, num: int, den: int, comparison: str
+) -> tuple[Bar, Bar]:
+    return (
+        Bar(f"{label}（面积）", "area", part, whole, num, den, comparison),
+        Bar(f"{label}（人数）", "owners", part, whole, num, den, comparison),
+    )
+
+
+def drawn_thresholds(rule: VoteRule, matter: Matter = Matter.USE) -> tuple[Bar, ...]:
+    """The thresholds of ``tally_owner_vote`` for this rule and matter, as bars."""
+    quorum = _pair("参与表决", "voted", "eligible", 2, 3, ">=")
+    if matter in THREE_QUARTERS:
+        return (*quorum, *_pair("同意", "yes", "voted", 3, 4, ">="))
+    if rule is VoteRule.CIVIL_CODE:
+        return (*quorum, *_pair("同意", "yes", "voted", 1, 2, ">"))
+    if rule is VoteRule.STRICT_2007:
+        return _pair("同意", "yes", "eligible", 2, 3, ">=")
+    return _pair("反对", "no", "eligible", 1, 3, "<")

@@ -19,6 +19,7 @@ from service.errors import Conflict, InputError
 from service.fund_uses.proposals import open_draft
 from service.registry.tables import Building, Household, Organization
 from service.warranty import rules, schemas
+from service.warranty.photos import ticket_photos
 from service.warranty.policy import load_policy
 from service.warranty.service import candidates, live_company
 from service.warranty.tables import RepairEvent, RepairTicket
@@ -101,7 +102,7 @@ def ticket_out(
         household_id=row["household"],
         category=row["category"],
         description=row["description"],
-        photos=list(row["photos"] or []),
+        photos=ticket_photos(row),
         urgency=row["urgency"],
         major=bool(row["major"]),
         status=row["status"],

@@ -76,10 +76,15 @@ async def test_healthz_answers_without_login_once_the_database_is_reachable(
     assert response.json() == {"status": "ok"}
 
 
-async def test_the_landing_page_shows_the_district_in_chinese(client: httpx.AsyncClient) -> None:
+async def test_the_landing_page_sends_a_visitor_to_sign_in_in_chinese(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/")
-    assert response.status_code == 200
-    assert "长效" in response.text and "小区" in response.text
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    page = await client.get("/login")
+    assert page.status_code == 200
+    assert "长效" in page.text and "登录" in page.text and "认领账号" in page.text
 
 
 async def test_usernames_are_case_insensitive(client: httpx.AsyncClient, world: World) -> None:

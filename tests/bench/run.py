@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from service.config import get_settings
-from tests.bench import api, generate
+from tests.bench import api, generate, pages
 from tests.bench.common import (
     PROJECT_ROOT,
     LoadResult,
@@ -46,7 +46,7 @@ from tests.bench.common import (
 DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
 DEMO_HOUSEHOLDS = 16_219
 DEMO_COMMUNITIES = 126
-SECTIONS = ("deposits", "reads", "allocation", "payment")
+SECTIONS = ("deposits", "reads", "allocation", "payment", "pages")
 ALLOCATION_MAX_SECONDS = 2400
 
 
@@ -123,6 +123,9 @@ class Bench:
             async with api.client(server, 1) as http:
                 bureau = await api.login(http, "bureau", "bureau-demo")
                 bureau2 = await api.login(http, "bureau2", "bureau2-demo")
+            if "pages" in self.only and engine == "PostgreSQL":
+                self.say(f"{engine}: every page of the committee's and owner's journeys")
+                out["pages"] = await pages.page_times(server, url, rounds=5 if self.quick else 20)
             if "deposits" in self.only:
                 self.say(f"{engine}: {n} deposits, 32 clients, {server.workers} server workers")
                 out["deposits"] = await api.deposits(
@@ -266,7 +269,7 @@ class Bench:
             raise SystemExit(f"PostgreSQL does not answer at {self.admin_url}: cannot benchmark")
         self.results["machine"] = machine()
         self.results["postgres"] = asyncio.run(self._postgres_info())
-        if self.only & {"deposits", "reads", "payment"}:
+        if self.only & {"deposits", "reads", "payment", "pages"}:
             asyncio.run(self.api_on_postgres())
             if not (self.quick or self.args.no_sqlite):
                 asyncio.run(self.api_on_sqlite())
@@ -789,6 +792,41 @@ older in-process ledger benchmark (first deposits, interest and verify at demo s
 """
 
 
+def render_pages(bench: Bench) -> str:
+    pg = bench.results["PostgreSQL"]
+    rows = [
+        [
+            p["who"],
+            p["page"],
+            f"{p['median']:.1f}",
+            f"{p['p95']:.1f}",
+            f"{p['max']:.1f}",
+            f"{p['bytes']:,}",
+        ]
+        for p in pg["pages"]
+    ]
+    worst = max(pg["pages"], key=lambda p: p["p95"])
+    verdict = "met" if worst["p95"] < pages.BUDGET_MS else "NOT met"
+    return "\n".join(
+        [
+            "## 5. Web pages: render time on the demo district (PostgreSQL)",
+            "",
+            header(bench),
+            f"`changxiao serve --workers {pg['workers']}` on the seeded demo district "
+            "(`changxiao seed --demo`, with its fund uses, tickets and ratings); one signed-in "
+            "client at a time (httpx, keep-alive), each page of the committee's and the demo "
+            "owner's journeys requested 2 times to warm up and then 20 times; milliseconds for "
+            "the whole answer as the client sees it. `tests/bench/pages.py`; run alone with "
+            "`.venv/bin/python -m tests.bench.run --only pages --no-sqlite`.",
+            "",
+            table(["who", "page", "median ms", "p95 ms", "max ms", "bytes"], rows),
+            "",
+            f"Aim (each page under {pages.BUDGET_MS:.0f} ms): {verdict}; the slowest p95 is "
+            f"{worst['page']} ({worst['who']}) at {worst['p95']:.1f} ms.",
+        ]
+    )
+
+
 def write_doc(bench: Bench) -> None:
     sections: dict[str, str] = {}
     pg = bench.results.get("PostgreSQL", {})
@@ -800,6 +838,8 @@ def write_doc(bench: Bench) -> None:
         sections[f"allocation-{allocation['scale']}x"] = render_allocation(bench, allocation)
     if "payment" in pg:
         sections["payment"] = render_payment(bench)
+    if "pages" in pg:
+        sections["pages"] = render_pages(bench)
     text = DOC.read_text() if DOC.exists() else INTRO
     existing = dict(re.findall(r"<!-- bench:(\S+) -->\n(.*?)<!-- /bench:\1 -->", text, re.S))
     for name, body in sections.items():
