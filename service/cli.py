@@ -1,4 +1,5 @@
-"""The ``changxiao`` command: serve, migrate, seed, user add, import, fund verify."""
+"""The ``changxiao`` command: serve, migrate, seed, user add, import, fund verify, warranty
+refresh-ends."""
 
 from __future__ import annotations
 
@@ -120,6 +121,12 @@ def cmd_fund_heads(args: argparse.Namespace) -> int:
     return int(_run(heads_cli(args.community_code)))
 
 
+def cmd_warranty_refresh_ends(_: argparse.Namespace) -> int:
+    from service.warranty.workdays import refresh_ends_cli
+
+    return int(_run(refresh_ends_cli()))
+
+
 def cmd_claim_codes(args: argparse.Namespace) -> int:
     from service.auth.claims import write_claim_codes
     from service.db import close_database, open_database
@@ -216,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--community-code", help="only this community (default: all)")
     p.set_defaults(func=cmd_fund_heads)
 
+    warranty = sub.add_parser("warranty", help="works and warranty").add_subparsers(
+        dest="warranty_cmd", required=True
+    )
+    p = warranty.add_parser(
+        "refresh-ends",
+        help="recompute stored warranty ends with the current working-day calendar "
+        "(after upgrading the holidays package)",
+    )
+    p.set_defaults(func=cmd_warranty_refresh_ends)
     owners = sub.add_parser("owners", help="owners").add_subparsers(
         dest="owners_cmd", required=True
     )

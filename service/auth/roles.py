@@ -33,7 +33,11 @@ ROLE_ORG_KIND = {
     COMMITTEE: "committee",
     CONTRACTOR: "contractor",
 }
-ORG_KINDS = frozenset({"bureau", "audit", "company", "committee", "contractor", "street"})
+# ``operator``: a professional operator (专业经营单位: water, power, gas, heat, telecom),
+# to which repairs of its lines are routed; it has no users of its own.
+ORG_KINDS = frozenset(
+    {"bureau", "audit", "company", "committee", "contractor", "street", "operator"}
+)
 
 PUBLIC: dict[str, Any] = {"public": True}
 

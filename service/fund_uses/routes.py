@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
+from service.fund_uses import proposals
 from service.fund_uses import service as uses
 from service.fund_uses.attachments import (
     KINDS,
@@ -36,6 +37,7 @@ from service.fund_uses.schemas import (
     DisbursementOut,
     FundUseIn,
     FundUseOut,
+    FundUseSubmitIn,
     SelfFundedOut,
     TallyOut,
 )
@@ -64,9 +66,10 @@ class FundUseController(Controller):
     async def propose(
         self, caller: CallerDep, access: ScopeDep, data: JSONBody[FundUseIn]
     ) -> FundUseOut:
-        """提出维修资金使用申请：按建筑面积分摊到户（精确到分，合计等于预算）。
-        仍在保修期内的部位、专业经营单位的管线不得使用维修资金（422）。"""
-        use_id = await uses.propose(caller, access, data)
+        """提出维修资金使用申请：须写明维修部位（component，可另列 parts 及其楼栋）；
+        按建筑面积分摊到户（精确到分，合计等于预算）。任一部位在所列支或所列楼栋上
+        仍在保修期内、或属专业经营单位的管线，均不得使用维修资金（422）。"""
+        use_id = await proposals.propose(caller, access, data)
         return await uses.fund_use_out(await uses.visible_use(access, use_id))
 
     @get("/", opt=allow(*READERS), responses=PROBLEMS)
@@ -130,6 +133,24 @@ class FundUseController(Controller):
         await uses.close_vote(caller, access, use_id)
         return await uses.fund_use_out(await uses.visible_use(access, use_id), with_shares=False)
 
+    @post(
+        "/{use_id:str}/submit",
+        opt=allow(*uses.PROPOSERS),
+        responses=PROBLEMS,
+        status_code=HTTP_200_OK,
+    )
+    async def submit(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        use_id: FromPath[str],
+        data: JSONBody[FundUseSubmitIn],
+    ) -> FundUseOut:
+        """提交报修转入的草稿：补全预算与列支范围后进入业主表决（紧急情况直接待审批）；
+        提交时对每个部位再次核查保修期。"""
+        await proposals.submit(caller, access, use_id, data)
+        return await uses.fund_use_out(await uses.visible_use(access, use_id))
+
     @post("/{use_id:str}/approve", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_200_OK)
     async def approve(
         self, caller: CallerDep, access: ScopeDep, use_id: FromPath[str]
@@ -147,7 +168,7 @@ class FundUseController(Controller):
     async def cancel(
         self, caller: CallerDep, access: ScopeDep, use_id: FromPath[str]
     ) -> FundUseOut:
-        """撤销申请（付款前，由申请人或区住建局）。"""
+        """撤销申请（付款前，由申请人或区住建局；报修转入的草稿也可由物业或业委会撤销）。"""
         await uses.cancel(caller, access, use_id)
         return await uses.fund_use_out(await uses.visible_use(access, use_id), with_shares=False)
 

@@ -3,11 +3,15 @@ draws on a household's account. No I/O; integers only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 
 class UseStatus(StrEnum):
+    # Opened by a repair ticket routed to the fund; completed and submitted later.
+    DRAFT = "draft"
     VOTING = "voting"
     PENDING_APPROVAL = "pending_approval"  # emergencies skip the vote (Henan reg. art. 70)
     OWNERS_APPROVED = "owners_approved"
@@ -19,6 +23,8 @@ class UseStatus(StrEnum):
 
 
 class UseAction(StrEnum):
+    SUBMIT = "submit"
+    SUBMIT_EMERGENCY = "submit_emergency"
     CLOSE_VOTE_APPROVED = "close_vote_approved"
     CLOSE_VOTE_REJECTED = "close_vote_rejected"
     APPROVE = "approve"
@@ -31,6 +37,9 @@ S, A = UseStatus, UseAction
 
 # (status, action) → next status. Anything else is an illegal transition (409).
 TRANSITIONS: dict[tuple[UseStatus, UseAction], UseStatus] = {
+    (S.DRAFT, A.SUBMIT): S.VOTING,
+    (S.DRAFT, A.SUBMIT_EMERGENCY): S.PENDING_APPROVAL,
+    (S.DRAFT, A.CANCEL): S.CANCELLED,
     (S.VOTING, A.CLOSE_VOTE_APPROVED): S.OWNERS_APPROVED,
     (S.VOTING, A.CLOSE_VOTE_REJECTED): S.REJECTED,
     (S.VOTING, A.CANCEL): S.CANCELLED,
@@ -73,6 +82,30 @@ EMERGENCY_REASONS: dict[str, str] = {
 
 # What the fund never pays for (建设部令第165号 art. 25): operators' own lines.
 OPERATOR_COMPONENT = "operator_pipeline"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part a fund use repairs: a repair category, on some buildings (none named: the
+    buildings whose owners it charges)."""
+
+    category: str
+    building_ids: frozenset[UUID] = frozenset()
+
+
+def places_to_guard(
+    component: str, parts: Sequence[Part], charged_buildings: Iterable[UUID]
+) -> list[tuple[str, frozenset[UUID]]]:
+    """What the warranty guard checks (165号令 art. 18): every category the use names —
+    its ``component`` and each part — each over every building the use charges or names.
+
+    Checking every category over every building is deliberately wider than the parts as
+    named: a part under warranty cannot be slipped past by pairing it with another
+    building, nor by charging one building's owners for another's roof.
+    """
+    places = frozenset(charged_buildings).union(*(p.building_ids for p in parts))
+    categories = dict.fromkeys([component, *(p.category for p in parts)])
+    return [(category, places) for category in categories]
 
 
 @dataclass(frozen=True)

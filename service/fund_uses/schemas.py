@@ -14,18 +14,57 @@ from service.units import PositiveMoney
 
 EmergencyReason = Annotated[str, one_of(*EMERGENCY_REASONS)]
 
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
+Description = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class PartIn(Input):
+    """A part the use repairs: its repair category and, when it is not the charged
+    buildings', the buildings it is on."""
+
+    category: str
+    building_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] | None = None
+
+
+Parts = Annotated[list[PartIn], msgspec.Meta(max_length=20)]
+
 
 class FundUseIn(Input):
     community_id: UUID
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
-    description: Annotated[str, msgspec.Meta(max_length=4000)]
+    title: Title
+    description: Description
     estimated_cost: PositiveMoney
+    # The repair category of the part repaired (165号令 art. 18: the warranty guard
+    # always runs on it); required.
+    component: str
     household_ids: list[UUID] | None = None
     building_ids: list[UUID] | None = None
     emergency: bool = False
     emergency_reason: EmergencyReason | None = None
-    component: str | None = None
     vote_closes_on: date | None = None
+    # Further parts the use repairs (each checked like ``component``).
+    parts: Parts | None = None
+
+
+class FundUseSubmitIn(Input):
+    """Completing a draft opened by a repair ticket: what a proposal needs besides the
+    community (the draft's) and the component (the ticket's unless given)."""
+
+    estimated_cost: PositiveMoney
+    household_ids: list[UUID] | None = None
+    building_ids: list[UUID] | None = None
+    title: Title | None = None
+    description: Description | None = None
+    component: str | None = None
+    emergency: bool = False
+    emergency_reason: str | None = None
+    vote_closes_on: date | None = None
+    parts: Parts | None = None
+
+
+class PartOut(msgspec.Struct):
+    category: str
+    building_ids: list[UUID]
 
 
 class ShareOut(msgspec.Struct):
@@ -40,6 +79,8 @@ class FundUseOut(msgspec.Struct):
     title: str
     description: str
     component: str | None
+    parts: list[PartOut]
+    repair_ticket_id: UUID | None
     status: str
     estimated_cost: str
     approved_cost: str | None

@@ -19,11 +19,9 @@ from service.audit.service import record
 from service.auth.roles import BUREAU, COMMITTEE, COMPANY, OWNER, Caller, require_another_user
 from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
-from service.db import INSERT_CHUNK, fetch, transaction
+from service.db import INSERT_CHUNK, fetch, is_postgres, transaction
 from service.errors import Conflict, InputError
 from service.fund_uses.rules import (
-    EMERGENCY_REASONS,
-    OPERATOR_COMPONENT,
     IllegalTransition,
     UseAction,
     UseStatus,
@@ -36,8 +34,8 @@ from service.fund_uses.schemas import (
     BallotOut,
     DisbursementIn,
     DisbursementOut,
-    FundUseIn,
     FundUseOut,
+    PartOut,
     ShareOut,
     TallyOut,
 )
@@ -46,21 +44,18 @@ from service.fund_uses.tables import (
     FundDisbursement,
     FundSelfFunded,
     FundUse,
+    FundUsePart,
     FundUseShare,
 )
 from service.funds import ledger
 from service.funds.ledger import LineDraft
 from service.funds.rules import allocate_by_weight
-from service.registry.tables import Building, Community, Household
+from service.registry.tables import Community, Household
 from service.units import format_area, format_yuan, parse_fen
 from service.votes.rules import Choice, Flat, Tally, VoteRule, tally_owner_vote
-from service.warranty.rules import CATEGORIES
-from service.warranty.service import covering_component
-
-MAX_HOUSEHOLDS = 20_000
 
 
-def _transition(status: str, action: UseAction) -> UseStatus:
+def transition(status: str, action: UseAction) -> UseStatus:
     try:
         return next_status(status, action)
     except IllegalTransition:
@@ -79,121 +74,15 @@ async def visible_use(access: Scope, use_id: UUID | str) -> dict[str, Any]:
     return row
 
 
-async def _households_in_scope(community_id: UUID, data: FundUseIn) -> list[dict[str, Any]]:
-    """The households whose accounts the use would charge (列支范围)."""
-    if bool(data.household_ids) == bool(data.building_ids):
-        raise InputError(
-            "household_ids", "请给出 household_ids 或 building_ids 之一（不可同时给出）"
-        )
-    query = Household.select(
-        Household.id, Household.owner, Household.floor_area, Household.building
-    ).where(Household.community == community_id)
-    if data.household_ids:
-        wanted = set(data.household_ids)
-        if len(wanted) > MAX_HOUSEHOLDS:
-            raise InputError("household_ids", f"一次最多 {MAX_HOUSEHOLDS} 户")
-        rows = await query.where(Household.id.is_in(list(wanted)))
-        if len(rows) != len(wanted):
-            raise InputError("household_ids", "有房屋不存在或不属于该小区")
-        return list(rows)
-    buildings = set(data.building_ids or [])
-    found = await Building.select(Building.id).where(
-        Building.id.is_in(list(buildings)) & (Building.community == community_id)
-    )
-    if len(found) != len(buildings):
-        raise InputError("building_ids", "有楼栋不存在或不属于该小区")
-    rows = await query.where(Household.building.is_in(list(buildings)))
-    if not rows:
-        raise InputError("building_ids", "这些楼栋没有登记房屋")
-    return list(rows)
-
-
-async def _refuse_warranty_component(
-    community_id: UUID, component: str | None, buildings: set[UUID]
-) -> None:
-    """The fund never pays what the construction side owes under warranty (art. 18),
-    nor operators' own lines (art. 25)."""
-    if component is None:
-        return
-    if component == OPERATOR_COMPONENT:
-        raise InputError("component", "专业经营单位的管线设施由其自行负责维修，不得使用维修资金")
-    if component not in CATEGORIES:
-        raise InputError("component", "应为 " + " | ".join(CATEGORIES) + " 之一")
-    hit = await covering_component(community_id, component, today(), building_ids=buildings)
-    if hit is not None:
-        raise InputError(
-            "component",
-            f"该部位仍在保修期内（{hit['work_title']}，保修至 {hit['warranty_until']}），"
-            f"应由施工单位 {hit['contractor_name']} 负责维修，不得使用维修资金",
-        )
-
-
-async def propose(caller: Caller, access: Scope, data: FundUseIn) -> UUID:
-    """Record a proposal with its apportionment by floor area (art. 19)."""
-    cost = parse_fen(data.estimated_cost, "estimated_cost")
-    community = await access.community(data.community_id, Community.id, Community.vote_rule)
-    if data.emergency:
-        if data.emergency_reason not in EMERGENCY_REASONS:
-            raise InputError(
-                "emergency_reason", "紧急情况应为 " + " | ".join(EMERGENCY_REASONS) + " 之一"
-            )
-    elif data.emergency_reason is not None:
-        raise InputError("emergency_reason", "只有紧急情况（emergency=true）才填写")
-    if data.vote_closes_on is not None and data.vote_closes_on < today():
-        raise InputError("vote_closes_on", "投票截止日期不能早于今天")
-    households = await _households_in_scope(community["id"], data)
-    await _refuse_warranty_component(
-        community["id"], data.component, {h["building"] for h in households}
-    )
-    areas = {h["id"]: int(h["floor_area"]) for h in households}
-    shares = allocate_by_weight(cost, areas)
-    moment = now()
-    use = FundUse(
-        district=caller.district_id,
-        community=community["id"],
-        title=data.title.strip(),
-        description=data.description,
-        component=data.component,
-        estimated_cost_fen=cost,
-        total_area=sum(areas.values()),
-        emergency=data.emergency,
-        emergency_reason=data.emergency_reason,
-        status=(UseStatus.PENDING_APPROVAL if data.emergency else UseStatus.VOTING).value,
-        vote_rule=community["vote_rule"],
-        vote_closes_on=None if data.emergency else data.vote_closes_on,
-        proposer_id=caller.id,
-        proposer_role=caller.role,
-        proposer_org=caller.org_id,
-        created_at=moment,
-        updated_at=moment,
-    )
-    rows = [
-        FundUseShare(
-            fund_use=use.id,
-            household=h["id"],
-            owner=h["owner"],
-            floor_area=areas[h["id"]],
-            share_fen=shares[h["id"]],
-        )
-        for h in households
-    ]
-    async with transaction():
-        await use.save()
-        for start in range(0, len(rows), INSERT_CHUNK):
-            await FundUseShare.insert(*rows[start : start + INSERT_CHUNK])
-        await record(
-            caller,
-            "fund_use.propose",
-            "fund_use",
-            use.id,
-            after={
-                "status": use.status,
-                "estimated_cost_fen": cost,
-                "households": len(rows),
-                "emergency": data.emergency,
-            },
-        )
-    return UUID(str(use.id))
+async def locked_use(use_id: UUID) -> dict[str, Any]:
+    """The fund use's row, locked until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transaction already holds the write lock)."""
+    query = FundUse.select().where(FundUse.id == use_id)
+    if is_postgres():
+        query = query.lock_rows()
+    row = await query.first()
+    assert row is not None
+    return row
 
 
 async def household_counts(use_ids: list[UUID]) -> dict[UUID, int]:
@@ -234,12 +123,24 @@ async def fund_use_out(
             for s in found
         ]
     approved = row["approved_cost_fen"]
+    parts: dict[str, list[UUID]] = {}
+    for part in await FundUsePart.select(FundUsePart.category, FundUsePart.building).where(
+        FundUsePart.fund_use == row["id"]
+    ):
+        named = parts.setdefault(part["category"], [])
+        if part["building"] is not None:
+            named.append(part["building"])
     return FundUseOut(
         id=row["id"],
         community_id=row["community"],
         title=row["title"],
         description=row["description"],
         component=row["component"],
+        parts=[
+            PartOut(category=category, building_ids=sorted(buildings, key=str))
+            for category, buildings in parts.items()
+        ],
+        repair_ticket_id=row["repair_ticket_id"],
         status=row["status"],
         estimated_cost=format_yuan(row["estimated_cost_fen"]),
         approved_cost=None if approved is None else format_yuan(approved),
@@ -275,12 +176,7 @@ async def cast_ballot(caller: Caller, access: Scope, use_id: str, data: BallotIn
     if share is None:
         raise InputError("household_id", "该房屋不在本次使用的列支范围内")
     async with transaction():
-        fresh = (
-            await FundUse.select(FundUse.status, FundUse.vote_closes_on)
-            .where(FundUse.id == use["id"])
-            .first()
-        )
-        assert fresh is not None
+        fresh = await locked_use(use["id"])
         if fresh["status"] != UseStatus.VOTING:
             raise Conflict("表决已结束或不需表决，不能再投票。")
         if fresh["vote_closes_on"] is not None and today() > fresh["vote_closes_on"]:
@@ -386,8 +282,7 @@ async def close_vote(caller: Caller, access: Scope, use_id: str) -> dict[str, An
     """Close the vote and publish its result: owners_approved or rejected."""
     use = await visible_use(access, use_id)
     async with transaction():
-        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
-        assert fresh is not None
+        fresh = await locked_use(use["id"])
         closes_on = fresh["vote_closes_on"]
         if fresh["status"] == UseStatus.VOTING and closes_on is not None and today() <= closes_on:
             raise Conflict(f"表决期至 {fresh['vote_closes_on']}，尚未结束。")
@@ -401,7 +296,7 @@ async def close_vote(caller: Caller, access: Scope, use_id: str) -> dict[str, An
             # Without a published window, only the bureau may close before every owner voted.
             raise Conflict("未设表决截止日期且尚有业主未投票，只有区住建局可以提前结束表决。")
         action = UseAction.CLOSE_VOTE_APPROVED if tally.approved else UseAction.CLOSE_VOTE_REJECTED
-        status = _transition(fresh["status"], action)
+        status = transition(fresh["status"], action)
         published = msgspec.to_builtins(tally_out(tally, fresh["vote_rule"]))
         moment = now()
         await FundUse.update(
@@ -430,9 +325,8 @@ async def approve(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
         use["proposer_id"], caller, "不能审批自己提出的维修资金使用申请，请由另一位局方用户审批。"
     )
     async with transaction():
-        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
-        assert fresh is not None
-        status = _transition(fresh["status"], UseAction.APPROVE)
+        fresh = await locked_use(use["id"])
+        status = transition(fresh["status"], UseAction.APPROVE)
         moment = now()
         await FundUse.update(
             {
@@ -456,14 +350,18 @@ async def approve(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
 
 
 async def cancel(caller: Caller, access: Scope, use_id: str) -> dict[str, Any]:
-    """Withdraw a use before any payment (the proposer or the bureau)."""
+    """Withdraw a use before any payment (the proposer or the bureau; a draft opened by
+    a repair ticket also by the company or committee in scope, who would submit it)."""
     use = await visible_use(access, use_id)
-    if caller.role != BUREAU and use["proposer_id"] != caller.id:
+    if (
+        caller.role != BUREAU
+        and use["proposer_id"] != caller.id
+        and use["status"] != UseStatus.DRAFT
+    ):
         raise PermissionDeniedException("只有提出人或区住建局可以撤销申请。")
     async with transaction():
-        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
-        assert fresh is not None
-        status = _transition(fresh["status"], UseAction.CANCEL)
+        fresh = await locked_use(use["id"])
+        status = transition(fresh["status"], UseAction.CANCEL)
         await FundUse.update({FundUse.status: status.value, FundUse.updated_at: now()}).where(
             FundUse.id == use["id"]
         )
@@ -504,7 +402,7 @@ async def disburse(
             fresh["approver_id"], caller, "审批人不能同时办理拨付，请由另一位局方用户拨付。"
         )
         action = UseAction.PAY_FINAL if data.stage == "final" else UseAction.PAY
-        status = _transition(fresh["status"], action)
+        status = transition(fresh["status"], action)
         if not payable(int(fresh["approved_cost_fen"] or 0), int(fresh["paid_fen"]), amount):
             left = int(fresh["approved_cost_fen"] or 0) - int(fresh["paid_fen"])
             raise Conflict(

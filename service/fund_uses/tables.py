@@ -21,7 +21,14 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from service.registry.tables import Community, District, Household, Organization, Owner
+from service.registry.tables import (
+    Building,
+    Community,
+    District,
+    Household,
+    Organization,
+    Owner,
+)
 
 
 class FundUse(Table, tablename="fund_use"):
@@ -50,6 +57,18 @@ class FundUse(Table, tablename="fund_use"):
     published_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # The repair ticket that opened this use as a draft (DOMAIN "Repairs"), if any.
+    repair_ticket_id = UUID(null=True, default=None, index=True)
+
+
+class FundUsePart(Table, tablename="fund_use_part"):
+    """A part the use repairs: its category and, when named, one building (165号令
+    art. 18: the warranty guard runs on every part). No building: the charged ones."""
+
+    id = UUID(primary_key=True)
+    fund_use = ForeignKey(FundUse, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=30)
+    building = ForeignKey(Building, null=True, default=None, on_delete=OnDelete.restrict)
 
 
 class FundUseShare(Table, tablename="fund_use_share"):

@@ -16,6 +16,7 @@ from service.fund_uses.tables import (
     FundNoticeServed,
     FundSelfFunded,
     FundUse,
+    FundUsePart,
     FundUseShare,
 )
 from service.funds.tables import (
@@ -45,6 +46,7 @@ APP_CONFIG = AppConfig(
         FundAttachment,
         FirstDepositPromise,
         ChainHeadLog,
+        FundUsePart,
         FundNoticeServed,
     ],
     migration_dependencies=["service.registry.piccolo_app"],

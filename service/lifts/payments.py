@@ -3,7 +3,7 @@ upkeep shared after acceptance.
 
 A payment is direct, a housing provident fund withdrawal (住房公积金, with the centre's
 reference), or drawn from the household's maintenance-fund account: that one is a fund
-use of the household (``service.fund_uses.service.propose``), which then goes its own
+use of the household (``service.fund_uses.proposals.propose``), which then goes its own
 way (owner's vote, bureau approval, disbursement through the journal); the payment
 counts for what the journal posted (``rules.counted_payment``).
 """
@@ -20,8 +20,8 @@ from service.auth.scope import Scope
 from service.clock import now, today
 from service.db import transaction
 from service.errors import Conflict, InputError
+from service.fund_uses.proposals import propose
 from service.fund_uses.schemas import FundUseIn
-from service.fund_uses.service import propose
 from service.lifts import rules
 from service.lifts.schemas import (
     PaymentIn,

@@ -40,8 +40,9 @@ from service.registry.tables import (
     Owner,
     Ownership,
 )
-from service.warranty.rules import warranty_until
+from service.warranty.rules import warranty_last_day, warranty_until
 from service.warranty.tables import Work, WorkComponent
+from service.warranty.workdays import national_calendar
 
 DEMO_SEED = 2021
 # Renovation year → (areas, households), from the plan.
@@ -340,7 +341,10 @@ def build_demo(
                     "work": work_id,
                     "community": c["id"],
                     "category": category,
-                    "warranty_until": warranty_until(category, c["_accepted"]),
+                    "warranty_until": warranty_until(
+                        category, c["_accepted"], calendar=national_calendar()
+                    ),
+                    "period_last_day": warranty_last_day(category, c["_accepted"]),
                 }
             )
 

@@ -27,6 +27,7 @@ from service.contracts.records import add_record
 from service.contracts.schemas import ServiceRecordIn
 from service.contracts.tables import Contract
 from service.db import fetch
+from service.fund_uses import proposals
 from service.fund_uses import service as uses
 from service.fund_uses.schemas import BallotIn, DisbursementIn, FundUseIn
 from service.ratings import schemas as rating_schemas
@@ -97,7 +98,7 @@ async def _propose(actor: Actor, community_id: UUID, title: str, cost_fen: int, 
         estimated_cost=_yuan(cost_fen),
         **kw,
     )
-    return str(await uses.propose(actor.caller, actor.access, data))
+    return str(await proposals.propose(actor.caller, actor.access, data))
 
 
 async def _vote(actor: Actor, use_id: str, choices: dict[UUID, str]) -> None:
@@ -296,6 +297,8 @@ async def repairs(community_id: UUID, people: dict[str, Actor]) -> None:
             owner,
             {
                 "household_id": mine[0]["id"],
+                # The building's drain stack, reported from the flat: a common part.
+                "part": "common",
                 "category": "plumbing",
                 "description": "厨房下水管漏水，楼下天花板有水渍。",
             },

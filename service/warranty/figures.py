@@ -70,7 +70,7 @@ async def figures(
         & (RepairTicket.reported_at >= start)
         & (RepairTicket.reported_at < end)
         & RepairTicket.responsible_org.is_not_null()
-        & RepairTicket.responsible_kind.is_in(["contractor", "company"])
+        & RepairTicket.responsible_kind.is_in(["contractor", "company", "repairer"])
     )
     if org_id is not None:
         query = query.where(RepairTicket.responsible_org == org_id)

@@ -157,6 +157,8 @@ def _repair_in(
             description=description,
             urgency=urgency,
             household_id=flat["id"] if kind == "flat" else None,
+            # The form's "户内" choice is the household's own part; the others are common.
+            part="private" if kind == "flat" else None,
             building_id=flat["building"] if kind != "community" else None,
             photos=photos,
         )

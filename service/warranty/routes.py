@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -20,11 +20,12 @@ from service.auth.roles import (
     OWNER,
     allow,
 )
+from service.auth.scope import as_uuid
 from service.clock import now, today
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
-from service.warranty import figures, policy, schemas, service, tickets
+from service.warranty import figures, policy, schemas, service, takeover, tickets, workdays
 from service.warranty.tables import RepairTicket, Work
 
 TICKET_ACTORS = (BUREAU, COMPANY, COMMITTEE, CONTRACTOR, OWNER)
@@ -53,7 +54,11 @@ class WorkController(Controller):
     ) -> schemas.WorkOut:
         """登记竣工验收的改造工程及各部位保修期（不得短于法定最低期限）。"""
         work_id = await service.create_work(caller, data)
-        return (await service.works_out([await service.visible_work(caller, access, work_id)]))[0]
+        return (
+            await service.works_out(
+                [await service.visible_work(caller, access, work_id)], caller.district_id
+            )
+        )[0]
 
     @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def list_all(
@@ -68,14 +73,18 @@ class WorkController(Controller):
         if community_id is not None:
             query = query.where(Work.community == community_id)
         rows, cursor = await fetch_page(query, Work.id, paging, key_type=UUID)
-        return Page(items=await service.works_out(rows), next_cursor=cursor)
+        return Page(items=await service.works_out(rows, caller.district_id), next_cursor=cursor)
 
     @get("/{work_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def read(
         self, caller: CallerDep, access: ScopeDep, work_id: FromPath[str]
     ) -> schemas.WorkOut:
         """一项改造工程及其各部位保修期。"""
-        return (await service.works_out([await service.visible_work(caller, access, work_id)]))[0]
+        return (
+            await service.works_out(
+                [await service.visible_work(caller, access, work_id)], caller.district_id
+            )
+        )[0]
 
     @get(
         "/{work_id:str}/retention",
@@ -87,7 +96,7 @@ class WorkController(Controller):
     ) -> schemas.RetentionOut:
         """质量保证金：有未关闭的保修工单时冻结；缺陷责任期满且无未关闭工单时可退还。"""
         work = await service.visible_work(caller, access, work_id)
-        return await service.retention(work, on or today())
+        return await service.retention(work, on or today(), caller.district_id)
 
 
 class RepairController(Controller):
@@ -103,7 +112,9 @@ class RepairController(Controller):
     async def report(
         self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.RepairIn]
     ) -> schemas.RepairOut:
-        """报修：系统按保修期、物业合同、是否共用部位大修决定由谁负责，并说明理由。"""
+        """报修：从房屋报修须说明故障部位（private 专有部分 / common 共有部分）。系统按保修期、
+        部位、是否大修、是否专业经营单位管线决定由谁负责（施工单位、物业、维修资金草稿、
+        业主自行承担、专业经营单位），并说明理由。"""
         ticket_id = await tickets.report(caller, access, data)
         row = await tickets.visible_ticket(caller, access, ticket_id)
         return tickets.ticket_out(row, now())
@@ -166,6 +177,25 @@ class RepairController(Controller):
         row = await tickets.visible_ticket(caller, access, tid)
         return tickets.ticket_out(row, now(), await tickets.ticket_events(tid))
 
+    @post(
+        "/{ticket_id:str}/take-over",
+        opt=allow(BUREAU),
+        responses=PROBLEMS,
+        status_code=HTTP_201_CREATED,
+    )
+    async def take_over(
+        self,
+        caller: CallerDep,
+        access: ScopeDep,
+        ticket_id: FromPath[str],
+        data: JSONBody[schemas.TakeOverIn],
+    ) -> schemas.RepairOut:
+        """施工单位逾期未维修：区住建局收回保修工单，交由物业或其他维修单位维修，
+        费用记由施工单位承担（从质量保证金中扣除并记入其信用记录）。时限未到 409。"""
+        tid = await takeover.take_over(caller, access, ticket_id, data)
+        row = await tickets.visible_ticket(caller, access, tid)
+        return tickets.ticket_out(row, now(), await tickets.ticket_events(tid))
+
 
 @get(
     "/communities/{community_id:str}/warranty-ends",
@@ -203,4 +233,60 @@ class PolicyController(Controller):
         return await policy.policy_out(caller.district_id)
 
 
-ROUTE_HANDLERS = [WorkController, RepairController, PolicyController, warranty_ends]
+@get(
+    "/contractors/{org_id:str}/credit",
+    opt=allow(BUREAU, AUDITOR, CONTRACTOR),
+    responses=PROBLEMS,
+    tags=["改造工程与保修"],
+)
+async def contractor_credit(caller: CallerDep, org_id: FromPath[str]) -> schemas.CreditOut:
+    """施工单位的保修信用记录：保修工单数、逾期未完成数、被收回改派数及记由其承担的费用。
+    施工单位只能查看本单位的。"""
+    return await takeover.credit(caller, org_id)
+
+
+class WorkdayController(Controller):
+    path = "/workdays"
+    tags = ("改造工程与保修",)
+
+    @get("/{day:date}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def read(self, caller: CallerDep, day: FromPath[date]) -> schemas.WorkdayOut:
+        """某日是否为本区工作日（国务院放假安排含调休，加本区调整），以及期间最后一日
+        为该日时期间于何日届满（《民法典》第二百零三条）。"""
+        return await workdays.workday_out(caller.district_id, day)
+
+    @get("/overrides", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    async def overrides(
+        self,
+        caller: CallerDep,
+        year: Annotated[int | None, QueryParameter(ge=1950, le=2100)] = None,
+    ) -> list[schemas.WorkdayOverrideOut]:
+        """本区对国家工作日安排的调整（按日期）。"""
+        return await workdays.list_overrides(caller.district_id, year)
+
+    @post("/overrides", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    async def add_override(
+        self, caller: CallerDep, data: JSONBody[schemas.WorkdayOverrideIn]
+    ) -> schemas.WorkdayOverrideOut:
+        """把某日定为本区的工作日或休息日（须说明依据）；受影响的保修期届满日随之调整。
+        同一日已有调整 → 409。"""
+        override_id = await workdays.set_override(caller, data)
+        [row] = [
+            o for o in await workdays.list_overrides(caller.district_id) if o.id == override_id
+        ]
+        return row
+
+    @delete("/overrides/{override_id:str}", opt=allow(BUREAU), responses=PROBLEMS)
+    async def remove_override(self, caller: CallerDep, override_id: FromPath[str]) -> None:
+        """撤销本区的一条工作日调整；受影响的保修期届满日随之恢复。"""
+        await workdays.remove_override(caller, as_uuid(override_id))
+
+
+ROUTE_HANDLERS = [
+    WorkController,
+    RepairController,
+    PolicyController,
+    WorkdayController,
+    warranty_ends,
+    contractor_credit,
+]

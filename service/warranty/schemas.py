@@ -13,7 +13,8 @@ from service.units import Money, PositiveMoney
 from service.warranty import rules
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Years = Annotated[int, msgspec.Meta(ge=0, le=100)]
+Years = Annotated[int, msgspec.Meta(ge=0, le=200)]
+TermMonths = Annotated[int, msgspec.Meta(ge=0, le=1200)]
 Seasons = Annotated[int, msgspec.Meta(ge=0, le=20)]
 Months = Annotated[int, msgspec.Meta(ge=1, le=24)]
 Photo = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -29,7 +30,11 @@ DisputeDecision = Annotated[str, one_of("upheld", "rejected")]
 
 class ComponentIn(Input):
     category: Category
+    # The contract's term in years; for ``structure`` the design life stated in the
+    # design documents (any positive number; 50 when none is given).
     warranty_years: Years | None = None
+    # Months added to the years: ``other`` may take a term under a year.
+    warranty_months: TermMonths | None = None
     # Heating and cooling: whole seasons the contract promises (at least 2).
     warranty_seasons: Seasons | None = None
 
@@ -52,6 +57,7 @@ class ComponentOut(msgspec.Struct):
     category: str
     category_name: str
     warranty_years: int | None
+    warranty_months: int | None
     warranty_seasons: int | None
     warranty_until: date
     under_warranty: bool
@@ -76,6 +82,11 @@ class WorkOut(msgspec.Struct):
 class RetentionOut(msgspec.Struct):
     work_id: UUID
     retention_amount: str
+    # Repairs by others charged to the contractor, what of the retention money remains
+    # releasable after them, and what they exceed it by (still owed by the contractor).
+    charged_amount: str
+    remaining_amount: str
+    uncovered_amount: str
     defects_liability_end: date
     open_warranty_tickets: int
     # blocked | held | releasable
@@ -106,6 +117,13 @@ class RepairIn(Input):
     household_id: UUID | None = None
     photos: Annotated[list[Photo], msgspec.Meta(max_length=9)] = msgspec.field(default_factory=list)
     major: bool = False
+    # Where the fault is: a household's own part or a common part; required with
+    # ``household_id``, else ``common``.
+    part: str | None = None
+    # An operator's line or facility: water | power | gas | heat | telecom.
+    utility: str | None = None
+    # The operator (an organisation of kind ``operator``), when known.
+    operator_id: UUID | None = None
 
 
 class TransitionIn(Input):
@@ -151,6 +169,9 @@ class RepairOut(msgspec.Struct):
     reopen_count: int
     fund_use_id: UUID | None
     dispute_decision: str | None
+    part: str
+    utility: str | None
+    taken_from_id: UUID | None
     events: list[EventOut] | None = None
 
 
@@ -190,3 +211,62 @@ class FiguresOut(msgspec.Struct):
     period_start: date
     period_end: date
     items: list[FigureOut]
+
+
+class TakeOverIn(Input):
+    """The bureau gives an overdue warranty ticket to another repairer."""
+
+    repairer_id: UUID
+    # The repair cost charged to the contractor (yuan).
+    charge_amount: PositiveMoney
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ChargeOut(msgspec.Struct):
+    id: UUID
+    ticket_id: UUID
+    work_id: UUID
+    work_title: str
+    contractor_id: UUID
+    repairer_id: UUID
+    repairer_name: str
+    amount: str
+    note: str
+    created_at: datetime
+
+
+class CreditOut(msgspec.Struct):
+    """A contractor's warranty record: tickets, overdue ones, those taken from it and
+    what was charged to it."""
+
+    contractor_id: UUID
+    contractor_name: str
+    warranty_tickets: int
+    open_overdue: int
+    taken_over: int
+    charged_amount: str
+    charges: list[ChargeOut]
+
+
+class WorkdayOverrideIn(Input):
+    day: date
+    # True: a working day; False: a rest day.
+    working: bool
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class WorkdayOverrideOut(msgspec.Struct):
+    id: UUID
+    day: date
+    working: bool
+    note: str
+    created_at: datetime
+
+
+class WorkdayOut(msgspec.Struct):
+    day: date
+    working: bool
+    national_working: bool
+    overridden: bool
+    # Where a period whose last day is ``day`` ends (Civil Code art. 203).
+    period_ends_on: date

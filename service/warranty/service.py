@@ -26,10 +26,12 @@ from service.warranty import rules, schemas
 from service.warranty.policy import Policy, load_policy
 from service.warranty.tables import (
     RepairTicket,
+    WarrantyCharge,
     Work,
     WorkBuilding,
     WorkComponent,
 )
+from service.warranty.workdays import load_calendar
 
 # --- Works -------------------------------------------------------------------------
 
@@ -69,8 +71,13 @@ WORK_COLUMNS = (
 
 
 def _component_term(
-    index: int, component: schemas.ComponentIn, accepted_on: date, policy: Policy
-) -> tuple[date | None, list[dict[str, str]]]:
+    index: int,
+    component: schemas.ComponentIn,
+    accepted_on: date,
+    policy: Policy,
+    calendar: rules.WorkingCalendar,
+) -> tuple[tuple[date, date] | None, list[dict[str, str]]]:
+    """(last day, warranty end) of one component, or the errors naming its fields."""
     prefix = f"components[{index}]"
     if component.category not in rules.CATEGORIES:
         return None, [
@@ -80,27 +87,44 @@ def _component_term(
         return None, [
             {"field": f"{prefix}.warranty_seasons", "message": "只有供热、供冷系统按采暖/供冷期计"}
         ]
+    if component.category == "structure" and component.warranty_months:
+        return None, [
+            {
+                "field": f"{prefix}.warranty_months",
+                "message": "地基基础和主体结构的保修期为设计文件规定的合理使用年限，按整年填写",
+            }
+        ]
     try:
-        until = rules.warranty_until(
+        last = rules.warranty_last_day(
             component.category,
             accepted_on,
             component.warranty_years,
             policy.heating,
             seasons=component.warranty_seasons,
             cooling_season=policy.cooling,
+            months=component.warranty_months,
         )
     except rules.WarrantyTooShort as exc:
         short_seasons = (
             component.warranty_seasons is not None
             and component.warranty_seasons < rules.STATUTORY_SEASONS
         )
-        field = "warranty_seasons" if short_seasons else "warranty_years"
+        field = (
+            "warranty_seasons"
+            if short_seasons
+            else "warranty_months"
+            if component.warranty_years is None and component.warranty_months is not None
+            else "warranty_years"
+        )
         return None, [{"field": f"{prefix}.{field}", "message": str(exc)}]
     except rules.WarrantyTermMissing:
         return None, [
-            {"field": f"{prefix}.warranty_years", "message": "其他项目的保修期由合同约定，必须填写"}
+            {
+                "field": f"{prefix}.warranty_years",
+                "message": "其他项目的保修期由合同约定，须填写 warranty_years 或 warranty_months",
+            }
         ]
-    return until, []
+    return (last, rules.period_end(last, calendar)), []
 
 
 async def create_work(caller: Caller, data: schemas.WorkIn) -> UUID:
@@ -127,10 +151,11 @@ async def create_work(caller: Caller, data: schemas.WorkIn) -> UUID:
     if data.accepted_on > today():
         errors.append({"field": "accepted_on", "message": "竣工验收日期不能晚于今天"})
     policy = await load_policy(caller.district_id)
-    terms: list[tuple[schemas.ComponentIn, date]] = []
+    calendar = await load_calendar(caller.district_id)
+    terms: list[tuple[schemas.ComponentIn, tuple[date, date]]] = []
     seen: set[str] = set()
     for index, component in enumerate(data.components):
-        until, problems = _component_term(index, component, data.accepted_on, policy)
+        until, problems = _component_term(index, component, data.accepted_on, policy, calendar)
         if component.category in seen:
             problems.append(
                 {
@@ -197,10 +222,12 @@ async def create_work(caller: Caller, data: schemas.WorkIn) -> UUID:
                 community=data.community_id,
                 category=component.category,
                 warranty_years=component.warranty_years,
+                warranty_months=component.warranty_months,
                 warranty_seasons=component.warranty_seasons,
                 warranty_until=until,
+                period_last_day=last,
             )
-            for component, until in terms
+            for component, (last, until) in terms
         ]
         await WorkComponent.insert(*components)
         if building_ids:
@@ -222,10 +249,11 @@ async def create_work(caller: Caller, data: schemas.WorkIn) -> UUID:
 
 
 async def works_out(
-    rows: list[dict[str, Any]], on_date: date | None = None
+    rows: list[dict[str, Any]], district_id: UUID, on_date: date | None = None
 ) -> list[schemas.WorkOut]:
     """Works with their components and buildings."""
     on_date = on_date or today()
+    calendar = await load_calendar(district_id)
     ids = [r["id"] for r in rows]
     components: dict[UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     buildings: dict[UUID, list[UUID]] = {i: [] for i in ids}
@@ -247,7 +275,7 @@ async def works_out(
             retention_amount=format_yuan(r["retention_fen"]),
             defects_liability_months=r["defects_liability_months"],
             defects_liability_end=rules.defects_liability_end(
-                r["accepted_on"], r["defects_liability_months"]
+                r["accepted_on"], r["defects_liability_months"], calendar
             ),
             building_ids=sorted(buildings[r["id"]], key=str),
             components=[
@@ -256,6 +284,7 @@ async def works_out(
                     category=c["category"],
                     category_name=rules.CATEGORY_NAMES[c["category"]],
                     warranty_years=c["warranty_years"],
+                    warranty_months=c["warranty_months"],
                     warranty_seasons=c["warranty_seasons"],
                     warranty_until=c["warranty_until"],
                     under_warranty=rules.under_warranty(c["warranty_until"], on_date),
@@ -391,24 +420,49 @@ async def warranty_ends(
     ]
 
 
-async def retention(work: dict[str, Any], on_date: date) -> schemas.RetentionOut:
-    """Retention money of a work: blocked while a warranty ticket of it is open;
-    releasable after the defects liability period otherwise (质量保证金管理办法)."""
+async def charged_to_work(work_id: UUID) -> int:
+    """Repair costs charged to the work's contractor for tickets given to others."""
+    rows = await WarrantyCharge.select(WarrantyCharge.amount_fen).where(
+        WarrantyCharge.work == work_id
+    )
+    return sum(int(r["amount_fen"]) for r in rows)
+
+
+async def retention(work: dict[str, Any], on_date: date, district_id: UUID) -> schemas.RetentionOut:
+    """Retention money of a work: blocked while a warranty ticket of it is open (also one
+    the bureau gave to another repairer); releasable after the defects liability period
+    otherwise (质量保证金管理办法); less what was charged to the contractor (art. 9)."""
     open_tickets = await RepairTicket.count().where(
         (RepairTicket.work == work["id"])
-        & (RepairTicket.responsible_kind == "contractor")
+        & ((RepairTicket.responsible_kind == "contractor") | RepairTicket.taken_from.is_not_null())
         & RepairTicket.status.is_in(sorted(rules.OPEN_STATUSES | {"done"}))
     )
-    end = rules.defects_liability_end(work["accepted_on"], work["defects_liability_months"])
+    end = rules.defects_liability_end(
+        work["accepted_on"], work["defects_liability_months"], await load_calendar(district_id)
+    )
     state = rules.retention_state(open_tickets, end, on_date)
+    balance = rules.retention_balance(int(work["retention_fen"]), await charged_to_work(work["id"]))
     reason = {
         "blocked": f"尚有 {open_tickets} 张保修工单未验收关闭，质量保证金暂不能退还。",
         "held": f"缺陷责任期至 {end.isoformat()}，期满后方可退还。",
         "releasable": f"缺陷责任期已于 {end.isoformat()} 届满且无未关闭的保修工单，可以退还。",
     }[state]
+    if balance.charged:
+        reason += (
+            f"已从中扣除由他人代为维修的费用 {format_yuan(balance.charged)} 元，"
+            f"可退还余额 {format_yuan(balance.remaining)} 元"
+            + (
+                f"，超出保证金的 {format_yuan(balance.uncovered)} 元仍由施工单位承担。"
+                if balance.uncovered
+                else "。"
+            )
+        )
     return schemas.RetentionOut(
         work_id=work["id"],
         retention_amount=format_yuan(work["retention_fen"]),
+        charged_amount=format_yuan(balance.charged),
+        remaining_amount=format_yuan(balance.remaining),
+        uncovered_amount=format_yuan(balance.uncovered),
         defects_liability_end=end,
         open_warranty_tickets=open_tickets,
         state=state,

@@ -55,7 +55,12 @@ class WorkComponent(Table, tablename="work_component"):
     # The contract's term when it names one (None: the statutory minimum).
     warranty_years = Integer(null=True, default=None)
     warranty_seasons = Integer(null=True, default=None)
+    # Months added to the years (``other`` may take a term under a year).
+    warranty_months = Integer(null=True, default=None)
     warranty_until = Date(index=True)
+    # The period's last day before Civil Code art. 203 moved it off a rest day: kept so
+    # that a changed working-day calendar can move the end again.
+    period_last_day = Date(null=True, default=None, index=True)
 
 
 class RepairPolicy(Table, tablename="repair_policy"):
@@ -84,7 +89,7 @@ class RepairTicket(Table, tablename="repair_ticket"):
     urgency = Varchar(length=12)
     major = Boolean(default=False)
     status = Varchar(length=16, index=True)
-    # contractor | company | fund | bureau
+    # rules.RESPONSIBLE_KINDS
     responsible_kind = Varchar(length=12)
     responsible_org = ForeignKey(Organization, null=True, on_delete=OnDelete.restrict, index=True)
     # The work the ticket was checked against under warranty (kept after a re-route).
@@ -106,6 +111,13 @@ class RepairTicket(Table, tablename="repair_ticket"):
     dispute_note = Text(null=True, default=None)
     dispute_decision = Varchar(length=12, null=True, default=None)
     updated_at = Timestamptz()
+    # Where the fault is: private (a household's own part) | common.
+    part = Varchar(length=8, default="common")
+    # An operator's line (water | power | gas | heat | telecom), else None.
+    utility = Varchar(length=10, null=True, default=None)
+    # The contractor the bureau took the ticket from after its due time (arts. 9, 12).
+    taken_from = ForeignKey(Organization, null=True, on_delete=OnDelete.restrict, index=True)
+    taken_at = Timestamptz(null=True, default=None)
 
 
 class RepairEvent(Table, tablename="repair_event"):
@@ -121,3 +133,33 @@ class RepairEvent(Table, tablename="repair_event"):
     actor_role = Varchar(length=16)
     note = Text(null=True, default=None)
     at = Timestamptz()
+
+
+class WarrantyCharge(Table, tablename="warranty_charge"):
+    """A repair cost charged to a contractor who did not come within the due time: the
+    bureau gave its warranty ticket to another repairer (房屋建筑工程质量保修办法 art. 12).
+    It comes out of the work's retention money and stands in the contractor's record."""
+
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    ticket = ForeignKey(RepairTicket, on_delete=OnDelete.restrict, unique=True)
+    work = ForeignKey(Work, on_delete=OnDelete.restrict, index=True)
+    contractor = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
+    repairer = ForeignKey(Organization, on_delete=OnDelete.restrict)
+    amount_fen = BigInt()
+    note = Text()
+    created_by = UUID()
+    created_at = Timestamptz()
+
+
+class WorkdayOverride(Table, tablename="workday_override"):
+    """The district's own working-day decision for one day, laid over the national
+    calendar: ``working`` True makes it a working day, False a rest day."""
+
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    day = Date(index=True)
+    working = Boolean()
+    note = Text()
+    created_by = UUID()
+    created_at = Timestamptz()

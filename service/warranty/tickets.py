@@ -16,7 +16,8 @@ from service.auth.scope import Scope, as_uuid
 from service.clock import DISTRICT_ZONE, now
 from service.db import is_postgres, transaction
 from service.errors import Conflict, InputError
-from service.registry.tables import Building, Household
+from service.fund_uses.proposals import open_draft
+from service.registry.tables import Building, Household, Organization
 from service.warranty import rules, schemas
 from service.warranty.photos import ticket_photos
 from service.warranty.policy import load_policy
@@ -34,21 +35,30 @@ ACTION_STAMPS = {
 TICKET_COLUMNS = (
     *RepairTicket.all_columns(),
     RepairTicket.responsible_org._.name.as_alias("responsible_org_name"),
+    RepairTicket.household._.owner.as_alias("household_owner"),
 )
 
 
 def ticket_visibility(caller: Caller, access: Scope) -> Combinable:
-    """Tickets a caller may see: a contractor those of its works; an owner those it
-    reported or that concern its households; others those of visible communities."""
+    """Tickets a caller may see: a contractor those of its works and those given to it;
+    an owner those it reported or that concern its households; a company those of its
+    communities and those given to it; others those of visible communities."""
     in_district: Combinable = RepairTicket.district == caller.district_id
     if caller.role == CONTRACTOR:
-        return in_district & (RepairTicket.work.contractor == caller.org_id)
+        return in_district & (
+            (RepairTicket.work.contractor == caller.org_id)
+            | (RepairTicket.responsible_org == caller.org_id)
+        )
     if caller.role == OWNER:
         return in_district & (
             (RepairTicket.reporter_id == caller.id)
             | (RepairTicket.household.owner == caller.owner_id)
         )
-    return access.communities(RepairTicket.community, RepairTicket.district)
+    visible = access.communities(RepairTicket.community, RepairTicket.district)
+    if caller.role == COMPANY:
+        # A company the bureau gave a ticket to sees it, contract or not.
+        return visible | (in_district & (RepairTicket.responsible_org == caller.org_id))
+    return visible
 
 
 async def visible_ticket(caller: Caller, access: Scope, ticket_id: UUID | str) -> dict[str, Any]:
@@ -60,6 +70,18 @@ async def visible_ticket(caller: Caller, access: Scope, ticket_id: UUID | str) -
     if row is None:
         raise NotFoundException("报修工单不存在，或不在您的权限范围内。")
     return row
+
+
+async def locked_ticket(caller: Caller, access: Scope, ticket_id: UUID | str) -> dict[str, Any]:
+    """The visible ticket, locked until the transaction ends and read again after the
+    lock (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock)."""
+    ticket = await visible_ticket(caller, access, ticket_id)
+    if is_postgres():
+        await (
+            RepairTicket.select(RepairTicket.id).where(RepairTicket.id == ticket["id"]).lock_rows()
+        )
+        ticket = await visible_ticket(caller, access, ticket["id"])
+    return ticket
 
 
 def is_overdue(row: dict[str, Any], at: datetime) -> bool:
@@ -98,6 +120,9 @@ def ticket_out(
         reopen_count=row["reopen_count"],
         fund_use_id=row["fund_use_id"],
         dispute_decision=row["dispute_decision"],
+        part=row["part"],
+        utility=row["utility"],
+        taken_from_id=row["taken_from"],
         events=None
         if events is None
         else [
@@ -144,17 +169,58 @@ async def _place(access: Scope, data: schemas.RepairIn) -> tuple[UUID | None, UU
     return building_id, data.household_id
 
 
+def _part(data: schemas.RepairIn) -> str:
+    """Where the fault is: said by the reporter when a household is named (a fault
+    reported from a flat may be either); a report with no household is a common part."""
+    if data.part is not None and data.part not in rules.PARTS:
+        raise InputError("part", "应为 private（业主专有部分）| common（共有部分）")
+    if data.household_id is None:
+        if data.part == rules.PRIVATE:
+            raise InputError("part", "专有部分的报修须指明房屋（household_id）")
+        return rules.COMMON
+    if data.part is None:
+        raise InputError(
+            "part", "从房屋报修须说明故障部位：private（业主专有部分）或 common（共有部分）"
+        )
+    return data.part
+
+
+async def _operator(caller: Caller, data: schemas.RepairIn) -> rules.Operator | None:
+    """The operator whose line it is, when the report names one."""
+    if data.utility is not None and data.utility not in rules.UTILITIES:
+        raise InputError("utility", "应为 " + " | ".join(rules.UTILITIES))
+    if data.operator_id is None:
+        return None
+    if data.utility is None:
+        raise InputError("operator_id", "只有专业经营单位的管线设施（utility）才指定经营单位")
+    row = (
+        await Organization.select(Organization.id, Organization.name)
+        .where(
+            (Organization.id == data.operator_id)
+            & (Organization.district == caller.district_id)
+            & (Organization.kind == "operator")
+        )
+        .first()
+    )
+    if row is None:
+        raise InputError("operator_id", "专业经营单位不存在（须为 operator 类组织）")
+    return rules.Operator(org_id=row["id"], name=row["name"])
+
+
 async def report(
     caller: Caller, access: Scope, data: schemas.RepairIn, at: datetime | None = None
 ) -> UUID:
-    """Open a ticket and route it (DOMAIN "Repairs"): warranty → contractor; major repair
-    of a common part → fund-use proposal; else → the company of the live contract."""
+    """Open a ticket and route it by where the fault is (DOMAIN "Repairs",
+    ``rules.route_ticket``); a major repair of a common part opens a draft fund use
+    linked to the ticket, in the same transaction."""
     if data.category not in rules.CATEGORIES:
         raise InputError("category", "应为 " + " | ".join(rules.CATEGORIES))
     if data.urgency not in rules.URGENCIES:
         raise InputError("urgency", "应为 emergency | normal")
     await access.community(data.community_id)
     building_id, household_id = await _place(access, data)
+    part = _part(data)
+    operator = await _operator(caller, data)
     reported_at = at or now()
     policy = await load_policy(caller.district_id)
     routing = rules.route_ticket(
@@ -163,8 +229,10 @@ async def report(
         await candidates(data.community_id),
         await live_company(data.community_id),
         major=data.major,
-        common_part=household_id is None,
+        part=part,
         building_id=building_id,
+        utility=data.utility,
+        operator=operator,
     )
     ticket = RepairTicket(
         district=caller.district_id,
@@ -176,6 +244,8 @@ async def report(
         photos=list(data.photos),
         urgency=data.urgency,
         major=data.major,
+        part=part,
+        utility=data.utility,
         status="assigned",
         responsible_kind=routing.kind,
         responsible_org=routing.org_id,
@@ -190,13 +260,29 @@ async def report(
         updated_at=reported_at,
     )
     async with transaction():
+        if routing.kind == "fund":
+            ticket.fund_use_id = await _open_draft(caller, ticket.to_dict())
         await ticket.save()
-        await _event(caller, ticket.id, "report", None, "assigned", routing.reason, reported_at)
+        await record_event(
+            caller, ticket.id, "report", None, "assigned", routing.reason, reported_at
+        )
         await record(caller, "repair.report", "repair_ticket", ticket.id, after=ticket.to_dict())
     return ticket.id
 
 
-async def _event(
+async def _open_draft(caller: Caller, ticket: dict[str, Any]) -> UUID:
+    """The draft fund use of a fund-path ticket (inside the ticket's transaction)."""
+    return await open_draft(
+        caller,
+        community_id=ticket["community"],
+        ticket_id=ticket["id"],
+        category=ticket["category"],
+        building_id=ticket["building"],
+        description=ticket["description"],
+    )
+
+
+async def record_event(
     caller: Caller,
     ticket_id: UUID,
     action: str,
@@ -225,8 +311,17 @@ def parties(caller: Caller, ticket: dict[str, Any]) -> set[str]:
     found: set[str] = set()
     if caller.role == BUREAU:
         found.add(rules.BUREAU)
-        if ticket["responsible_org"] is None:
+        # The bureau records the steps of a ticket nobody else can: no organisation,
+        # or an operator (operators have no users here).
+        if ticket["responsible_org"] is None or ticket["responsible_kind"] == "operator":
             found.add(rules.RESPONSIBLE)
+    if (
+        caller.role == OWNER
+        and ticket["responsible_kind"] == "owner"
+        and caller.owner_id is not None
+        and caller.owner_id == ticket.get("household_owner")
+    ):
+        found.add(rules.RESPONSIBLE)
     if caller.role in (CONTRACTOR, COMPANY) and caller.org_id == ticket["responsible_org"]:
         found.add(rules.RESPONSIBLE)
         if ticket["responsible_kind"] == "contractor":
@@ -259,14 +354,13 @@ async def transition(
     if data.action == "dispute" and not (data.note or "").strip():
         raise InputError("note", "提出异议须说明理由")
     async with transaction():
-        ticket = await visible_ticket(caller, access, ticket_id)
-        if is_postgres():
-            await (
-                RepairTicket.select(RepairTicket.id)
-                .where(RepairTicket.id == ticket["id"])
-                .lock_rows()
-            )
-            ticket = await visible_ticket(caller, access, ticket["id"])
+        ticket = await locked_ticket(caller, access, ticket_id)
+        if (
+            ticket["taken_from"] is not None
+            and caller.org_id == ticket["taken_from"]
+            and caller.org_id != ticket["responsible_org"]
+        ):
+            raise Conflict("区住建局已将此工单收回并交由其他单位维修。")
         try:
             target = rules.next_status(ticket["status"], data.action, parties(caller, ticket))
         except rules.IllegalTransition:
@@ -285,14 +379,16 @@ async def transition(
         if data.action == "decide_dispute":
             changes["dispute_decision"] = data.decision
             if data.decision == "upheld":
-                changes.update(await _reroute(ticket, moment))
+                changes.update(await _reroute(caller, ticket, moment))
         await RepairTicket.update(changes).where(RepairTicket.id == ticket["id"])
         note = data.note
         if data.action == "decide_dispute":
             note = f"{data.decision}：{changes.get('reason', '仍由施工单位保修')}" + (
                 f"（{data.note}）" if data.note else ""
             )
-        await _event(caller, ticket["id"], data.action, ticket["status"], target, note, moment)
+        await record_event(
+            caller, ticket["id"], data.action, ticket["status"], target, note, moment
+        )
         await record(
             caller,
             f"repair.{data.action}",
@@ -305,8 +401,11 @@ async def transition(
     return result
 
 
-async def _reroute(ticket: dict[str, Any], moment: datetime) -> dict[Column | str, Any]:
-    """The bureau agreed it is not a warranty defect: company or fund, fresh due time."""
+async def _reroute(
+    caller: Caller, ticket: dict[str, Any], moment: datetime
+) -> dict[Column | str, Any]:
+    """The bureau agreed it is not a warranty defect: route again without the warranty
+    step (owner, fund — opening its draft — company or bureau), fresh due time."""
     policy = await load_policy(ticket["district"])
     routing = rules.route_ticket(
         ticket["category"],
@@ -314,17 +413,20 @@ async def _reroute(ticket: dict[str, Any], moment: datetime) -> dict[Column | st
         [],
         await live_company(ticket["community"]),
         major=bool(ticket["major"]),
-        common_part=ticket["household"] is None,
+        part=ticket["part"],
         building_id=ticket["building"],
         exclude_warranty=True,
     )
-    return {
+    changes: dict[Column | str, Any] = {
         "responsible_kind": routing.kind,
         "responsible_org": routing.org_id,
         "warranty_until": None,
         "reason": routing.reason,
         "due_at": rules.due_at(moment, ticket["urgency"], policy.due_hours),
     }
+    if routing.kind == "fund" and ticket["fund_use_id"] is None:
+        changes["fund_use_id"] = await _open_draft(caller, ticket)
+    return changes
 
 
 async def link_fund_use(ticket_id: UUID, fund_use_id: UUID) -> None:

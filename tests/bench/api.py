@@ -235,12 +235,14 @@ async def fund_use_payment(
                 API + "/fund-uses",
                 json={
                     "community_id": community_id,
-                    "title": f"屋面防水应急维修（基准 {round_no + 1}）",
-                    "description": "屋面渗漏，紧急维修",
+                    "title": f"共用设备应急维修（基准 {round_no + 1}）",
+                    "description": "二次供水泵房水泵损坏无法使用，紧急更换",
                     "estimated_cost": "300000.00",
                     "household_ids": households,
                     "emergency": True,
-                    "emergency_reason": "roof_leak",
+                    "emergency_reason": "shared_equipment",
+                    # The demo's roofs may still be under warranty; its pumps never were.
+                    "component": "equipment",
                 },
                 headers=bureau,
             )

@@ -755,7 +755,8 @@ def render_payment(bench: Bench) -> str:
             f"A community of {p['households']:,} households (set-based, first deposits posted) "
             "added to the demo district on the served app above. For each round: "
             "`POST /api/v1/fund-uses` as `bureau` over all its households (`emergency: true, "
-            'emergency_reason: "roof_leak"`, estimated cost 300,000.00), `POST …/approve` as '
+            'emergency_reason: "shared_equipment", component: "equipment"`, estimated cost '
+            "300,000.00), `POST …/approve` as "
             "`bureau2`, then the timed `POST /api/v1/fund-uses/{id}/disbursements` "
             '`{"amount": "300000.00", "stage": "final"}` with an `Idempotency-Key`; the '
             "first payment is then replayed with the same key.",

@@ -15,7 +15,8 @@ from service.clock import now
 from service.contracts.tables import Contract
 from tests.support import World, add_household, add_user, created, login, make_id_no, unique
 
-_serial = iter(range(500, 10_000, 10))
+# Identity numbers of block owners: their own birth date, 100 blocks before a repeat.
+_serial = iter(range(0, 1000, 10))
 
 
 @dataclass
@@ -84,7 +85,7 @@ async def make_block(
             building["id"],
             f"{i + 1}01",
             area,
-            (f"业主{i}", make_id_no(seq + i, birth="19650505")),
+            (f"业主{i}", make_id_no(seq + i, birth="19660606")),
         )
         for i, area in enumerate(areas)
     ]
@@ -134,6 +135,7 @@ def proposal(block: Block, cost: str = "10000.00", **extra: object) -> dict[str,
         "description": "屋面防水层老化渗漏，整体翻新。",
         "estimated_cost": cost,
         "building_ids": [block.building],
+        "component": "roofing",
         **extra,
     }
 

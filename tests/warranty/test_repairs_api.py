@@ -36,7 +36,7 @@ async def test_a_roof_leak_under_warranty_is_routed_to_the_contractor_with_the_r
     assert due - reported == timedelta(days=7)
 
 
-async def test_after_the_warranty_an_owners_leak_goes_to_the_property_company(
+async def test_after_the_warranty_a_common_drain_reported_from_a_flat_goes_to_the_company(
     client: httpx.AsyncClient, world: World, site: Site
 ) -> None:
     ticket = await report(
@@ -45,9 +45,11 @@ async def test_after_the_warranty_an_owners_leak_goes_to_the_property_company(
         "owner1",
         category="plumbing",
         household_id=world.ids["h1"],
+        part="common",
         urgency="emergency",
-        description="厨房下水管漏水",
+        description="楼道公共下水立管漏水",
     )
+    assert ticket["part"] == "common"
     assert ticket["responsible_kind"] == "company"
     assert ticket["responsible_org_id"] == world.ids["org_company"]
     assert ticket["work_id"] is None and ticket["building_id"] == world.ids["CA-1"]
@@ -68,9 +70,14 @@ async def test_a_major_repair_of_a_common_part_out_of_warranty_goes_to_the_fund(
         description="楼道电气线路老化，需整体更换",
     )
     assert ticket["responsible_kind"] == "fund"
-    assert ticket["fund_use_id"] is None
     assert "维修资金" in ticket["reason"]
-    # Issue 4 links the proposal it makes for the ticket; other tickets refuse a link.
+    # The ticket opened a draft fund use linked both ways.
+    draft = await client.get(f"{API}/fund-uses/{ticket['fund_use_id']}", headers=world.h("company"))
+    assert draft.status_code == 200, draft.text
+    assert draft.json()["status"] == "draft"
+    assert draft.json()["repair_ticket_id"] == ticket["id"]
+    assert draft.json()["component"] == "electrical"
+    # Only fund-path tickets take a link.
     fund_use_id = uuid4()
     await link_fund_use(UUID(ticket["id"]), fund_use_id)
     read = await client.get(f"{API}/repairs/{ticket['id']}", headers=world.h("company"))
@@ -226,7 +233,9 @@ async def test_a_contractor_sees_only_its_own_works_tickets(
 async def test_an_owner_sees_its_own_reports_but_not_a_neighbours(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    mine = await report(client, world, "owner2", category="plumbing", household_id=world.ids["h3"])
+    mine = await report(
+        client, world, "owner2", category="plumbing", household_id=world.ids["h3"], part="private"
+    )
     assert (
         await client.get(f"{API}/repairs/{mine['id']}", headers=world.h("owner2"))
     ).status_code == 200
@@ -267,7 +276,7 @@ async def test_retention_is_blocked_while_a_warranty_ticket_of_the_work_is_open(
     path = f"{API}/works/{work['id']}/retention"
     assert (await client.get(path, headers=world.h("bureau"))).json()["state"] == "releasable"
     ticket = await report(
-        client, world, "owner1", category="wet_rooms", household_id=world.ids["h2"]
+        client, world, "owner1", category="wet_rooms", household_id=world.ids["h2"], part="private"
     )
     assert ticket["work_id"] == work["id"]
     blocked = (await client.get(path, headers=world.h("contractor"))).json()
