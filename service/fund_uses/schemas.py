@@ -11,8 +11,10 @@ import msgspec
 from service.fund_uses.rules import EMERGENCY_REASONS
 from service.registry.schemas import PRINTABLE, Input, one_of
 from service.units import PositiveMoney
+from service.warranty.rules import CATEGORIES
 
 EmergencyReason = Annotated[str, one_of(*EMERGENCY_REASONS)]
+RepairCategory = Annotated[str, one_of(*CATEGORIES)]
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
 Description = Annotated[str, msgspec.Meta(max_length=4000)]
@@ -22,7 +24,7 @@ class PartIn(Input):
     """A part the use repairs: its repair category and, when it is not the charged
     buildings', the buildings it is on."""
 
-    category: str
+    category: RepairCategory
     building_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] | None = None
 
 
@@ -57,7 +59,7 @@ class FundUseSubmitIn(Input):
     description: Description | None = None
     component: str | None = None
     emergency: bool = False
-    emergency_reason: str | None = None
+    emergency_reason: EmergencyReason | None = None
     vote_closes_on: date | None = None
     parts: Parts | None = None
 

@@ -119,7 +119,7 @@ class RepairIn(Input):
     major: bool = False
     # Where the fault is: a household's own part or a common part; required with
     # ``household_id``, else ``common``.
-    part: str | None = None
+    part: Annotated[str, one_of("private", "common")] | None = None
     # An operator's line or facility: water | power | gas | heat | telecom.
     utility: str | None = None
     # The operator (an organisation of kind ``operator``), when known.
