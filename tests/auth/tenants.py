@@ -90,6 +90,13 @@ async def _fund_use(
     )
 
 
+async def _override(client: httpx.AsyncClient, bureau: dict[str, str]) -> str:
+    # A rest day far ahead: nothing the other tests date moves with it.
+    body = {"day": "2090-01-02", "working": False, "note": "矩阵测试用的调整"}
+    answer = await client.post(f"{API}/workdays/overrides", json=body, headers=bureau)
+    return str((await created(answer))["id"])
+
+
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
     body = {"kind": kind, "name": unique(f"{kind} "), **extra}
     return str(
@@ -186,6 +193,8 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
     b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
+    # Workday overrides are the district's: both community sides share district 1's.
+    a.ids["override_id"] = b.ids["override_id"] = await _override(client, bureau)
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -246,6 +255,7 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "entry_id": await _deposit(client, bureau2, household),
             "ticket_id": await _repair(client, bureau2, community["id"]),
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
+            "override_id": await _override(client, bureau2),
         }
     )
     tenants.sides = {"A": a, "B": b, "D2": d2}
