@@ -39,9 +39,13 @@ ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner")
 
 @dataclass
 class Side:
-    """One side's objects by the route parameter that names them."""
+    """One side's objects by the route parameter that names them. ``district_ids`` are
+    the district's own objects (rating schemes and periods, workday overrides): foreign
+    only to the other district's bureau and auditor, since every role of a district may
+    read them."""
 
     ids: dict[str, str] = field(default_factory=dict)
+    district_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,7 +58,8 @@ class Tenants:
     def foreign_side(self, role: str, tenant: str) -> Side:
         """The objects tenant ``tenant`` of ``role`` must not reach."""
         if role in ("bureau", "auditor"):
-            return self.sides["D2"] if tenant == "A" else self.sides["A"]
+            side = self.sides["D2"] if tenant == "A" else self.sides["A"]
+            return Side({**side.ids, **side.district_ids})
         return self.sides["B"] if tenant == "A" else self.sides["A"]
 
 
@@ -95,6 +100,122 @@ async def _override(client: httpx.AsyncClient, bureau: dict[str, str]) -> str:
     body = {"day": "2090-01-02", "working": False, "note": "矩阵测试用的调整"}
     answer = await client.post(f"{API}/workdays/overrides", json=body, headers=bureau)
     return str((await created(answer))["id"])
+
+
+async def _attachment(client: httpx.AsyncClient, bureau: dict[str, str], use_id: str) -> str:
+    pdf = b"%PDF-1.4\n% matrix\n" + b"0" * 200
+    answer = await client.post(
+        f"{API}/fund-uses/{use_id}/attachments",
+        files={"file": ("报价单.pdf", pdf, "application/pdf")},
+        data={"kind": "quote"},
+        headers=bureau,
+    )
+    return str((await created(answer))["id"])
+
+
+async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area: str) -> str:
+    """A community of its own (the world's communities keep their flats) with a two-flat
+    unit on floors 1 and 2, and its lift project: foreign to every community-scoped role."""
+    community = await created(
+        await client.post(
+            f"{API}/communities",
+            json={
+                "area_id": area,
+                "name": unique("加梯小区"),
+                "code": unique("LIFT"),
+                "built_year": 1995,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=bureau,
+        )
+    )
+    building = await created(
+        await client.post(
+            f"{API}/communities/{community['id']}/buildings",
+            json={"name": unique("梯"), "floors": 6},
+            headers=bureau,
+        )
+    )
+    for floor in (1, 2):
+        await add_household(
+            client,
+            bureau,
+            building["id"],
+            f"{floor}01",
+            "60.00",
+            (f"梯户{floor}", make_id_no(900 + _next_serial())),
+            floor=floor,  # type: ignore[arg-type]
+        )
+    body = {"building_id": building["id"], "unit_no": "1", "estimated_cost": "300000.00"}
+    answer = await client.post(f"{API}/lift-projects", json=body, headers=bureau)
+    return str((await created(answer))["id"])
+
+
+_serials = iter(range(1, 90))
+
+
+def _next_serial() -> int:
+    return next(_serials)
+
+
+async def _ratings(
+    client: httpx.AsyncClient,
+    bureau: dict[str, str],
+    contracts: dict[str, tuple[Side, str, dict[str, str]]],
+    district_side: Side,
+) -> None:
+    """Two periods of the district: in the first each contract is rated and its company
+    appeals; the second is rated, finalised and its subsidies computed."""
+    scheme = await client.get(f"{API}/rating-schemes/current", headers=bureau)
+    district_side.district_ids["scheme_id"] = str(scheme.json()["id"])
+    items = [
+        {"code": code, "score": score, "note": ""}
+        for code, score in (
+            ("general", "15.00"),
+            ("security", "15.00"),
+            ("cleaning", "20.00"),
+            ("greening", "10.00"),
+            ("facilities", "20.00"),
+            ("satisfaction", "20.00"),
+        )
+    ]
+    for number, (starts, ends) in enumerate(
+        (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+    ):
+        period = await created(
+            await client.post(
+                f"{API}/rating-periods",
+                json={"name": unique("矩阵评价期"), "starts_on": starts, "ends_on": ends},
+                headers=bureau,
+            )
+        )
+        district_side.district_ids["period_id"] = str(period["id"])
+        for side, contract, company in contracts.values():
+            rated = await created(
+                await client.post(
+                    f"{API}/rating-periods/{period['id']}/ratings",
+                    json={"contract_id": contract, "items": items},
+                    headers=bureau,
+                )
+            )
+            side.ids["rating_id"] = str(rated["rating_id"])
+            if number == 0:
+                appeal = await created(
+                    await client.post(
+                        f"{API}/ratings/{rated['rating_id']}/appeals",
+                        json={"reason": "矩阵测试申诉"},
+                        headers=company,
+                    )
+                )
+                side.ids["appeal_id"] = str(appeal["appeal_id"])
+        if number == 1:
+            path = f"{API}/rating-periods/{period['id']}"
+            finalised = await client.post(f"{path}/finalize", headers=bureau)
+            assert finalised.status_code == 200, finalised.text
+            subsidies = await created(await client.post(f"{path}/subsidies", headers=bureau))
+            by_contract = {str(s["contract_id"]): str(s["subsidy_id"]) for s in subsidies}
+            for side, contract, _ in contracts.values():
+                side.ids["subsidy_id"] = by_contract[contract]
 
 
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
@@ -193,8 +314,20 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
     b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
-    # Workday overrides are the district's: both community sides share district 1's.
-    a.ids["override_id"] = b.ids["override_id"] = await _override(client, bureau)
+    a.district_ids["override_id"] = await _override(client, bureau)
+    a.ids["attachment_id"] = await _attachment(client, bureau, a.ids["use_id"])
+    b.ids["attachment_id"] = await _attachment(client, bureau, b.ids["use_id"])
+    a.ids["project_id"] = await _lift_project(client, bureau, world.ids["area"])
+    b.ids["project_id"] = await _lift_project(client, bureau, world.ids["area"])
+    await _ratings(
+        client,
+        bureau,
+        {
+            "A": (a, a.ids["contract_id"], world.h("company")),
+            "B": (b, b.ids["contract_id"], tenants.headers[("company", "B")]),
+        },
+        a,
+    )
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -255,8 +388,12 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "entry_id": await _deposit(client, bureau2, household),
             "ticket_id": await _repair(client, bureau2, community["id"]),
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
-            "override_id": await _override(client, bureau2),
         }
     )
+    d2.district_ids["override_id"] = await _override(client, bureau2)
+    d2.ids["attachment_id"] = await _attachment(client, bureau2, d2.ids["use_id"])
+    d2.ids["project_id"] = await _lift_project(client, bureau2, area["id"])
+    company2_user = await _user(client, bureau2, "company", org_id=company2)
+    await _ratings(client, bureau2, {"D2": (d2, d2.ids["contract_id"], company2_user)}, d2)
     tenants.sides = {"A": a, "B": b, "D2": d2}
     return tenants
