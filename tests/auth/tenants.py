@@ -22,6 +22,7 @@ from service.clock import now
 from service.contracts.tables import Contract
 from service.registry.tables import District, Organization
 from service.warranty.tables import Work
+from tests.ratings.flow import scores
 from tests.support import (
     PASSWORD,
     World,
@@ -113,17 +114,17 @@ async def _attachment(client: httpx.AsyncClient, bureau: dict[str, str], use_id:
     return str((await created(answer))["id"])
 
 
-async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area: str) -> str:
-    """A community of its own (the world's communities keep their flats) with a two-flat
-    unit on floors 1 and 2, and its lift project: foreign to every community-scoped role."""
+async def _community_with_building(
+    client: httpx.AsyncClient, bureau: dict[str, str], area: str, name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     community = await created(
         await client.post(
             f"{API}/communities",
             json={
                 "area_id": area,
-                "name": unique("加梯小区"),
-                "code": unique("LIFT"),
-                "built_year": 1995,
+                "name": name,
+                "code": unique("T"),
+                "built_year": 1996,
                 "deposit_rate_per_m2": "45.00",
             },
             headers=bureau,
@@ -132,10 +133,17 @@ async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area:
     building = await created(
         await client.post(
             f"{API}/communities/{community['id']}/buildings",
-            json={"name": unique("梯"), "floors": 6},
+            json={"name": "1号楼", "floors": 6, "has_elevator": False},
             headers=bureau,
         )
     )
+    return community, building
+
+
+async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area: str) -> str:
+    """A community of its own (the world's communities keep their flats) with a two-flat
+    unit on floors 1 and 2, and its lift project: foreign to every community-scoped role."""
+    _, building = await _community_with_building(client, bureau, area, unique("加梯小区"))
     for floor in (1, 2):
         await add_household(
             client,
@@ -168,17 +176,7 @@ async def _ratings(
     appeals; the second is rated, finalised and its subsidies computed."""
     scheme = await client.get(f"{API}/rating-schemes/current", headers=bureau)
     district_side.district_ids["scheme_id"] = str(scheme.json()["id"])
-    items = [
-        {"code": code, "score": score, "note": ""}
-        for code, score in (
-            ("general", "15.00"),
-            ("security", "15.00"),
-            ("cleaning", "20.00"),
-            ("greening", "10.00"),
-            ("facilities", "20.00"),
-            ("satisfaction", "20.00"),
-        )
-    ]
+    items = scores()
     for number, (starts, ends) in enumerate(
         (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
     ):
@@ -351,26 +349,7 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             f"{API}/areas", json={"name": "东区", "code": unique("D2A")}, headers=bureau2
         )
     )
-    community = await created(
-        await client.post(
-            f"{API}/communities",
-            json={
-                "area_id": area["id"],
-                "name": "第二区小区",
-                "code": unique("D2C"),
-                "built_year": 1996,
-                "deposit_rate_per_m2": "45.00",
-            },
-            headers=bureau2,
-        )
-    )
-    building = await created(
-        await client.post(
-            f"{API}/communities/{community['id']}/buildings",
-            json={"name": "1号楼", "floors": 6, "has_elevator": False},
-            headers=bureau2,
-        )
-    )
+    community, building = await _community_with_building(client, bureau2, area["id"], "第二区小区")
     household = await add_household(
         client, bureau2, building["id"], "101", "80.00", ("周平", make_id_no(990))
     )
