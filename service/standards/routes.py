@@ -10,6 +10,7 @@ tasks given to it; the matrix and its documents are the bureau's (and the audito
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -31,10 +32,10 @@ TASK_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR)
 DISTRICT = (BUREAU, AUDITOR)
 
 
-def catalogue_out(row: dict[str, object]) -> schemas.CatalogueOut:
+def catalogue_out(row: dict[str, Any]) -> schemas.CatalogueOut:
     return schemas.CatalogueOut(
-        id=row["id"],  # type: ignore[arg-type]
-        version=int(row["version"]),  # type: ignore[call-overload]
+        id=row["id"],
+        version=int(row["version"]),
         items=[
             schemas.StandardItemOut(
                 code=i["code"],
@@ -50,9 +51,9 @@ def catalogue_out(row: dict[str, object]) -> schemas.CatalogueOut:
                 rating_item=i.get("rating_item"),
                 district_own=bool(i.get("district_own")),
             )
-            for i in service.items_of(row)  # type: ignore[arg-type]
+            for i in service.items_of(row)
         ],
-        created_at=row["created_at"],  # type: ignore[arg-type]
+        created_at=row["created_at"],
     )
 
 

@@ -16,9 +16,7 @@ from tests.support import World, created, unique
 API = "/api/v1"
 
 
-async def fresh_community(
-    client: httpx.AsyncClient, world: World, *, company: bool = True
-) -> str:
+async def fresh_community(client: httpx.AsyncClient, world: World, *, company: bool = True) -> str:
     """A new community in the world's area; with ``company`` the world's company holds
     its live contract (so the world's company user sees it)."""
     tag = unique("S")

@@ -130,23 +130,42 @@ async def test_a_repeat_inspection_that_finds_it_met_closes_the_task(
 ) -> None:
     community = await fresh_community(client, world)
     first = await created(
-        await inspect(client, world, {"community_id": community}, [{"code": "zheng_kerb", "result": "not_met"}])
+        await inspect(
+            client,
+            world,
+            {"community_id": community},
+            [{"code": "zheng_kerb", "result": "not_met"}],
+        )
     )
     task = first["tasks"][0]
     # Not met again: the same task, not a second one.
     again = await created(
-        await inspect(client, world, {"community_id": community}, [{"code": "zheng_kerb", "result": "not_met"}])
+        await inspect(
+            client,
+            world,
+            {"community_id": community},
+            [{"code": "zheng_kerb", "result": "not_met"}],
+        )
     )
     assert [t["id"] for t in again["tasks"]] == [task["id"]]
     closing = await created(
-        await inspect(client, world, {"community_id": community}, [{"code": "zheng_kerb", "result": "met"}])
+        await inspect(
+            client, world, {"community_id": community}, [{"code": "zheng_kerb", "result": "met"}]
+        )
     )
     assert closing["closed_tasks"] == [task["id"]]
-    read = (await client.get(f"{API}/rectifications/{task['id']}", headers=world.h("bureau"))).json()
+    read = (
+        await client.get(f"{API}/rectifications/{task['id']}", headers=world.h("bureau"))
+    ).json()
     assert read["status"] == "closed" and read["closed_by_inspection_id"] == closing["id"]
     # Failing later opens a new task.
     later = await created(
-        await inspect(client, world, {"community_id": community}, [{"code": "zheng_kerb", "result": "not_met"}])
+        await inspect(
+            client,
+            world,
+            {"community_id": community},
+            [{"code": "zheng_kerb", "result": "not_met"}],
+        )
     )
     assert later["tasks"][0]["id"] != task["id"]
 
@@ -197,7 +216,9 @@ async def test_a_district_adds_its_own_item_as_a_new_catalogue_version(
         "fallback": "company",
         "workdays": 5,
     }
-    added = await created(await client.post(f"{API}/standards/items", json=body, headers=world.h("bureau")))
+    added = await created(
+        await client.post(f"{API}/standards/items", json=body, headers=world.h("bureau"))
+    )
     assert added["version"] == before["version"] + 1
     assert added["items"][-1]["code"] == code and added["items"][-1]["district_own"]
     again = await client.post(f"{API}/standards/items", json=body, headers=world.h("bureau"))
@@ -207,7 +228,9 @@ async def test_a_district_adds_its_own_item_as_a_new_catalogue_version(
     community = await fresh_community(client, world)
     task = (
         await created(
-            await inspect(client, world, {"community_id": community}, [{"code": code, "result": "not_met"}])
+            await inspect(
+                client, world, {"community_id": community}, [{"code": code, "result": "not_met"}]
+            )
         )
     )["tasks"][0]
     assert task["responsible_kind"] == "company"

@@ -22,7 +22,11 @@ async def open_task(
 ) -> dict[str, str]:
     body = await created(
         await inspect(
-            client, world, {"community_id": community}, [{"code": code, "result": "not_met"}], **extra
+            client,
+            world,
+            {"community_id": community},
+            [{"code": code, "result": "not_met"}],
+            **extra,
         )
     )
     task: dict[str, str] = body["tasks"][0]
@@ -79,7 +83,9 @@ async def test_a_task_past_its_due_date_is_overdue_and_listed(
     )
     fresh = await open_task(client, world, community, code="zheng_road")
     assert late["overdue"] is True
-    read = (await client.get(f"{API}/rectifications/{late['id']}", headers=world.h("bureau"))).json()
+    read = (
+        await client.get(f"{API}/rectifications/{late['id']}", headers=world.h("bureau"))
+    ).json()
     assert read["overdue"] is True
     listed = await client.get(
         f"{API}/rectifications",
@@ -103,7 +109,9 @@ async def test_scope_company_committee_contractor_and_others(
     area_task = (
         await created(
             await inspect(
-                client, world, {"area_id": await fresh_area(client, world)},
+                client,
+                world,
+                {"area_id": await fresh_area(client, world)},
                 [{"code": "you_clinic", "result": "not_met"}],
             )
         )
@@ -119,22 +127,25 @@ async def test_scope_company_committee_contractor_and_others(
         listed = await client.get(f"{API}/rectifications", headers=world.h(who))
         ids = {t["id"] for t in listed.json()["items"]}
         assert mine["id"] in ids and other["id"] not in ids and area_task["id"] not in ids
-    assert (
-        await step(client, world, "company", other["id"], "answer")
-    ).status_code == 404
+    assert (await step(client, world, "company", other["id"], "answer")).status_code == 404
     for who in ("owner1",):
         assert (await client.get(f"{API}/rectifications", headers=world.h(who))).status_code == 403
         assert (await client.get(f"{API}/inspections", headers=world.h(who))).status_code == 403
     assert (
         await client.get(f"{API}/rectifications/{mine['id']}", headers=world.h("contractor"))
     ).status_code == 404
-    assert (await client.get(f"{API}/standards/matrix", headers=world.h("company"))).status_code == 403
+    assert (
+        await client.get(f"{API}/standards/matrix", headers=world.h("company"))
+    ).status_code == 403
     assert (
         await client.get(f"{API}/rectifications/{other['id']}", headers=world.h("auditor"))
     ).status_code == 200
     # Inspecting a place out of scope or of another kind: the bureau alone inspects.
     refused = await inspect(
-        client, world, {"community_id": world.ids["CA"]}, [{"code": "tong_gas", "result": "met"}],
+        client,
+        world,
+        {"community_id": world.ids["CA"]},
+        [{"code": "tong_gas", "result": "met"}],
         who="committee",
     )
     assert refused.status_code == 403
@@ -180,7 +191,11 @@ async def test_overdue_rectifications_show_in_the_rating_evidence(
     )
     body = evidence.json()
     whole = body["standards"]
-    assert (whole["items_met"], whole["items_not_met"], whole["rectifications_overdue"]) == (2, 2, 2)
+    assert (whole["items_met"], whole["items_not_met"], whole["rectifications_overdue"]) == (
+        2,
+        2,
+        2,
+    )
     items = {i["code"]: i["standards"] for i in body["items"]}
     assert items["cleaning"]["items"] == ["you_refuse"]
     assert items["cleaning"]["rectifications_overdue"] == 1
