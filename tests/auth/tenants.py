@@ -90,6 +90,15 @@ async def _fund_use(
     )
 
 
+async def _inspection(
+    client: httpx.AsyncClient, bureau: dict[str, str], community: str
+) -> tuple[str, str]:
+    """An inspection of the community with a not-met item: its id and its task's."""
+    body = {"community_id": community, "items": [{"code": "you_fitness", "result": "not_met"}]}
+    made = await created(await client.post(f"{API}/inspections", json=body, headers=bureau))
+    return str(made["id"]), str(made["tasks"][0]["id"])
+
+
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
     body = {"kind": kind, "name": unique(f"{kind} "), **extra}
     return str(
@@ -186,6 +195,8 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
     b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
+    a.ids["inspection_id"], a.ids["task_id"] = await _inspection(client, bureau, world.ids["CA"])
+    b.ids["inspection_id"], b.ids["task_id"] = await _inspection(client, bureau, world.ids["CB"])
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -247,6 +258,9 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "ticket_id": await _repair(client, bureau2, community["id"]),
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
         }
+    )
+    d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(
+        client, bureau2, community["id"]
     )
     tenants.sides = {"A": a, "B": b, "D2": d2}
     return tenants
