@@ -75,6 +75,26 @@ def chosen_quarter(quarter: str | None) -> str:
     return quarter
 
 
+async def matrix_pdf_response(district_id: UUID, quarter: str | None) -> Response[bytes]:
+    """The matrix PDF as an answer (API and page)."""
+    chosen = chosen_quarter(quarter)
+    content = await document.matrix_pdf(district_id, chosen)
+    return pdf_response(
+        content, ascii_name(f"standards-{chosen}.pdf"), f"改造提质标准达标矩阵{chosen}.pdf"
+    )
+
+
+async def matrix_xlsx_response(district_id: UUID, quarter: str | None) -> Response[bytes]:
+    """The matrix workbook as an answer (API and page)."""
+    chosen = chosen_quarter(quarter)
+    content = await document.matrix_xlsx(district_id, chosen)
+    return Response(
+        content,
+        media_type=document.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="standards-{chosen}.xlsx"'},
+    )
+
+
 class StandardsController(Controller):
     path = "/standards"
     tags = ("改造提质标准",)
@@ -122,11 +142,7 @@ class StandardsController(Controller):
         self, caller: CallerDep, quarter: FromQuery[str | None] = None
     ) -> Response[bytes]:
         """标准达标矩阵（PDF，供月例会使用）：小区与片区两张矩阵，附最近四个季度的历史。"""
-        chosen = chosen_quarter(quarter)
-        content = await document.matrix_pdf(caller.district_id, chosen)
-        return pdf_response(
-            content, ascii_name(f"standards-{chosen}.pdf"), f"改造提质标准达标矩阵{chosen}.pdf"
-        )
+        return await matrix_pdf_response(caller.district_id, quarter)
 
     @get(
         "/matrix.xlsx",
@@ -138,13 +154,7 @@ class StandardsController(Controller):
         self, caller: CallerDep, quarter: FromQuery[str | None] = None
     ) -> Response[bytes]:
         """标准达标矩阵的 Excel 版（小区、片区、季度历史三张表）。"""
-        chosen = chosen_quarter(quarter)
-        content = await document.matrix_xlsx(caller.district_id, chosen)
-        return Response(
-            content,
-            media_type=document.XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="standards-{chosen}.xlsx"'},
-        )
+        return await matrix_xlsx_response(caller.district_id, quarter)
 
 
 class InspectionController(Controller):

@@ -259,8 +259,6 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
         }
     )
-    d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(
-        client, bureau2, community["id"]
-    )
+    d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(client, bureau2, community["id"])
     tenants.sides = {"A": a, "B": b, "D2": d2}
     return tenants
