@@ -1,0 +1,99 @@
+"""The demo's quarter of inspections, on a district of its own: every community and area
+inspected last quarter, tasks routed, a repeat round closing some; a second run adds
+nothing (resumable)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from service.auth.roles import Caller
+from service.auth.schemas import UserIn
+from service.auth.service import create_user
+from service.auth.tables import Account
+from service.auth.tokens import load_caller
+from service.clock import now, today
+from service.registry.tables import District, Organization
+from service.standards import rules
+from service.standards.demo import finish_demo_standards, seed_demo_standards
+from service.standards.tables import Inspection, Rectification
+from tests.standards.estate import API
+from tests.support import PASSWORD, created, login, unique
+
+
+async def _district_of_its_own(client: httpx.AsyncClient) -> tuple[Caller, dict[str, str]]:
+    district = District(name="演示检查区", code=unique("DS"))
+    await District.insert(district)
+    org = Organization(district=district.id, kind="bureau", name="演示住建局", created_at=now())
+    await Organization.insert(org)
+    username = unique("bureau-ds-")
+    await create_user(
+        None,
+        district.id,
+        UserIn(username=username, password=PASSWORD, role="bureau", org_id=org.id),
+    )
+    headers = await login(client, username)
+    area = await created(
+        await client.post(
+            f"{API}/areas", json={"name": "一片区", "code": unique("A")}, headers=headers
+        )
+    )
+    await created(
+        await client.post(
+            f"{API}/organizations", json={"kind": "street", "name": "西关街道"}, headers=headers
+        )
+    )
+    for n in range(4):
+        await created(
+            await client.post(
+                f"{API}/communities",
+                json={
+                    "area_id": area["id"],
+                    "name": f"演示{n}小区",
+                    "code": unique("C"),
+                    "built_year": 1990,
+                    "deposit_rate_per_m2": "45.00",
+                },
+                headers=headers,
+            )
+        )
+    account = await Account.select(Account.id).where(Account.username == username).first()
+    assert account is not None
+    caller = await load_caller(account["id"])
+    assert caller is not None
+    return caller, headers
+
+
+async def test_the_demo_quarter_inspects_every_place_and_runs_once(
+    client: httpx.AsyncClient,
+) -> None:
+    caller, headers = await _district_of_its_own(client)
+    made = await seed_demo_standards(caller)
+    last_quarter = rules.quarter_of(
+        rules.quarter_bounds(rules.quarter_of(today()))[0] - timedelta(days=1)
+    )
+    first, last = rules.quarter_bounds(last_quarter)
+    inspected = await Inspection.select(Inspection.community, Inspection.area).where(
+        (Inspection.district == caller.district_id)
+        & (Inspection.inspected_on >= first)
+        & (Inspection.inspected_on <= last)
+    )
+    assert len({r["community"] for r in inspected if r["community"]}) == 4
+    assert len({r["area"] for r in inspected if r["area"]}) == 1
+    assert made >= 5
+    tasks = await Rectification.select().where(Rectification.district == caller.district_id)
+    assert tasks and all(t["responsible_kind"] in rules.RESPONSIBLE_KINDS for t in tasks)
+    matrix = (
+        await client.get(
+            f"{API}/standards/matrix", params={"quarter": last_quarter}, headers=headers
+        )
+    ).json()
+    assert len(matrix["rows"]) == 4 and all(row["inspected"] > 0 for row in matrix["rows"])
+    assert any(
+        v == "not_met" or v == "overdue" for r in matrix["rows"] for v in r["cells"].values()
+    )
+    # Resumable: a second run adds nothing; a district the demo seed did not complete is
+    # never touched by the resume path.
+    assert await seed_demo_standards(caller) == 0
+    assert await finish_demo_standards(caller.username) == 0
