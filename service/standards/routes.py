@@ -68,10 +68,8 @@ def chosen_level(level: str | None) -> str:
 def chosen_quarter(quarter: str | None) -> str:
     if quarter is None:
         return rules.quarter_of(today())
-    try:
-        rules.quarter_bounds(quarter)
-    except ValueError:
-        raise InputError("quarter", "季度格式应为 YYYYQn，如 2026Q4") from None
+    if not rules.quarter_allowed(quarter):
+        raise InputError("quarter", "季度格式应为 YYYYQn（2000 至 2100 年），如 2026Q4")
     return quarter
 
 

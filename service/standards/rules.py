@@ -374,6 +374,8 @@ CELL_NAMES = {
     NOT_INSPECTED: "未检查",
 }
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+# Quarters a caller may ask for (a history reaches up to three years further back).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def cell_status(result: str | None, overdue: bool) -> str:
@@ -396,11 +398,17 @@ def quarter_bounds(label: str) -> tuple[date, date]:
     if match is None:
         raise ValueError(label)
     year, quarter = int(match.group(1)), int(match.group(2))
-    if year < 2000:
+    if not FIRST_YEAR - 10 <= year <= LAST_YEAR:
         raise ValueError(label)
     first = date(year, 3 * quarter - 2, 1)
     nxt = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
     return first, nxt - timedelta(days=1)
+
+
+def quarter_allowed(label: str) -> bool:
+    """A quarter a caller may ask for: ``YYYYQn`` with the year in [2000, 2100]."""
+    match = QUARTER_PATTERN.match(label)
+    return match is not None and FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR
 
 
 def previous_quarters(label: str, count: int) -> list[str]:

@@ -30,6 +30,7 @@ from service.warranty.rules import Operator
 from service.warranty.service import candidates, live_company
 from service.warranty.workdays import load_calendar
 
+EARLIEST_INSPECTION = date(2000, 1, 1)
 TASK_NOT_FOUND = "整改任务不存在，或不在您的权限范围内。"
 INSPECTION_NOT_FOUND = "检查记录不存在，或不在您的权限范围内。"
 
@@ -184,6 +185,8 @@ async def record_inspection(
     inspected_on = data.inspected_on or today()
     if inspected_on > today():
         raise InputError("inspected_on", "检查日期不能晚于今天")
+    if inspected_on < EARLIEST_INSPECTION:
+        raise InputError("inspected_on", "检查日期不能早于 2000-01-01")
     catalogue = await current_catalogue(caller.district_id)
     by_code = {i["code"]: i for i in items_of(catalogue) if i["level"] == level}
     errors, seen = [], set()

@@ -197,6 +197,14 @@ async def test_bad_inspections_answer_422_naming_the_field_and_write_nothing(
         inspected_on=(today() + timedelta(days=1)).isoformat(),
     )
     assert future.status_code == 422
+    ancient = await inspect(
+        client,
+        world,
+        {"community_id": community},
+        [{"code": "tong_gas", "result": "not_met"}],
+        inspected_on="1999-12-31",
+    )
+    assert ancient.status_code == 422 and ancient.json()["errors"][0]["field"] == "inspected_on"
     listed = await client.get(
         f"{API}/inspections", params={"community_id": community}, headers=world.h("bureau")
     )

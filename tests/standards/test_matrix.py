@@ -79,10 +79,21 @@ async def test_the_matrix_shows_each_places_latest_finding_and_late_tasks(
     ).json()
     assert [q["quarter"] for q in history["quarters"]][-1] == quarter
     assert history["quarters"][-1]["items_met"] >= 2
-    bad = await client.get(
-        f"{API}/standards/matrix", params={"quarter": "2026Q9"}, headers=world.h("bureau")
+    for quarter in ("2026Q9", "1999Q4", "9999Q4"):
+        bad = await client.get(
+            f"{API}/standards/history", params={"quarter": quarter}, headers=world.h("bureau")
+        )
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quarter"
+    oldest = await client.get(
+        f"{API}/standards/history",
+        params={"quarter": "2000Q1", "quarters": 12},
+        headers=world.h("bureau"),
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quarter"
+    assert oldest.status_code == 200
+    too_many = await client.get(
+        f"{API}/standards/history", params={"quarters": 13}, headers=world.h("bureau")
+    )
+    assert too_many.status_code == 422
     for who in ("company", "committee", "contractor", "owner1"):
         assert (
             await client.get(f"{API}/standards/matrix", headers=world.h(who))

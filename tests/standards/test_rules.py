@@ -196,9 +196,14 @@ def test_quarters() -> None:
     assert rules.quarter_bounds("2026Q4") == (date(2026, 10, 1), date(2026, 12, 31))
     assert rules.quarter_bounds("2024Q1") == (date(2024, 1, 1), date(2024, 3, 31))
     assert rules.previous_quarters("2026Q1", 3) == ["2025Q3", "2025Q4", "2026Q1"]
-    for bad in ("2026Q5", "2026-Q1", "1999Q1", ""):
+    for bad in ("2026Q5", "2026-Q1", "1899Q1", ""):
         with pytest.raises(ValueError):
             rules.quarter_bounds(bad)
+    assert rules.quarter_allowed("2000Q1") and rules.quarter_allowed("2100Q4")
+    assert not rules.quarter_allowed("1999Q4") and not rules.quarter_allowed("2101Q1")
+    # Twelve quarters back from the first one a caller may ask for still have bounds.
+    for label in rules.previous_quarters("2000Q1", 12):
+        rules.quarter_bounds(label)
     assert rules.cell_status(None, False) == "none"
     assert rules.cell_status("not_met", True) == "overdue"
     assert rules.cell_status("met", True) == "met"
