@@ -9,6 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from service.auth.roles import AUDITOR, BUREAU, allow
+from service.clock import today
 from service.http import CallerDep, ScopeDep
 from service.standards import document, rules, service
 from service.standards.routes import (
@@ -39,7 +40,7 @@ async def standards_page(
         **context,
         late=[service.task_out(t) for t in late],
         responsible_names=rules.RESPONSIBLE_NAMES,
-        earlier=rules.previous_quarters(chosen, 5)[:-1],
+        quarters=rules.previous_quarters(rules.quarter_of(today()), 6),
     )
 
 

@@ -201,6 +201,11 @@ async def record_inspection(
         elif given.code in seen:
             errors.append({"field": f"items[{n}].code", "message": "同一检查中重复"})
         seen.add(given.code)
+        for k, photo in enumerate(given.photos):
+            if not photo.strip() or len(photo) > schemas.MAX_PHOTO_NAME:
+                errors.append(
+                    {"field": f"items[{n}].photos[{k}]", "message": "照片名称须为 1 至 500 个字符"}
+                )
         if given.result not in rules.RESULTS:
             errors.append({"field": f"items[{n}].result", "message": "应为 met | not_met | na"})
         if given.operator_id is not None and not (by_code.get(given.code) or {}).get("utility"):
