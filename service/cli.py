@@ -67,7 +67,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 # A demo seeded before the standards existed gets its quarter of inspections.
                 from service.standards.demo import finish_demo_standards
 
-                await finish_demo_standards(DEMO_LOGINS["bureau"][0])
+                await finish_demo_standards(
+                    DEMO_LOGINS["bureau"][0],
+                    [DEMO_LOGINS["company"][0], DEMO_LOGINS["contractor"][0]],
+                )
             return seeded
         finally:
             await close_database()

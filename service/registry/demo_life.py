@@ -492,4 +492,6 @@ async def seed_demo_life(usernames: dict[str, str]) -> None:
     await repairs(community_id, people)
     await ratings(community_id, people)
     await service_records(community_id, people)
-    await seed_demo_standards(people["bureau"].caller)
+    await seed_demo_standards(
+        people["bureau"].caller, [people["company"].caller, people["contractor"].caller]
+    )

@@ -7,6 +7,7 @@ has inspections is left as it is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -15,9 +16,15 @@ from service.auth.scope import resolve_scope
 from service.clock import today
 from service.registry.tables import Area, Community, Organization
 from service.standards import rules
-from service.standards.schemas import InspectionIn, ResultIn
-from service.standards.service import current_catalogue, items_of, record_inspection
-from service.standards.tables import Inspection
+from service.standards.schemas import InspectionIn, ResultIn, TransitionIn
+from service.standards.service import (
+    current_catalogue,
+    items_of,
+    record_inspection,
+    task_list_query,
+    transition,
+)
+from service.standards.tables import Inspection, Rectification
 
 
 def _on(first: date, last: date, offset: int) -> date:
@@ -30,9 +37,11 @@ def _finding(place: int, item: int, code: str) -> str:
     return rules.NOT_MET if (place * 7 + item * 3) % 11 == 0 else rules.MET
 
 
-async def seed_demo_standards(bureau: Caller) -> int:
-    """Inspect the district's places as described above; how many inspections were made
-    (0 when the district already had some)."""
+async def seed_demo_standards(bureau: Caller, responders: Sequence[Caller] = ()) -> int:
+    """Inspect the district's places as described above, then let each of
+    ``responders`` (the demo's company and contractor users) answer up to three of the
+    open tasks given to it; how many inspections were made (0 when the district
+    already had some)."""
     district = bureau.district_id
     if await Inspection.count().where(Inspection.district == district) > 0:
         return 0
@@ -105,10 +114,29 @@ async def seed_demo_standards(bureau: Caller) -> int:
             ),
         )
         made += 1
+    for responder in responders:
+        await _answer_some(responder)
     return made
 
 
-async def finish_demo_standards(username: str) -> int:
+async def _answer_some(responder: Caller) -> None:
+    access = await resolve_scope(responder)
+    rows = await (
+        task_list_query(responder, access, status=rules.OPEN)
+        .where(Rectification.responsible_org == responder.org_id)
+        .order_by(Rectification.due_on)
+        .limit(3)
+    )
+    for row in rows:
+        await transition(
+            responder,
+            access,
+            row["id"],
+            TransitionIn(action="answer", note="已按要求整改完毕，请复查。"),
+        )
+
+
+async def finish_demo_standards(username: str, responders: Sequence[str] = ()) -> int:
     """``seed --demo`` on a database that already holds the demo (seeded before the
     standards existed, or stopped before them): inspect it now. Only a district the
     demo seed completed (its ``demo.seed_completed`` audit entry) and only through its
@@ -129,4 +157,16 @@ async def finish_demo_standards(username: str) -> int:
         & (AuditEntry.district_id == account["district"])
     )
     caller = await load_caller(account["id"]) if completed else None
-    return await seed_demo_standards(caller) if caller is not None else 0
+    if caller is None:
+        return 0
+    answering = []
+    for name in responders:
+        row = (
+            await Account.select(Account.id)
+            .where((Account.username == name) & (Account.district == account["district"]))
+            .first()
+        )
+        responder = await load_caller(row["id"]) if row else None
+        if responder is not None:
+            answering.append(responder)
+    return await seed_demo_standards(caller, answering)

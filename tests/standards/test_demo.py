@@ -4,7 +4,8 @@ nothing (resumable)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 
 import httpx
 
@@ -14,15 +15,18 @@ from service.auth.service import create_user
 from service.auth.tables import Account
 from service.auth.tokens import load_caller
 from service.clock import now, today
+from service.contracts.tables import Contract
 from service.registry.tables import District, Organization
 from service.standards import rules
 from service.standards.demo import finish_demo_standards, seed_demo_standards
 from service.standards.tables import Inspection, Rectification
 from tests.standards.estate import API
-from tests.support import PASSWORD, created, login, unique
+from tests.support import PASSWORD, add_user, created, login, unique
 
 
-async def _district_of_its_own(client: httpx.AsyncClient) -> tuple[Caller, dict[str, str]]:
+async def _district_of_its_own(
+    client: httpx.AsyncClient,
+) -> tuple[Caller, Caller, dict[str, str]]:
     district = District(name="演示检查区", code=unique("DS"))
     await District.insert(district)
     org = Organization(district=district.id, kind="bureau", name="演示住建局", created_at=now())
@@ -44,32 +48,58 @@ async def _district_of_its_own(client: httpx.AsyncClient) -> tuple[Caller, dict[
             f"{API}/organizations", json={"kind": "street", "name": "西关街道"}, headers=headers
         )
     )
+    company = await created(
+        await client.post(
+            f"{API}/organizations", json={"kind": "company", "name": "演示物业"}, headers=headers
+        )
+    )
+    company_user = await add_user(
+        client, headers, username=unique("company-ds-"), role="company", org_id=company["id"]
+    )
+    communities = []
     for n in range(4):
-        await created(
-            await client.post(
-                f"{API}/communities",
-                json={
-                    "area_id": area["id"],
-                    "name": f"演示{n}小区",
-                    "code": unique("C"),
-                    "built_year": 1990,
-                    "deposit_rate_per_m2": "45.00",
-                },
-                headers=headers,
+        communities.append(
+            await created(
+                await client.post(
+                    f"{API}/communities",
+                    json={
+                        "area_id": area["id"],
+                        "name": f"演示{n}小区",
+                        "code": unique("C"),
+                        "built_year": 1990,
+                        "deposit_rate_per_m2": "45.00",
+                    },
+                    headers=headers,
+                )
             )
         )
+    for community in communities:
+        await Contract.insert(
+            Contract(
+                district=district.id,
+                community=uuid.UUID(community["id"]),
+                company=uuid.UUID(company["id"]),
+                mode="market",
+                status="live",
+                starts_on=date(2024, 1, 1),
+                ends_on=date(2027, 12, 31),
+                created_at=now(),
+            )
+        )
+    responder = await load_caller(uuid.UUID(company_user))
+    assert responder is not None
     account = await Account.select(Account.id).where(Account.username == username).first()
     assert account is not None
     caller = await load_caller(account["id"])
     assert caller is not None
-    return caller, headers
+    return caller, responder, headers
 
 
 async def test_the_demo_quarter_inspects_every_place_and_runs_once(
     client: httpx.AsyncClient,
 ) -> None:
-    caller, headers = await _district_of_its_own(client)
-    made = await seed_demo_standards(caller)
+    caller, company, headers = await _district_of_its_own(client)
+    made = await seed_demo_standards(caller, [company])
     last_quarter = rules.quarter_of(
         rules.quarter_bounds(rules.quarter_of(today()))[0] - timedelta(days=1)
     )
@@ -84,6 +114,8 @@ async def test_the_demo_quarter_inspects_every_place_and_runs_once(
     assert made >= 5
     tasks = await Rectification.select().where(Rectification.district == caller.district_id)
     assert tasks and all(t["responsible_kind"] in rules.RESPONSIBLE_KINDS for t in tasks)
+    answered = [t for t in tasks if t["answered_by"] is not None]
+    assert answered and all(t["responsible_org"] == company.org_id for t in answered)
     matrix = (
         await client.get(
             f"{API}/standards/matrix", params={"quarter": last_quarter}, headers=headers
