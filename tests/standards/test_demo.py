@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from service.audit.service import record
 from service.auth.roles import Caller
 from service.auth.schemas import UserIn
 from service.auth.service import create_user
@@ -129,3 +130,18 @@ async def test_the_demo_quarter_inspects_every_place_and_runs_once(
     # never touched by the resume path.
     assert await seed_demo_standards(caller) == 0
     assert await finish_demo_standards(caller.username) == 0
+
+
+async def test_a_demo_seeded_before_the_standards_gets_them_on_the_next_seed(
+    client: httpx.AsyncClient,
+) -> None:
+    caller, company, _ = await _district_of_its_own(client)
+    assert await finish_demo_standards(caller.username) == 0  # not a completed demo seed
+    await record(
+        None, "demo.seed_completed", "district", caller.district_id, district_id=caller.district_id
+    )
+    assert await finish_demo_standards(caller.username, [company.username]) > 0
+    assert await Rectification.count().where(
+        (Rectification.district == caller.district_id) & Rectification.answered_by.is_not_null()
+    )
+    assert await finish_demo_standards(caller.username, [company.username]) == 0
