@@ -109,6 +109,17 @@ async def _write_every_json_column(client: httpx.AsyncClient, world: World) -> N
         f"{API}/fund-uses/{use['id']}/close-vote", headers=block.headers["committee"]
     )
     assert closed.status_code == 200, closed.text
+    # The standards catalogue (made on first use) and an inspection's photos.
+    await created(
+        await client.post(
+            f"{API}/inspections",
+            json={
+                "community_id": world.ids["CA"],
+                "items": [{"code": "you_security", "result": "met", "photos": PHOTOS}],
+            },
+            headers=world.h("bureau"),
+        )
+    )
 
 
 async def _walk_a_lift(client: httpx.AsyncClient, world: World) -> None:

@@ -216,6 +216,15 @@ async def _ratings(
                 side.ids["subsidy_id"] = by_contract[contract]
 
 
+async def _inspection(
+    client: httpx.AsyncClient, bureau: dict[str, str], community: str
+) -> tuple[str, str]:
+    """An inspection of the community with a not-met item: its id and its task's."""
+    body = {"community_id": community, "items": [{"code": "you_fitness", "result": "not_met"}]}
+    made = await created(await client.post(f"{API}/inspections", json=body, headers=bureau))
+    return str(made["id"]), str(made["tasks"][0]["id"])
+
+
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
     body = {"kind": kind, "name": unique(f"{kind} "), **extra}
     return str(
@@ -326,6 +335,8 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
         },
         a,
     )
+    a.ids["inspection_id"], a.ids["task_id"] = await _inspection(client, bureau, world.ids["CA"])
+    b.ids["inspection_id"], b.ids["task_id"] = await _inspection(client, bureau, world.ids["CB"])
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -374,5 +385,6 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     d2.ids["project_id"] = await _lift_project(client, bureau2, area["id"])
     company2_user = await _user(client, bureau2, "company", org_id=company2)
     await _ratings(client, bureau2, {"D2": (d2, d2.ids["contract_id"], company2_user)}, d2)
+    d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(client, bureau2, community["id"])
     tenants.sides = {"A": a, "B": b, "D2": d2}
     return tenants

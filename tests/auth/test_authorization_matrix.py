@@ -130,6 +130,8 @@ def test_every_id_parameter_has_foreign_objects_to_try(app: Any) -> None:
         "ticket_id",
         "use_id",
         "override_id",
+        "inspection_id",
+        "task_id",
     }
     # Path parameters that name no object (a date is the same for every tenant).
     not_objects = {"day"}
