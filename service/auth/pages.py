@@ -10,7 +10,6 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from service.auth import service
 from service.auth.claims import ClaimIn, claim_login
 from service.auth.roles import ALL_ROLES, allow
 from service.auth.sessions import (
@@ -21,11 +20,9 @@ from service.auth.sessions import (
     open_session,
 )
 from service.auth.throttle import (
-    ADDRESS_LIMIT,
+    LoginThrottled,
     TooManyTries,
-    forget_failures,
-    note_failure,
-    refuse_when_throttled,
+    authenticate_throttled,
 )
 from service.config import get_settings
 from service.registry.tables import Building, Community
@@ -75,28 +72,28 @@ async def login_form(
 @post("/login", opt=ANONYMOUS, include_in_schema=False)
 async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     """Form fields ``username``, ``password``, ``csrf_token`` → 303 to ``/`` (or the page
-    the visitor wanted) with an HttpOnly session cookie. Failures are throttled per
-    username and per client address."""
+    the visitor wanted) with an HttpOnly session cookie. Failures are throttled by the
+    same counter as the API's login (``authenticate_throttled``): 429 with Retry-After."""
     form = await request.form()
     username = str(form.get("username") or "").strip().lower()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or "/"))
-    keys = (f"page-login:{username}", f"page-login-client:{_client(request)}")
     try:
-        await refuse_when_throttled(keys[0])
-        await refuse_when_throttled(keys[1], limit=ADDRESS_LIMIT)
-    except TooManyTries as exc:
+        row = await authenticate_throttled(username, password, _client(request))
+    except LoginThrottled as exc:
         errors = [str(exc.detail)]
-        return anonymous_form(request, "login.html", next=target, errors=errors, username=username)
-    row = await service.authenticate(username, password) if username and password else None
+        response = anonymous_form(
+            request, "login.html", next=target, errors=errors, username=username
+        )
+        response.status_code = 429
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if row is None:
-        await note_failure(*keys)
         response = anonymous_form(
             request, "login.html", next=target, errors=["用户名或密码错误。"], username=username
         )
         response.status_code = 401
         return response
-    await forget_failures(keys[0])
     token = await open_session(UUID(str(row["id"])))
     redirect = see_other(target)
     redirect.set_cookie(

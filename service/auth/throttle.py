@@ -114,11 +114,11 @@ async def authenticate_throttled(
     return row
 
 
-# --- The web pages' sign-in and owners' claim codes (branch web) -----------------------
-# A second counter with one limit per key; the integrator should make the web form call
-# ``authenticate_throttled`` above and keep the claim codes here (see the README).
+# --- Owners' claim codes ------------------------------------------------------------
+# A counter with one limit per key for the claim form (a code is not a password: no
+# account to count against until it is claimed).
 
-WINDOW = timedelta(minutes=15)  # the web form's and claim codes' window
+WINDOW = timedelta(minutes=15)  # the claim codes' window
 LIMIT = 5
 # One address may be a whole office or estate behind one NAT: more room per address.
 ADDRESS_LIMIT = 4 * LIMIT

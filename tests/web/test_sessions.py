@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from service.auth import rules
 from service.auth.sessions import SESSION_COOKIE
 from service.auth.tables import WebSession
-from service.auth.throttle import LIMIT
 from tests.support import PASSWORD, World
 from tests.web.support import CSRF, browser, csrf_of, signed_in
 
@@ -68,21 +70,29 @@ async def test_a_wrong_password_shows_the_form_again_without_a_session(
 
 
 async def test_sign_in_failures_are_throttled_even_for_the_right_password_next(
-    app: Any, client: httpx.AsyncClient, world: World
+    app: Any, client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The form and the API share one throttle: failures through the API count here."""
+    monkeypatch.setattr(rules, "FIRST_WAIT", timedelta(minutes=5))
     username = await _username(client, world, "contractor")
+    free = rules.LIMITS["account_address"].free
     async with await browser(app) as page:
         token = await csrf_of(page, "/login")
-        for _ in range(LIMIT):
+        for _ in range(free - 1):
             wrong = await page.post(
                 "/login", data={"username": username, "password": "nope-nope", "csrf_token": token}
             )
             assert wrong.status_code == 401
+        api = await client.post(
+            "/api/v1/auth/login", json={"username": username, "password": "nope-nope"}
+        )
+        assert api.status_code == 401
         right = await page.post(
             "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
         )
-        assert right.status_code == 200
-        assert "尝试次数过多" in right.text
+        assert right.status_code == 429
+        assert int(right.headers["Retry-After"]) >= 1
+        assert "登录失败次数过多" in right.text
         assert SESSION_COOKIE not in right.cookies
 
 
