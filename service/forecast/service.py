@@ -1,0 +1,262 @@
+"""The fund forecast of a community or a building (issue 17 item 5): reads today's
+balances, the recent interest and payment rates, the buildings and the works register,
+and hands them to the pure arithmetic in ``service.forecast.rules``. Reads only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from service.clock import today
+from service.db import fetch
+from service.errors import InputError
+from service.forecast import rules, schemas
+from service.funds.rules import needs_replenishment
+from service.units import format_area, format_yuan
+
+RECENT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class _Building:
+    id: UUID
+    area: int
+    has_lift: bool
+
+
+def _day(value: Any) -> date:
+    """A date column (SQLite hands dates back as ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _label(start: tuple[int, int], month: int) -> str:
+    year, number = rules.add_months(start[0], start[1], month - 1)
+    return f"{year:04d}-{number:02d}"
+
+
+async def _buildings(community_id: UUID, building_id: UUID | None) -> list[_Building]:
+    rows = await fetch(
+        "SELECT b.id, b.has_elevator, COALESCE(SUM(h.floor_area), 0) AS area"
+        " FROM building AS b LEFT JOIN household AS h ON h.building = b.id"
+        " WHERE b.community = {} GROUP BY b.id, b.has_elevator",
+        community_id,
+    )
+    found = [_Building(r["id"], int(r["area"]), bool(r["has_elevator"])) for r in rows]
+    return [b for b in found if building_id is None or b.id == building_id]
+
+
+async def _accepted(
+    community_id: UUID, buildings: Iterable[_Building]
+) -> dict[UUID, dict[str, date]]:
+    """Per building, the latest acceptance of each works-register category covering it (a
+    work naming no building covers the whole community)."""
+    components = await fetch(
+        "SELECT w.id AS work, w.accepted_on, c.category FROM work_component AS c"
+        " JOIN work AS w ON w.id = c.work WHERE w.community = {}",
+        community_id,
+    )
+    covers = await fetch(
+        "SELECT wb.work, wb.building FROM work_building AS wb JOIN work AS w ON w.id = wb.work"
+        " WHERE w.community = {}",
+        community_id,
+    )
+    named: dict[UUID, set[UUID]] = {}
+    for row in covers:
+        named.setdefault(row["work"], set()).add(row["building"])
+    accepted: dict[UUID, dict[str, date]] = {b.id: {} for b in buildings}
+    for row in components:
+        day = _day(row["accepted_on"])
+        for building_id, categories in accepted.items():
+            if row["work"] in named and building_id not in named[row["work"]]:
+                continue
+            category = str(row["category"])
+            if category not in categories or categories[category] < day:
+                categories[category] = day
+    return accepted
+
+
+@dataclass(frozen=True)
+class _Money:
+    opening: int
+    first_deposits: int
+    interest_bp: int | None
+    payment_bp: int | None
+
+
+async def _money(community_id: UUID, building_id: UUID | None, on: date) -> _Money:
+    """Today's balance and first deposits, and the recent interest and payment rates, of
+    the households' accounts of the place."""
+    accounts = await fetch(
+        "SELECT a.household, h.building, a.principal_fen, a.interest_fen,"
+        " a.first_deposit_fen, a.closed_at FROM fund_account AS a"
+        " JOIN household AS h ON h.id = a.household"
+        " WHERE a.community = {} AND a.kind = 'household'",
+        community_id,
+    )
+    accounts = [a for a in accounts if building_id is None or a["building"] == building_id]
+    opening = sum(int(a["principal_fen"]) + int(a["interest_fen"]) for a in accounts)
+    open_accounts = [a for a in accounts if a["closed_at"] is None]
+    first = sum(int(a["first_deposit_fen"] or 0) for a in open_accounts)
+    below = {
+        a["household"]
+        for a in open_accounts
+        if needs_replenishment(
+            int(a["principal_fen"]) + int(a["interest_fen"]),
+            None if a["first_deposit_fen"] is None else int(a["first_deposit_fen"]),
+        )
+    }
+    lines = await fetch(
+        "SELECT l.household, h.building, e.value_date, COALESCE(o.kind, e.kind) AS kind,"
+        " l.principal_delta + l.interest_delta AS amount"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " JOIN household AS h ON h.id = l.household"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " WHERE e.community = {} AND l.household IS NOT NULL",
+        community_id,
+    )
+    lines = [r for r in lines if building_id is None or r["building"] == building_id]
+    # The last 12 whole months before this one.
+    this_month = (on.year, on.month)
+    first_month = rules.add_months(on.year, on.month, -RECENT_MONTHS)
+    changes = [0] * RECENT_MONTHS
+    before = interest = 0
+    paid: set[Any] = set()
+    a_year_ago = on - timedelta(days=365)
+    for line in lines:
+        day, amount = _day(line["value_date"]), int(line["amount"])
+        if line["kind"] == "replenish" and day > a_year_ago and amount > 0:
+            paid.add(line["household"])
+        index = rules.months_between(first_month, day)
+        if index < 0:
+            before += amount
+        elif (day.year, day.month) < this_month:
+            changes[index] += amount
+            if line["kind"] == "interest":
+                interest += amount
+    month_ends = []
+    running = before
+    for change in changes:
+        running += change
+        month_ends.append(running)
+    return _Money(
+        opening=opening,
+        first_deposits=first,
+        interest_bp=rules.recent_interest_bp(interest, month_ends),
+        payment_bp=rules.recent_payment_bp(len(paid - below), len(below)),
+    )
+
+
+async def forecast(
+    community_id: UUID,
+    building_id: UUID | None = None,
+    *,
+    scenario: str = "expected",
+    years: int = rules.DEFAULT_YEARS,
+    repair_year: int | None = None,
+    component: str | None = None,
+) -> schemas.ForecastOut:
+    """The forecast of a visible community (or one of its buildings), month by month from
+    next month, under ``scenario``."""
+    if scenario not in rules.SCENARIOS:
+        raise InputError("scenario", "情景应为 expected、none、full 或 major_repair")
+    if not 1 <= years <= rules.MAX_YEARS:
+        raise InputError("years", f"预测年数应在 1 到 {rules.MAX_YEARS} 之间")
+    if repair_year is not None and not 1 <= repair_year <= years:
+        raise InputError("repair_year", "大修年份应在预测年数之内（第 1 年起）")
+    if component is not None and component not in rules.COMPONENTS:
+        raise InputError("component", "未知的部件")
+    on = today()
+    start = rules.add_months(on.year, on.month, 1)
+    months = years * 12
+    built = await fetch("SELECT built_year FROM community WHERE id = {}", community_id)
+    built_on = date(int(built[0]["built_year"]), 1, 1)
+    buildings = await _buildings(community_id, building_id)
+    accepted = await _accepted(community_id, buildings)
+    forced: dict[str, int] = {}
+    if scenario == "major_repair":
+        key = component or _costliest(buildings)
+        forced[key] = ((repair_year or 1) - 1) * 12 + 1
+    planned: list[tuple[UUID, rules.Repair]] = []
+    for building in buildings:
+        facts = rules.BuildingFacts(
+            building.area, building.has_lift, built_on, accepted[building.id]
+        )
+        for repair in rules.building_repairs(facts, start=start, months=months, forced=forced):
+            planned.append((building.id, repair))
+    money = await _money(community_id, building_id, on)
+    interest_bp = money.interest_bp if money.interest_bp is not None else rules.DEFAULT_INTEREST_BP
+    recent_bp = money.payment_bp if money.payment_bp is not None else rules.DEFAULT_PAYMENT_BP
+    area = sum(b.area for b in buildings)
+    result = rules.forecast(
+        opening_fen=money.opening,
+        first_deposits_fen=money.first_deposits,
+        area_hundredths=area,
+        months=months,
+        rate_bp=interest_bp,
+        payment_bp=rules.scenario_payment_bp(scenario, recent_bp),
+        repairs=rules.repairs_by_month(r for _, r in planned),
+    )
+    planned.sort(key=lambda item: (item[1].month, item[1].component, str(item[0])))
+    return schemas.ForecastOut(
+        community_id=community_id,
+        building_id=building_id,
+        scenario=scenario,  # type: ignore[arg-type]
+        years=years,
+        start=_label(start, 1),
+        opening_balance=format_yuan(money.opening),
+        first_deposits=format_yuan(money.first_deposits),
+        floor_area=format_area(area),
+        threshold=format_yuan(result.threshold_fen),
+        first_below=None if result.first_below is None else _label(start, result.first_below),
+        replenish_per_m2=(
+            None
+            if result.replenish_fen_per_m2 is None
+            else format_yuan(result.replenish_fen_per_m2)
+        ),
+        interest_rate_percent=format_yuan(interest_bp),
+        interest_rate_source="recent" if money.interest_bp is not None else "default",
+        payment_rate_percent=format_yuan(recent_bp),
+        payment_rate_source="recent" if money.payment_bp is not None else "default",
+        months=[
+            schemas.ForecastMonthOut(
+                month=_label(start, m.month),
+                balance=format_yuan(m.balance_fen),
+                deposits=format_yuan(m.deposits_fen),
+                interest=format_yuan(m.interest_fen),
+                repairs=format_yuan(m.repairs_fen),
+                shortfall=format_yuan(m.shortfall_fen),
+            )
+            for m in result.months
+        ],
+        repairs=[
+            schemas.ForecastRepairOut(
+                month=_label(start, r.month),
+                component=r.component,  # type: ignore[arg-type]
+                name=rules.COMPONENTS[r.component].name,
+                building_id=building,
+                amount=format_yuan(r.amount_fen),
+                overdue=r.overdue,
+            )
+            for building, r in planned
+        ],
+        lifecycle=[
+            schemas.LifecycleOut(
+                component=c.key,  # type: ignore[arg-type]
+                name=c.name,
+                life_years=c.life_years,
+                cost_per_m2=format_yuan(c.cost_fen_per_m2),
+                source="default",
+            )
+            for c in rules.LIFECYCLE
+        ],
+    )
+
+
+def _costliest(buildings: Iterable[_Building]) -> str:
+    """The default major repair: the costliest component per m² the place has."""
+    has_lift = any(b.has_lift for b in buildings)
+    usable = [c for c in rules.LIFECYCLE if has_lift or not c.lift_only]
+    return max(usable, key=lambda c: (c.cost_fen_per_m2, c.key)).key
