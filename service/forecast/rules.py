@@ -158,6 +158,40 @@ def project(
     return tuple(result)
 
 
+@dataclass(frozen=True)
+class YearFigures:
+    """Twelve forecast months summed (year 1 = months 1-12), with the closing balance."""
+
+    year: int
+    first_month: int
+    last_month: int
+    interest_fen: int
+    repairs_fen: int
+    shortfall_fen: int
+    deposits_fen: int
+    balance_fen: int
+
+
+def by_year(figures: Sequence[MonthFigures]) -> list[YearFigures]:
+    """The months in years of twelve (a last, shorter year if the months do not divide)."""
+    years = []
+    for start in range(0, len(figures), 12):
+        chunk = figures[start : start + 12]
+        years.append(
+            YearFigures(
+                year=start // 12 + 1,
+                first_month=chunk[0].month,
+                last_month=chunk[-1].month,
+                interest_fen=sum(m.interest_fen for m in chunk),
+                repairs_fen=sum(m.repairs_fen for m in chunk),
+                shortfall_fen=sum(m.shortfall_fen for m in chunk),
+                deposits_fen=sum(m.deposits_fen for m in chunk),
+                balance_fen=chunk[-1].balance_fen,
+            )
+        )
+    return years
+
+
 def first_below(figures: Iterable[MonthFigures], threshold_fen: int) -> int | None:
     """The first month whose closing balance is strictly below the line (exactly on the
     line is not below: 不足 30%)."""

@@ -22,6 +22,17 @@ class ForecastMonthOut(msgspec.Struct):
     shortfall: str
 
 
+class ForecastYearOut(msgspec.Struct):
+    year: int
+    first_month: str
+    last_month: str
+    balance: str
+    deposits: str
+    interest: str
+    repairs: str
+    shortfall: str
+
+
 class ForecastRepairOut(msgspec.Struct):
     month: str
     component: ComponentKey
@@ -56,5 +67,6 @@ class ForecastOut(msgspec.Struct):
     payment_rate_percent: str
     payment_rate_source: RateSource
     months: list[ForecastMonthOut]
+    by_year: list[ForecastYearOut]
     repairs: list[ForecastRepairOut]
     lifecycle: list[LifecycleOut]

@@ -231,6 +231,19 @@ async def forecast(
             )
             for m in result.months
         ],
+        by_year=[
+            schemas.ForecastYearOut(
+                year=y.year,
+                first_month=_label(start, y.first_month),
+                last_month=_label(start, y.last_month),
+                balance=format_yuan(y.balance_fen),
+                deposits=format_yuan(y.deposits_fen),
+                interest=format_yuan(y.interest_fen),
+                repairs=format_yuan(y.repairs_fen),
+                shortfall=format_yuan(y.shortfall_fen),
+            )
+            for y in rules.by_year(result.months)
+        ],
         repairs=[
             schemas.ForecastRepairOut(
                 month=_label(start, r.month),
