@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, get, put
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
-from service.auth.roles import allow
-from service.forecast import rules, schemas, service
+from service.auth.roles import BUREAU, allow
+from service.forecast import rules, schemas, service, settings
 from service.funds.routes import FUND_READERS
-from service.http import PROBLEMS, ScopeDep
+from service.http import PROBLEMS, CallerDep, ScopeDep
 from service.registry.tables import Building
 
 Years = Annotated[int, Meta(ge=1, le=rules.MAX_YEARS)]
@@ -71,4 +71,29 @@ class BuildingForecastController(Controller):
         )
 
 
-ROUTE_HANDLERS = [CommunityForecastController, BuildingForecastController]
+class ForecastSettingsController(Controller):
+    path = "/fund/forecast-settings"
+    tags = ("维修资金",)
+
+    @get("/", opt=allow(*FUND_READERS), responses=PROBLEMS)
+    async def read(self, caller: CallerDep) -> schemas.ForecastSettingsOut:
+        """本区预测所用的部件寿命与更新单价（source：default 为我们设定的默认值，
+        district 为本区数据）。"""
+        table, own = await settings.lifecycle(caller.district_id)
+        return schemas.ForecastSettingsOut(lifecycle=settings.lifecycle_out(table, own))
+
+    @put("/", opt=allow(BUREAU), responses=PROBLEMS)
+    async def replace(
+        self, caller: CallerDep, data: JSONBody[schemas.ForecastSettingsIn]
+    ) -> schemas.ForecastSettingsOut:
+        """替换本区的部件寿命与更新单价；未列出的部件恢复默认值。"""
+        await settings.replace_lifecycle(caller, data)
+        table, own = await settings.lifecycle(caller.district_id)
+        return schemas.ForecastSettingsOut(lifecycle=settings.lifecycle_out(table, own))
+
+
+ROUTE_HANDLERS = [
+    CommunityForecastController,
+    BuildingForecastController,
+    ForecastSettingsController,
+]

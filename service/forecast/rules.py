@@ -71,6 +71,23 @@ LIFECYCLE: tuple[Component, ...] = (
 COMPONENTS = {c.key: c for c in LIFECYCLE}
 
 
+def lifecycle_with(own: Mapping[str, tuple[int, int]]) -> tuple[Component, ...]:
+    """Our table with a district's own (life in years, cost in fen per m²) laid over it."""
+    return tuple(
+        Component(
+            c.key,
+            c.name,
+            own[c.key][0],
+            own[c.key][1],
+            c.categories,
+            c.lift_only,
+        )
+        if c.key in own
+        else c
+        for c in LIFECYCLE
+    )
+
+
 @dataclass(frozen=True)
 class Repair:
     """An expected repair: in month ``month`` (1 = the first forecast month)."""

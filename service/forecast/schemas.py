@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+
+from service.registry.schemas import Input
+from service.units import PositiveMoney
 
 Scenario = Literal["expected", "none", "full", "major_repair"]
 ComponentKey = Literal["roof", "waterproofing", "pipes", "lifts", "facades"]
@@ -47,7 +50,8 @@ class LifecycleOut(msgspec.Struct):
     name: str
     life_years: int
     cost_per_m2: str
-    source: Literal["default"]
+    # default: our value; district: the district's own (PUT /fund/forecast-settings).
+    source: Literal["default", "district"]
 
 
 class ForecastOut(msgspec.Struct):
@@ -69,4 +73,20 @@ class ForecastOut(msgspec.Struct):
     months: list[ForecastMonthOut]
     by_year: list[ForecastYearOut]
     repairs: list[ForecastRepairOut]
+    lifecycle: list[LifecycleOut]
+
+
+class LifecycleIn(Input):
+    component: ComponentKey
+    life_years: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    cost_per_m2: PositiveMoney
+
+
+class ForecastSettingsIn(Input):
+    """The district's own life-cycle data; components not listed go back to our defaults."""
+
+    lifecycle: Annotated[list[LifecycleIn], msgspec.Meta(max_length=20)]
+
+
+class ForecastSettingsOut(msgspec.Struct):
     lifecycle: list[LifecycleOut]

@@ -13,7 +13,7 @@ from uuid import UUID
 from service.clock import today
 from service.db import fetch
 from service.errors import InputError
-from service.forecast import rules, schemas
+from service.forecast import rules, schemas, settings
 from service.funds.rules import needs_replenishment
 from service.units import format_area, format_yuan
 
@@ -171,20 +171,24 @@ async def forecast(
     on = today()
     start = rules.add_months(on.year, on.month, 1)
     months = years * 12
-    built = await fetch("SELECT built_year FROM community WHERE id = {}", community_id)
-    built_on = date(int(built[0]["built_year"]), 1, 1)
+    row = (await fetch("SELECT built_year, district FROM community WHERE id = {}", community_id))[0]
+    built_on = date(int(row["built_year"]), 1, 1)
+    table, own = await settings.lifecycle(row["district"])
     buildings = await _buildings(community_id, building_id)
     accepted = await _accepted(community_id, buildings)
     forced: dict[str, int] = {}
     if scenario == "major_repair":
-        key = component or _costliest(buildings)
+        key = component or _costliest(buildings, table)
         forced[key] = ((repair_year or 1) - 1) * 12 + 1
+    names = {c.key: c.name for c in table}
     planned: list[tuple[UUID, rules.Repair]] = []
     for building in buildings:
         facts = rules.BuildingFacts(
             building.area, building.has_lift, built_on, accepted[building.id]
         )
-        for repair in rules.building_repairs(facts, start=start, months=months, forced=forced):
+        for repair in rules.building_repairs(
+            facts, start=start, months=months, table=table, forced=forced
+        ):
             planned.append((building.id, repair))
     money = await _money(community_id, building_id, on)
     interest_bp = money.interest_bp if money.interest_bp is not None else rules.DEFAULT_INTEREST_BP
@@ -248,28 +252,19 @@ async def forecast(
             schemas.ForecastRepairOut(
                 month=_label(start, r.month),
                 component=r.component,  # type: ignore[arg-type]
-                name=rules.COMPONENTS[r.component].name,
+                name=names[r.component],
                 building_id=building,
                 amount=format_yuan(r.amount_fen),
                 overdue=r.overdue,
             )
             for building, r in planned
         ],
-        lifecycle=[
-            schemas.LifecycleOut(
-                component=c.key,  # type: ignore[arg-type]
-                name=c.name,
-                life_years=c.life_years,
-                cost_per_m2=format_yuan(c.cost_fen_per_m2),
-                source="default",
-            )
-            for c in rules.LIFECYCLE
-        ],
+        lifecycle=settings.lifecycle_out(table, own),
     )
 
 
-def _costliest(buildings: Iterable[_Building]) -> str:
+def _costliest(buildings: Iterable[_Building], table: Iterable[rules.Component]) -> str:
     """The default major repair: the costliest component per m² the place has."""
     has_lift = any(b.has_lift for b in buildings)
-    usable = [c for c in rules.LIFECYCLE if has_lift or not c.lift_only]
+    usable = [c for c in table if has_lift or not c.lift_only]
     return max(usable, key=lambda c: (c.cost_fen_per_m2, c.key)).key
