@@ -12,7 +12,7 @@ from msgspec import Meta
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, allow
 from service.forecast import rules, schemas, service
-from service.http import ScopeDep
+from service.http import CallerDep, ScopeDep
 from service.registry.tables import Building, Community
 from service.web.render import page
 
@@ -119,4 +119,23 @@ async def building_forecast_page(
     return await _render(place, community, result, [], repair_year, component)
 
 
-PAGE_HANDLERS = [community_forecast_page, building_forecast_page]
+@get("/fund/forecasts", opt=allow(BUREAU, AUDITOR), include_in_schema=False)
+async def district_forecasts_page(
+    caller: CallerDep,
+    years: FromQuery[Years] = rules.DEFAULT_YEARS,
+    scenario: FromQuery[schemas.Scenario] = "expected",
+) -> Template:
+    """全区各小区维修资金预测一览：按首次低于续交线的月份排序，最早的在前。"""
+    rows = await service.district_forecasts(caller.district_id, scenario=scenario, years=years)
+    return page(
+        "forecasts.html",
+        rows=rows,
+        scenario=scenario,
+        years=years,
+        scenario_names={k: v for k, v in SCENARIO_NAMES.items() if k != "major_repair"},
+        max_years=rules.MAX_YEARS,
+        below=sum(1 for _, f in rows if f.first_below is not None),
+    )
+
+
+PAGE_HANDLERS = [community_forecast_page, building_forecast_page, district_forecasts_page]

@@ -5,7 +5,7 @@ and hands them to the pure arithmetic in ``service.forecast.rules``. Reads only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,21 @@ class _Building:
     has_lift: bool
 
 
+@dataclass
+class _Place:
+    """What a community's forecast reads, loaded for one community or a whole district."""
+
+    id: UUID
+    name: str
+    district: UUID
+    built_on: date
+    buildings: list[_Building] = field(default_factory=list)
+    # work id → (accepted on, category) of each component of the community's works
+    components: list[tuple[UUID, date, str]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
 def _day(value: Any) -> date:
     """A date column (SQLite hands dates back as ISO text)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -37,42 +52,74 @@ def _label(start: tuple[int, int], month: int) -> str:
     return f"{year:04d}-{number:02d}"
 
 
-async def _buildings(community_id: UUID, building_id: UUID | None) -> list[_Building]:
-    rows = await fetch(
-        "SELECT b.id, b.has_elevator, COALESCE(SUM(h.floor_area), 0) AS area"
-        " FROM building AS b LEFT JOIN household AS h ON h.building = b.id"
-        " WHERE b.community = {} GROUP BY b.id, b.has_elevator",
-        community_id,
-    )
-    found = [_Building(r["id"], int(r["area"]), bool(r["has_elevator"])) for r in rows]
-    return [b for b in found if building_id is None or b.id == building_id]
-
-
-async def _accepted(
-    community_id: UUID, buildings: Iterable[_Building]
-) -> dict[UUID, dict[str, date]]:
-    """Per building, the latest acceptance of each works-register category covering it (a
-    work naming no building covers the whole community)."""
-    components = await fetch(
-        "SELECT w.id AS work, w.accepted_on, c.category FROM work_component AS c"
-        " JOIN work AS w ON w.id = c.work WHERE w.community = {}",
-        community_id,
-    )
-    covers = await fetch(
-        "SELECT wb.work, wb.building FROM work_building AS wb JOIN work AS w ON w.id = wb.work"
-        " WHERE w.community = {}",
-        community_id,
-    )
+async def _load(condition: str, arg: UUID) -> tuple[dict[UUID, _Place], dict[UUID, set[UUID]]]:
+    """The communities matching ``condition`` on ``community AS c`` (one community, or a
+    district), in six statements whatever their number; and which buildings each work
+    names (a work naming none covers its whole community)."""
+    places = {
+        r["id"]: _Place(r["id"], str(r["name"]), r["district"], date(int(r["built_year"]), 1, 1))
+        for r in await fetch(
+            f"SELECT c.id, c.name, c.district, c.built_year FROM community AS c WHERE {condition}",
+            arg,
+        )
+    }
+    for r in await fetch(
+        "SELECT b.id, b.community, b.has_elevator, COALESCE(SUM(h.floor_area), 0) AS area"
+        " FROM building AS b JOIN community AS c ON c.id = b.community"
+        " LEFT JOIN household AS h ON h.building = b.id"
+        f" WHERE {condition} GROUP BY b.id, b.community, b.has_elevator",
+        arg,
+    ):
+        places[r["community"]].buildings.append(
+            _Building(r["id"], int(r["area"]), bool(r["has_elevator"]))
+        )
+    for r in await fetch(
+        "SELECT w.id AS work, w.community, w.accepted_on, wc.category FROM work_component AS wc"
+        " JOIN work AS w ON w.id = wc.work JOIN community AS c ON c.id = w.community"
+        f" WHERE {condition}",
+        arg,
+    ):
+        places[r["community"]].components.append(
+            (r["work"], _day(r["accepted_on"]), str(r["category"]))
+        )
     named: dict[UUID, set[UUID]] = {}
-    for row in covers:
-        named.setdefault(row["work"], set()).add(row["building"])
+    for r in await fetch(
+        "SELECT wb.work, wb.building FROM work_building AS wb JOIN work AS w ON w.id = wb.work"
+        f" JOIN community AS c ON c.id = w.community WHERE {condition}",
+        arg,
+    ):
+        named.setdefault(r["work"], set()).add(r["building"])
+    for r in await fetch(
+        "SELECT a.community, a.household, h.building, a.principal_fen, a.interest_fen,"
+        " a.first_deposit_fen, a.closed_at FROM fund_account AS a"
+        " JOIN household AS h ON h.id = a.household JOIN community AS c ON c.id = a.community"
+        f" WHERE a.kind = 'household' AND {condition}",
+        arg,
+    ):
+        places[r["community"]].accounts.append(r)
+    for r in await fetch(
+        "SELECT e.community, l.household, h.building, e.value_date,"
+        " COALESCE(o.kind, e.kind) AS kind, l.principal_delta + l.interest_delta AS amount"
+        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " JOIN household AS h ON h.id = l.household"
+        " JOIN community AS c ON c.id = e.community"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        f" WHERE l.household IS NOT NULL AND {condition}",
+        arg,
+    ):
+        places[r["community"]].lines.append(r)
+    return places, named
+
+
+def _accepted(
+    place: _Place, buildings: Iterable[_Building], named: dict[UUID, set[UUID]]
+) -> dict[UUID, dict[str, date]]:
+    """Per building, the latest acceptance of each works-register category covering it."""
     accepted: dict[UUID, dict[str, date]] = {b.id: {} for b in buildings}
-    for row in components:
-        day = _day(row["accepted_on"])
+    for work, day, category in place.components:
         for building_id, categories in accepted.items():
-            if row["work"] in named and building_id not in named[row["work"]]:
+            if work in named and building_id not in named[work]:
                 continue
-            category = str(row["category"])
             if category not in categories or categories[category] < day:
                 categories[category] = day
     return accepted
@@ -86,17 +133,10 @@ class _Money:
     payment_bp: int | None
 
 
-async def _money(community_id: UUID, building_id: UUID | None, on: date) -> _Money:
+def _money(place: _Place, building_id: UUID | None, on: date) -> _Money:
     """Today's balance and first deposits, and the recent interest and payment rates, of
     the households' accounts of the place."""
-    accounts = await fetch(
-        "SELECT a.household, h.building, a.principal_fen, a.interest_fen,"
-        " a.first_deposit_fen, a.closed_at FROM fund_account AS a"
-        " JOIN household AS h ON h.id = a.household"
-        " WHERE a.community = {} AND a.kind = 'household'",
-        community_id,
-    )
-    accounts = [a for a in accounts if building_id is None or a["building"] == building_id]
+    accounts = [a for a in place.accounts if building_id is None or a["building"] == building_id]
     opening = sum(int(a["principal_fen"]) + int(a["interest_fen"]) for a in accounts)
     open_accounts = [a for a in accounts if a["closed_at"] is None]
     first = sum(int(a["first_deposit_fen"] or 0) for a in open_accounts)
@@ -108,16 +148,6 @@ async def _money(community_id: UUID, building_id: UUID | None, on: date) -> _Mon
             None if a["first_deposit_fen"] is None else int(a["first_deposit_fen"]),
         )
     }
-    lines = await fetch(
-        "SELECT l.household, h.building, e.value_date, COALESCE(o.kind, e.kind) AS kind,"
-        " l.principal_delta + l.interest_delta AS amount"
-        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
-        " JOIN household AS h ON h.id = l.household"
-        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
-        " WHERE e.community = {} AND l.household IS NOT NULL",
-        community_id,
-    )
-    lines = [r for r in lines if building_id is None or r["building"] == building_id]
     # The last 12 whole months before this one.
     this_month = (on.year, on.month)
     first_month = rules.add_months(on.year, on.month, -RECENT_MONTHS)
@@ -125,7 +155,9 @@ async def _money(community_id: UUID, building_id: UUID | None, on: date) -> _Mon
     before = interest = 0
     paid: set[Any] = set()
     a_year_ago = on - timedelta(days=365)
-    for line in lines:
+    for line in place.lines:
+        if building_id is not None and line["building"] != building_id:
+            continue
         day, amount = _day(line["value_date"]), int(line["amount"])
         if line["kind"] == "replenish" and day > a_year_ago and amount > 0:
             paid.add(line["household"])
@@ -149,6 +181,17 @@ async def _money(community_id: UUID, building_id: UUID | None, on: date) -> _Mon
     )
 
 
+def _check(scenario: str, years: int, repair_year: int | None, component: str | None) -> None:
+    if scenario not in rules.SCENARIOS:
+        raise InputError("scenario", "情景应为 expected、none、full 或 major_repair")
+    if not 1 <= years <= rules.MAX_YEARS:
+        raise InputError("years", f"预测年数应在 1 到 {rules.MAX_YEARS} 之间")
+    if repair_year is not None and not 1 <= repair_year <= years:
+        raise InputError("repair_year", "大修年份应在预测年数之内（第 1 年起）")
+    if component is not None and component not in rules.COMPONENTS:
+        raise InputError("component", "未知的部件")
+
+
 async def forecast(
     community_id: UUID,
     building_id: UUID | None = None,
@@ -160,22 +203,72 @@ async def forecast(
 ) -> schemas.ForecastOut:
     """The forecast of a visible community (or one of its buildings), month by month from
     next month, under ``scenario``."""
-    if scenario not in rules.SCENARIOS:
-        raise InputError("scenario", "情景应为 expected、none、full 或 major_repair")
-    if not 1 <= years <= rules.MAX_YEARS:
-        raise InputError("years", f"预测年数应在 1 到 {rules.MAX_YEARS} 之间")
-    if repair_year is not None and not 1 <= repair_year <= years:
-        raise InputError("repair_year", "大修年份应在预测年数之内（第 1 年起）")
-    if component is not None and component not in rules.COMPONENTS:
-        raise InputError("component", "未知的部件")
+    _check(scenario, years, repair_year, component)
+    places, named = await _load("c.id = {}", community_id)
+    place = places[community_id]
+    table, own = await settings.lifecycle(place.district)
+    return _forecast(
+        place,
+        named,
+        building_id,
+        table=table,
+        own=own,
+        on=today(),
+        scenario=scenario,
+        years=years,
+        repair_year=repair_year,
+        component=component,
+    )
+
+
+async def district_forecasts(
+    district_id: UUID, scenario: str = "expected", years: int = rules.DEFAULT_YEARS
+) -> list[tuple[str, schemas.ForecastOut]]:
+    """Every community's forecast of a district with its name (the bureau's overview), by
+    the first month below the line (soonest first; never last), then by name."""
+    _check(scenario, years, None, None)
+    places, named = await _load("c.district = {}", district_id)
+    table, own = await settings.lifecycle(district_id)
     on = today()
+    found = [
+        (
+            place.name,
+            _forecast(
+                place,
+                named,
+                None,
+                table=table,
+                own=own,
+                on=on,
+                scenario=scenario,
+                years=years,
+                repair_year=None,
+                component=None,
+            ),
+        )
+        for place in places.values()
+    ]
+    found.sort(key=lambda item: (item[1].first_below is None, item[1].first_below or "", item[0]))
+    return found
+
+
+def _forecast(
+    place: _Place,
+    named: dict[UUID, set[UUID]],
+    building_id: UUID | None,
+    *,
+    table: tuple[rules.Component, ...],
+    own: frozenset[str],
+    on: date,
+    scenario: str,
+    years: int,
+    repair_year: int | None,
+    component: str | None,
+) -> schemas.ForecastOut:
     start = rules.add_months(on.year, on.month, 1)
     months = years * 12
-    row = (await fetch("SELECT built_year, district FROM community WHERE id = {}", community_id))[0]
-    built_on = date(int(row["built_year"]), 1, 1)
-    table, own = await settings.lifecycle(row["district"])
-    buildings = await _buildings(community_id, building_id)
-    accepted = await _accepted(community_id, buildings)
+    buildings = [b for b in place.buildings if building_id is None or b.id == building_id]
+    accepted = _accepted(place, buildings, named)
     forced: dict[str, int] = {}
     if scenario == "major_repair":
         key = component or _costliest(buildings, table)
@@ -184,13 +277,13 @@ async def forecast(
     planned: list[tuple[UUID, rules.Repair]] = []
     for building in buildings:
         facts = rules.BuildingFacts(
-            building.area, building.has_lift, built_on, accepted[building.id]
+            building.area, building.has_lift, place.built_on, accepted[building.id]
         )
         for repair in rules.building_repairs(
             facts, start=start, months=months, table=table, forced=forced
         ):
             planned.append((building.id, repair))
-    money = await _money(community_id, building_id, on)
+    money = _money(place, building_id, on)
     interest_bp = money.interest_bp if money.interest_bp is not None else rules.DEFAULT_INTEREST_BP
     recent_bp = money.payment_bp if money.payment_bp is not None else rules.DEFAULT_PAYMENT_BP
     area = sum(b.area for b in buildings)
@@ -205,7 +298,7 @@ async def forecast(
     )
     planned.sort(key=lambda item: (item[1].month, item[1].component, str(item[0])))
     return schemas.ForecastOut(
-        community_id=community_id,
+        community_id=place.id,
         building_id=building_id,
         scenario=scenario,  # type: ignore[arg-type]
         years=years,

@@ -97,3 +97,17 @@ async def test_the_demo_committee_sees_its_forecast_and_a_major_repair_crosses_t
     assert major["first_below"] == major["start"]
     assert major["replenish_per_m2"] is not None
     assert major["replenish_per_m2"] != "0.00"
+
+
+async def test_the_demo_bureau_overview_shows_all_126_communities(
+    app: Litestar, client: httpx.AsyncClient, demo: tuple[DemoPlan, str]
+) -> None:
+    _, suffix = demo
+    page, _ = await _page_as(app, client, "bureau", suffix)
+    async with page:
+        response = await page.get("/fund/forecasts")
+        assert response.status_code == 200
+        rows = re.findall(r'href="/communities/[0-9a-f-]+/fund/forecast\?', response.text)
+        assert len(rows) == 126
+        major = await page.get("/fund/forecasts", params={"scenario": "none", "years": 30})
+        assert major.status_code == 200

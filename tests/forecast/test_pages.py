@@ -69,3 +69,20 @@ async def test_an_owner_and_a_contractor_are_refused_the_forecast_page(
         async with await signed_in(app, client, world, who) as page:
             response = await page.get(f"/communities/{world.ids['CA']}/fund/forecast")
             assert response.status_code == 403
+
+
+async def test_the_bureau_overview_lists_every_community_soonest_below_first(
+    app: Litestar, client: httpx.AsyncClient, world: World
+) -> None:
+    async with await signed_in(app, client, world, "bureau") as page:
+        response = await page.get("/fund/forecasts")
+        assert response.status_code == 200, response.text
+        for community in ("CA", "CB"):
+            assert f"/communities/{world.ids[community]}/fund/forecast" in response.text
+        assert 'href="/fund/forecasts"' in response.text  # in the bureau's navigation
+        none = await page.get("/fund/forecasts", params={"scenario": "none", "years": 3})
+        assert none.status_code == 200
+        assert "不续交" in none.text
+    for who in ("committee", "company"):
+        async with await signed_in(app, client, world, who) as page:
+            assert (await page.get("/fund/forecasts")).status_code == 403
