@@ -148,9 +148,9 @@ def _money(place: _Place, building_id: UUID | None, on: date) -> _Money:
             None if a["first_deposit_fen"] is None else int(a["first_deposit_fen"]),
         )
     }
-    # The last 12 whole months before this one.
-    this_month = (on.year, on.month)
-    first_month = rules.add_months(on.year, on.month, -RECENT_MONTHS)
+    # The last 12 months, this one included (its month end is today's balance): interest
+    # is credited once or twice a year, often today's month.
+    first_month = rules.add_months(on.year, on.month, 1 - RECENT_MONTHS)
     changes = [0] * RECENT_MONTHS
     before = interest = 0
     paid: set[Any] = set()
@@ -164,8 +164,8 @@ def _money(place: _Place, building_id: UUID | None, on: date) -> _Money:
         index = rules.months_between(first_month, day)
         if index < 0:
             before += amount
-        elif (day.year, day.month) < this_month:
-            changes[index] += amount
+        else:  # value dates are never after today
+            changes[min(index, RECENT_MONTHS - 1)] += amount
             if line["kind"] == "interest":
                 interest += amount
     month_ends = []

@@ -5,7 +5,7 @@ bad parameters, and who may see which forecast."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pytest
 from service.clock import now, today
 from service.forecast.rules import add_months
 from service.warranty.tables import Work, WorkComponent
-from tests.funds.conftest import bulk_households, deposit, spend
+from tests.funds.conftest import bulk_households, post, spend
 from tests.support import World, created, unique
 
 
@@ -53,8 +53,8 @@ async def _community(
             ("100.00", "60.00"),
         )
     ]
-    await deposit(client, world, households[0], "4500.00")
-    await deposit(client, world, households[1], "2700.00")
+    for household, amount in zip(households, ("4500.00", "2700.00"), strict=True):
+        await _deposit(client, world, household, amount, "first", today().isoformat())
     await spend(households[0], 300_000)
     return community["id"], building["id"], households
 
@@ -77,6 +77,13 @@ async def _roofing_work(world: World, community_id: str, accepted_on: date) -> N
             warranty_until=date(accepted_on.year + 5, accepted_on.month, 1),
         )
     )
+
+
+async def _deposit(
+    client: httpx.AsyncClient, world: World, household: str, amount: str, kind: str, on: str
+) -> None:
+    body = {"household_id": household, "amount": amount, "kind": kind, "paid_on": on}
+    await created(await post(client, world, "/fund/deposits", body))
 
 
 def _month(offset: int) -> str:
@@ -276,3 +283,60 @@ async def test_a_contractor_may_not_read_a_forecast(
         f"/api/v1/communities/{world.ids['CA']}/fund/forecast", headers=world.h("contractor")
     )
     assert response.status_code == 403
+
+
+async def test_the_recent_interest_and_payment_rates_come_from_the_last_twelve_months(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    bureau = world.h("bureau")
+    community = await created(
+        await client.post(
+            "/api/v1/communities",
+            json={
+                "area_id": world.ids["area"],
+                "name": "近期利率小区",
+                "code": unique("R"),
+                "built_year": today().year - 5,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=bureau,
+        )
+    )
+    building = await created(
+        await client.post(
+            f"/api/v1/communities/{community['id']}/buildings",
+            json={"name": "1号楼", "floors": 6, "has_elevator": False},
+            headers=bureau,
+        )
+    )
+    h1, h2, h3 = [
+        str(h)
+        for h in await bulk_households(
+            world.district_id,
+            uuid.UUID(community["id"]),
+            uuid.UUID(building["id"]),
+            ("100.00", "60.00", "40.00"),
+        )
+    ]
+    long_ago = (today() - timedelta(days=400)).isoformat()
+    for household, amount in ((h1, "4500.00"), (h2, "2700.00"), (h3, "1800.00")):
+        await _deposit(client, world, household, amount, "first", long_ago)
+    # This month: 4,000.00 spent from h1 (below its line of 1,350.00), h2 and h3 replenish
+    # 100.00 each, the bank credits 86.40 of interest.
+    await spend(h1, 400_000)
+    for household in (h2, h3):
+        await _deposit(client, world, household, "100.00", "replenish", today().isoformat())
+    response = await client.post(
+        "/api/v1/fund/interest",
+        json={"community_id": community["id"], "period": str(today().year), "amount": "86.40"},
+        headers={**bureau, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 201, response.text
+    body = await _get(client, world, f"/communities/{community['id']}/fund/forecast", years=1)
+    # Month ends over the last 12 months: eleven of 9,000.00 and this one's 5,286.40;
+    # 86.40 × 12 / 104,286.40 = 0.99%. Called: h1 (still below), h2, h3 (replenished): 2/3.
+    assert (body["interest_rate_percent"], body["interest_rate_source"]) == ("0.99", "recent")
+    assert (body["payment_rate_percent"], body["payment_rate_source"]) == ("66.67", "recent")
+    assert body["opening_balance"] == "5286.40"
+    # 5,286.40 × 0.99% / 12 = 4.3612... → 4.36
+    assert body["months"][0]["interest"] == "4.36"
