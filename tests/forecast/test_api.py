@@ -13,7 +13,7 @@ import pytest
 
 from service.clock import now, today
 from service.forecast.rules import add_months
-from service.warranty.tables import Work, WorkComponent
+from service.warranty.tables import Work, WorkBuilding, WorkComponent
 from tests.funds.conftest import bulk_households, post, spend
 from tests.support import World, created, unique
 
@@ -340,3 +340,79 @@ async def test_the_recent_interest_and_payment_rates_come_from_the_last_twelve_m
     assert body["opening_balance"] == "5286.40"
     # 5,286.40 × 0.99% / 12 = 4.3612... → 4.36
     assert body["months"][0]["interest"] == "4.36"
+
+
+async def test_a_work_naming_buildings_renews_only_those_and_each_building_has_its_own(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    bureau = world.h("bureau")
+    community = await created(
+        await client.post(
+            "/api/v1/communities",
+            json={
+                "area_id": world.ids["area"],
+                "name": "两栋楼小区",
+                "code": unique("B"),
+                "built_year": today().year - 25,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=bureau,
+        )
+    )
+    ids = []
+    for name, area in (("A栋", "100.00"), ("B栋", "60.00")):
+        building = await created(
+            await client.post(
+                f"/api/v1/communities/{community['id']}/buildings",
+                json={"name": name, "floors": 6, "has_elevator": False},
+                headers=bureau,
+            )
+        )
+        (household,) = await bulk_households(
+            world.district_id, uuid.UUID(community["id"]), uuid.UUID(building["id"]), (area,)
+        )
+        amount = "4500.00" if area == "100.00" else "2700.00"
+        await _deposit(client, world, str(household), amount, "first", today().isoformat())
+        ids.append(building["id"])
+    a, b = ids
+    last_year = date(today().year - 1, 6, 30)
+    # B: everything renewed last year; A: its roof and facade only, not its pipes.
+    for building, categories in (
+        (b, ("roofing", "plumbing", "exterior_wall")),
+        (a, ("roofing", "exterior_wall")),
+    ):
+        work = Work(
+            district=world.district_id,
+            community=uuid.UUID(community["id"]),
+            contractor=uuid.UUID(world.ids["org_contractor"]),
+            title="改造",
+            accepted_on=last_year,
+            created_at=now(),
+        )
+        await Work.insert(work)
+        await WorkBuilding.insert(WorkBuilding(work=work.id, building=uuid.UUID(building)))
+        await WorkComponent.insert(
+            *[
+                WorkComponent(
+                    work=work.id,
+                    community=uuid.UUID(community["id"]),
+                    category=category,
+                    warranty_until=date(last_year.year + 5, 6, 30),
+                )
+                for category in categories
+            ]
+        )
+    whole = await _get(client, world, f"/communities/{community['id']}/fund/forecast", years=5)
+    # A's pipes, 20 years old at construction 25 years ago: overdue, in month 1,
+    # 30.00 × 100.00 m².
+    assert [
+        (r["month"], r["component"], r["building_id"], r["amount"], r["overdue"])
+        for r in whole["repairs"]
+    ] == [(_month(1), "pipes", a, "3000.00", True)]
+    own_a = await _get(client, world, f"/buildings/{a}/fund/forecast", years=5)
+    own_b = await _get(client, world, f"/buildings/{b}/fund/forecast", years=5)
+    assert [r["component"] for r in own_a["repairs"]] == ["pipes"]
+    assert own_b["repairs"] == []
+    assert (own_a["opening_balance"], own_b["opening_balance"]) == ("4500.00", "2700.00")
+    assert (own_a["floor_area"], own_b["floor_area"]) == ("100.00", "60.00")
+    assert own_a["months"][0]["repairs"] == whole["months"][0]["repairs"] == "3000.00"
