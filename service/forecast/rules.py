@@ -25,7 +25,7 @@ construction), an overdue one in the first month.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -153,26 +153,36 @@ def project(
     """The balance month by month (see the module's three steps). ``repairs`` maps a month
     (1-based) to its expected repair cost; ``payment_bp`` is the share of a replenishment
     call the owners pay (0: none, 10000: all)."""
+    return tuple(_months(opening_fen, threshold_fen, months, rate_bp, payment_bp, repairs))
+
+
+def _months(
+    opening_fen: int,
+    threshold_fen: int,
+    months: int,
+    rate_bp: int,
+    payment_bp: int,
+    repairs: Mapping[int, int],
+) -> Iterator[MonthFigures]:
+    """:func:`project`'s months one at a time (a caller may stop at the first below)."""
     if opening_fen < 0 or threshold_fen < 0 or rate_bp < 0 or months < 0:
         raise ValueError("balances, threshold, rate and months must not be negative")
     if not 0 <= payment_bp <= BASIS_POINTS:
         raise ValueError("payment rate is between 0 and 10000 basis points")
+    if any(cost < 0 for cost in repairs.values()):
+        raise ValueError("repair costs must not be negative")
     balance = opening_fen
-    result = []
     for month in range(1, months + 1):
         interest = monthly_interest(balance, rate_bp)
         balance += interest
         cost = repairs.get(month, 0)
-        if cost < 0:
-            raise ValueError("repair costs must not be negative")
         paid = min(balance, cost)
         balance -= paid
         deposits = 0
         if balance < threshold_fen:
             deposits = _half_up((threshold_fen - balance) * payment_bp, BASIS_POINTS)
             balance += deposits
-        result.append(MonthFigures(month, interest, cost, paid, cost - paid, deposits, balance))
-    return tuple(result)
+        yield MonthFigures(month, interest, cost, paid, cost - paid, deposits, balance)
 
 
 @dataclass(frozen=True)
@@ -234,15 +244,9 @@ def replenish_per_m2(
     so a bisection finds the least amount."""
 
     def holds(per_m2: int) -> bool:
-        figures = project(
-            opening_fen=opening_fen + by_area(per_m2, area_hundredths),
-            threshold_fen=threshold_fen,
-            months=months,
-            rate_bp=rate_bp,
-            payment_bp=payment_bp,
-            repairs=repairs,
-        )
-        return first_below(figures, threshold_fen) is None
+        opening = opening_fen + by_area(per_m2, area_hundredths)
+        figures = _months(opening, threshold_fen, months, rate_bp, payment_bp, repairs)
+        return first_below(figures, threshold_fen) is None  # stops at the first below
 
     if holds(0):
         return 0
