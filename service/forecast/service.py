@@ -54,12 +54,21 @@ def _label(start: tuple[int, int], month: int) -> str:
 
 async def _load(condition: str, arg: UUID) -> tuple[dict[UUID, _Place], dict[UUID, set[UUID]]]:
     """The communities matching ``condition`` on ``community AS c`` (one community, or a
-    district), in six statements whatever their number; and which buildings each work
+    district), in seven statements whatever their number; and which buildings each work
     names (a work naming none covers its whole community)."""
     places = {
         r["id"]: _Place(r["id"], str(r["name"]), r["district"], date(int(r["built_year"]), 1, 1))
         for r in await fetch(
             f"SELECT c.id, c.name, c.district, c.built_year FROM community AS c WHERE {condition}",
+            arg,
+        )
+    }
+    # A lift retrofit, once accepted, is a lift of its building like one built with it.
+    lifted = {
+        r["building"]
+        for r in await fetch(
+            "SELECT lp.building FROM lift_project AS lp JOIN community AS c"
+            f" ON c.id = lp.community WHERE lp.work IS NOT NULL AND {condition}",
             arg,
         )
     }
@@ -71,7 +80,7 @@ async def _load(condition: str, arg: UUID) -> tuple[dict[UUID, _Place], dict[UUI
         arg,
     ):
         places[r["community"]].buildings.append(
-            _Building(r["id"], int(r["area"]), bool(r["has_elevator"]))
+            _Building(r["id"], int(r["area"]), bool(r["has_elevator"]) or r["id"] in lifted)
         )
     for r in await fetch(
         "SELECT w.id AS work, w.community, w.accepted_on, wc.category FROM work_component AS wc"

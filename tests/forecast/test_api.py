@@ -13,6 +13,7 @@ import pytest
 
 from service.clock import now, today
 from service.forecast.rules import add_months
+from service.lifts.tables import LiftProject
 from service.warranty.tables import Work, WorkBuilding, WorkComponent
 from tests.funds.conftest import bulk_households, post, spend
 from tests.support import World, created, unique
@@ -416,3 +417,68 @@ async def test_a_work_naming_buildings_renews_only_those_and_each_building_has_i
     assert (own_a["opening_balance"], own_b["opening_balance"]) == ("4500.00", "2700.00")
     assert (own_a["floor_area"], own_b["floor_area"]) == ("100.00", "60.00")
     assert own_a["months"][0]["repairs"] == whole["months"][0]["repairs"] == "3000.00"
+
+
+async def _work(
+    world: World, community: str, on: date, categories: tuple[str, ...], building: str | None
+) -> uuid.UUID:
+    work = Work(
+        district=world.district_id,
+        community=uuid.UUID(community),
+        contractor=uuid.UUID(world.ids["org_contractor"]),
+        title="改造",
+        accepted_on=on,
+        created_at=now(),
+    )
+    await Work.insert(work)
+    if building is not None:
+        await WorkBuilding.insert(WorkBuilding(work=work.id, building=uuid.UUID(building)))
+    await WorkComponent.insert(
+        *[
+            WorkComponent(
+                work=work.id,
+                community=uuid.UUID(community),
+                category=category,
+                warranty_until=date(on.year + 5, on.month, 1),
+            )
+            for category in categories
+        ]
+    )
+    return work.id
+
+
+async def test_an_accepted_lift_retrofit_is_a_lift_of_its_building(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    community, building, _ = await _community(client, world, today().year - 25)
+    last_year = date(today().year - 1, 6, 30)
+    await _work(world, community, last_year, ("roofing", "plumbing", "exterior_wall"), None)
+    path = f"/communities/{community}/fund/forecast"
+    assert (await _get(client, world, path, years=5))["repairs"] == []
+    before = await _get(client, world, path, years=5, scenario="major_repair")
+    assert [r["component"] for r in before["repairs"]] == ["facades"]  # no lift yet
+
+    lift_work = await _work(world, community, last_year, ("equipment",), building)
+    await LiftProject.insert(
+        LiftProject(
+            district=world.district_id,
+            community=uuid.UUID(community),
+            building=uuid.UUID(building),
+            status="in_use",
+            estimated_cost_fen=50_000_000,
+            subsidy_fen=10_000_000,
+            coefficients={"1": 0},
+            total_area=16_000,
+            work=lift_work,
+            accepted_on=last_year,
+            created_by=uuid.uuid4(),
+            created_role="bureau",
+            created_at=now(),
+            updated_at=now(),
+        )
+    )
+    # Renewed by its acceptance last year: not due within five years.
+    assert (await _get(client, world, path, years=5))["repairs"] == []
+    after = await _get(client, world, path, years=5, scenario="major_repair")
+    # Now the costliest component per m²: the lift, 60.00 × 160.00 m².
+    assert [(r["component"], r["amount"]) for r in after["repairs"]] == [("lifts", "9600.00")]
