@@ -63,6 +63,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 from service.registry.demo_life import seed_demo_life
 
                 await seed_demo_life({key: login[0] for key, login in DEMO_LOGINS.items()})
+            else:
+                # A demo seeded before the standards existed gets its quarter of inspections.
+                from service.standards.demo import finish_demo_standards
+
+                await finish_demo_standards(
+                    DEMO_LOGINS["bureau"][0],
+                    [DEMO_LOGINS["company"][0], DEMO_LOGINS["contractor"][0]],
+                )
             return seeded
         finally:
             await close_database()

@@ -23,6 +23,7 @@ CONTEXTS = (
     "subsidies",
     "lifts",
     "forecast",
+    "standards",
     "reports",
     "web",
 )

@@ -56,7 +56,29 @@ class ClosedStructSchema(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        _constrain_string_items(field_definition.type_, schema)
         return schema
+
+
+def _constrain_string_items(struct: type[msgspec.Struct], schema: Schema) -> None:
+    """Litestar drops the constraints of a list's strings (``list[Label]``): put the
+    pattern and lengths the decoder enforces back on the items."""
+    info = msgspec.inspect.type_info(struct)
+    for item in getattr(info, "fields", ()):
+        kind = item.type
+        if isinstance(kind, msgspec.inspect.UnionType):
+            present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+            kind = present[0] if len(present) == 1 else kind
+        if not isinstance(kind, msgspec.inspect.ListType | msgspec.inspect.SetType):
+            continue
+        inner = kind.item_type
+        prop = (schema.properties or {}).get(item.encode_name)
+        items = getattr(prop, "items", None)
+        if not isinstance(inner, msgspec.inspect.StrType) or not isinstance(items, Schema):
+            continue
+        items.pattern = inner.pattern or items.pattern
+        items.min_length = inner.min_length if inner.min_length is not None else items.min_length
+        items.max_length = inner.max_length if inner.max_length is not None else items.max_length
 
 
 OPENAPI_PLUGINS = [HundredthsSchema(), ClosedStructSchema()]

@@ -4,6 +4,9 @@
 - JSON numbers are decoded as exact decimals, never floats: with floats,
   ``1.0000000000000000000000000000000000001`` would arrive as ``1.0`` and a third
   decimal would silently vanish.
+- A number written with only zeros after its point (``92.0``) is the integer it names, as
+  JSON Schema reads it; exponent forms (``1e2``) stay decimals and an integer field refuses
+  them.
 - The body is converted to the route's declared struct strictly before Litestar's own
   (lenient) conversion: ``"true"`` or ``1`` for a boolean, ``"5"`` for an integer, a number
   for a string are refused with the field named, and amounts and areas go through
@@ -26,7 +29,14 @@ from litestar.types import Empty
 from service.errors import InputError
 from service.units import Hundredths, decode_hundredths
 
-_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+def _exact_number(text: str) -> Decimal | int:
+    if "." in text and not any(c in text for c in "eE") and not text.rpartition(".")[2].strip("0"):
+        return int(text.partition(".")[0])
+    return Decimal(text)
+
+
+_decoder = msgspec.json.Decoder(float_hook=_exact_number)
 
 
 class UnsupportedMediaType(HTTPException):

@@ -395,8 +395,9 @@ async def disburse(
         # The community lock serialises every posting that could touch these accounts,
         # so the balances read below cannot change before this entry lands.
         chain = await ledger.lock_community(use["community"])
-        fresh = await FundUse.select().where(FundUse.id == use["id"]).first()
-        assert fresh is not None
+        # Locked like every other step on the use: a cancel racing this payment waits
+        # and then finds it paid (or this payment finds it cancelled), never both.
+        fresh = await locked_use(use["id"])
         # Money leaves only after approval and release by two different bureau users.
         require_another_user(
             fresh["approver_id"], caller, "审批人不能同时办理拨付，请由另一位局方用户拨付。"

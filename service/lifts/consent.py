@@ -16,7 +16,7 @@ from service.audit.service import record
 from service.auth.roles import OWNER, Caller
 from service.auth.scope import Scope
 from service.clock import now, today
-from service.db import transaction
+from service.db import read_json, transaction
 from service.errors import Conflict, InputError
 from service.fund_uses.service import tally_out
 from service.lifts import rules
@@ -144,10 +144,7 @@ async def objections(project_id: UUID) -> list[ObjectionOut]:
 async def consent_result(project: dict[str, Any]) -> ConsentResultOut:
     """The published result once consent closed; until then the live count."""
     if project["tally"] is not None:
-        stored = project["tally"]
-        if isinstance(stored, str):
-            stored = msgspec.json.decode(stored)
-        return msgspec.convert(stored, ConsentResultOut, strict=False)
+        return msgspec.convert(read_json(project["tally"]), ConsentResultOut, strict=False)
     tally = await count_consent(project["id"])
     return ConsentResultOut(
         **msgspec.structs.asdict(tally_out(tally, "civil_code")),

@@ -19,14 +19,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar.exceptions import NotFoundException
 
 from service.audit.service import record
 from service.auth.roles import Caller
 from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
-from service.db import fetch, is_postgres, transaction
+from service.db import fetch, is_postgres, read_json, transaction
 from service.errors import Conflict, InputError
 from service.lifts import rules
 from service.lifts.rules import LiftAction, LiftStatus
@@ -128,9 +127,8 @@ def factors_json(factors: Mapping[int, int]) -> dict[str, int]:
 
 
 def factors_from_json(raw: Any) -> dict[int, int]:
-    if isinstance(raw, str):
-        raw = msgspec.json.decode(raw)
-    return {int(floor): int(value) for floor, value in (raw or {}).items()}
+    """Floor coefficients from their JSON column (``service.db.read_json``)."""
+    return {int(floor): int(value) for floor, value in (read_json(raw) or {}).items()}
 
 
 def place_name(building_name: str, unit_no: str | None) -> str:

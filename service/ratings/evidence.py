@@ -1,6 +1,7 @@
 """What the system itself knows about a contract's service in a period, shown beside
 each item of the score sheet: days with service records per category, repair tickets
-closed (and closed on time), owner satisfaction answers."""
+closed (and closed on time), owner satisfaction answers, and the community's kept
+standards (items met, rectifications overdue) beside the items they bear on."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from service.contracts.tables import ServiceRecord
 from service.ratings import rules, schemas
 from service.ratings.service import loads, scheme_of
 from service.ratings.tables import SatisfactionAnswer
+from service.standards.views import community_evidence
 from service.units import format_hundredths
 from service.warranty.tables import RepairTicket
 
@@ -64,6 +66,9 @@ async def contract_evidence(
         rules.round_half_up(Fraction(int(survey[0]["total"]) * 100, answers)) if answers else None
     )
     scheme = await scheme_of(period)
+    standards = await community_evidence(
+        period["district"], contract["community"], period["starts_on"], period["ends_on"]
+    )
     items = []
     for item in loads(scheme["items"]):
         categories = list(rules.EVIDENCE_CATEGORIES.get(item["code"], ()))
@@ -83,6 +88,7 @@ async def contract_evidence(
                 categories=categories,
                 record_days=len(days) if categories else None,
                 suggested_score=format_hundredths(suggested) if suggested is not None else None,
+                standards=standards.get(item["code"]),
             )
         )
     return schemas.EvidenceOut(
@@ -99,4 +105,5 @@ async def contract_evidence(
         satisfaction_answers=answers,
         satisfaction_average=format_hundredths(average) if average is not None else None,
         items=items,
+        standards=standards[None],
     )

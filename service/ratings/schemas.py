@@ -11,6 +11,7 @@ import msgspec
 
 from service.contracts.schemas import OptionalText, Text
 from service.registry.schemas import PRINTABLE, Input, one_of
+from service.standards.schemas import StandardsEvidence
 from service.units import PositiveScore, Score
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
@@ -155,6 +156,8 @@ class ItemEvidence(msgspec.Struct):
     categories: list[str]
     record_days: int | None
     suggested_score: str | None
+    # The community's kept standards this item bears on (service/standards/), if any.
+    standards: StandardsEvidence | None = None
 
 
 class EvidenceOut(msgspec.Struct):
@@ -168,3 +171,5 @@ class EvidenceOut(msgspec.Struct):
     satisfaction_answers: int
     satisfaction_average: str | None
     items: list[ItemEvidence]
+    # The community's standards status in the period: items met, rectifications overdue.
+    standards: StandardsEvidence | None = None

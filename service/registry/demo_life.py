@@ -40,6 +40,7 @@ from service.ratings.service import (
     rate_contract,
 )
 from service.registry.rules import natural_key
+from service.standards.demo import seed_demo_standards
 from service.subsidies.service import approve_subsidy, compute_subsidies, release_subsidy
 from service.units import PositiveMoney, Score, format_hundredths, format_yuan
 from service.warranty import rules as repair_rules
@@ -491,3 +492,6 @@ async def seed_demo_life(usernames: dict[str, str]) -> None:
     await repairs(community_id, people)
     await ratings(community_id, people)
     await service_records(community_id, people)
+    await seed_demo_standards(
+        people["bureau"].caller, [people["company"].caller, people["contractor"].caller]
+    )

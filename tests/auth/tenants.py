@@ -22,6 +22,7 @@ from service.clock import now
 from service.contracts.tables import Contract
 from service.registry.tables import District, Organization
 from service.warranty.tables import Work
+from tests.ratings.flow import scores
 from tests.support import (
     PASSWORD,
     World,
@@ -39,9 +40,13 @@ ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner")
 
 @dataclass
 class Side:
-    """One side's objects by the route parameter that names them."""
+    """One side's objects by the route parameter that names them. ``district_ids`` are
+    the district's own objects (rating schemes and periods, workday overrides): foreign
+    only to the other district's bureau and auditor, since every role of a district may
+    read them."""
 
     ids: dict[str, str] = field(default_factory=dict)
+    district_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,7 +59,8 @@ class Tenants:
     def foreign_side(self, role: str, tenant: str) -> Side:
         """The objects tenant ``tenant`` of ``role`` must not reach."""
         if role in ("bureau", "auditor"):
-            return self.sides["D2"] if tenant == "A" else self.sides["A"]
+            side = self.sides["D2"] if tenant == "A" else self.sides["A"]
+            return Side({**side.ids, **side.district_ids})
         return self.sides["B"] if tenant == "A" else self.sides["A"]
 
 
@@ -88,6 +94,135 @@ async def _fund_use(
     return str(
         (await created(await client.post(f"{API}/fund-uses", json=body, headers=headers)))["id"]
     )
+
+
+async def _override(client: httpx.AsyncClient, bureau: dict[str, str]) -> str:
+    # A rest day far ahead: nothing the other tests date moves with it.
+    body = {"day": "2090-01-02", "working": False, "note": "矩阵测试用的调整"}
+    answer = await client.post(f"{API}/workdays/overrides", json=body, headers=bureau)
+    return str((await created(answer))["id"])
+
+
+async def _attachment(client: httpx.AsyncClient, bureau: dict[str, str], use_id: str) -> str:
+    pdf = b"%PDF-1.4\n% matrix\n" + b"0" * 200
+    answer = await client.post(
+        f"{API}/fund-uses/{use_id}/attachments",
+        files={"file": ("报价单.pdf", pdf, "application/pdf")},
+        data={"kind": "quote"},
+        headers=bureau,
+    )
+    return str((await created(answer))["id"])
+
+
+async def _community_with_building(
+    client: httpx.AsyncClient, bureau: dict[str, str], area: str, name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    community = await created(
+        await client.post(
+            f"{API}/communities",
+            json={
+                "area_id": area,
+                "name": name,
+                "code": unique("T"),
+                "built_year": 1996,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=bureau,
+        )
+    )
+    building = await created(
+        await client.post(
+            f"{API}/communities/{community['id']}/buildings",
+            json={"name": "1号楼", "floors": 6, "has_elevator": False},
+            headers=bureau,
+        )
+    )
+    return community, building
+
+
+async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area: str) -> str:
+    """A community of its own (the world's communities keep their flats) with a two-flat
+    unit on floors 1 and 2, and its lift project: foreign to every community-scoped role."""
+    _, building = await _community_with_building(client, bureau, area, unique("加梯小区"))
+    for floor in (1, 2):
+        await add_household(
+            client,
+            bureau,
+            building["id"],
+            f"{floor}01",
+            "60.00",
+            (f"梯户{floor}", make_id_no(900 + _next_serial())),
+            floor=floor,  # type: ignore[arg-type]
+        )
+    body = {"building_id": building["id"], "unit_no": "1", "estimated_cost": "300000.00"}
+    answer = await client.post(f"{API}/lift-projects", json=body, headers=bureau)
+    return str((await created(answer))["id"])
+
+
+_serials = iter(range(1, 90))
+
+
+def _next_serial() -> int:
+    return next(_serials)
+
+
+async def _ratings(
+    client: httpx.AsyncClient,
+    bureau: dict[str, str],
+    contracts: dict[str, tuple[Side, str, dict[str, str]]],
+    district_side: Side,
+) -> None:
+    """Two periods of the district: in the first each contract is rated and its company
+    appeals; the second is rated, finalised and its subsidies computed."""
+    scheme = await client.get(f"{API}/rating-schemes/current", headers=bureau)
+    district_side.district_ids["scheme_id"] = str(scheme.json()["id"])
+    items = scores()
+    for number, (starts, ends) in enumerate(
+        (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+    ):
+        period = await created(
+            await client.post(
+                f"{API}/rating-periods",
+                json={"name": unique("矩阵评价期"), "starts_on": starts, "ends_on": ends},
+                headers=bureau,
+            )
+        )
+        district_side.district_ids["period_id"] = str(period["id"])
+        for side, contract, company in contracts.values():
+            rated = await created(
+                await client.post(
+                    f"{API}/rating-periods/{period['id']}/ratings",
+                    json={"contract_id": contract, "items": items},
+                    headers=bureau,
+                )
+            )
+            side.ids["rating_id"] = str(rated["rating_id"])
+            if number == 0:
+                appeal = await created(
+                    await client.post(
+                        f"{API}/ratings/{rated['rating_id']}/appeals",
+                        json={"reason": "矩阵测试申诉"},
+                        headers=company,
+                    )
+                )
+                side.ids["appeal_id"] = str(appeal["appeal_id"])
+        if number == 1:
+            path = f"{API}/rating-periods/{period['id']}"
+            finalised = await client.post(f"{path}/finalize", headers=bureau)
+            assert finalised.status_code == 200, finalised.text
+            subsidies = await created(await client.post(f"{path}/subsidies", headers=bureau))
+            by_contract = {str(s["contract_id"]): str(s["subsidy_id"]) for s in subsidies}
+            for side, contract, _ in contracts.values():
+                side.ids["subsidy_id"] = by_contract[contract]
+
+
+async def _inspection(
+    client: httpx.AsyncClient, bureau: dict[str, str], community: str
+) -> tuple[str, str]:
+    """An inspection of the community with a not-met item: its id and its task's."""
+    body = {"community_id": community, "items": [{"code": "you_fitness", "result": "not_met"}]}
+    made = await created(await client.post(f"{API}/inspections", json=body, headers=bureau))
+    return str(made["id"]), str(made["tasks"][0]["id"])
 
 
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
@@ -186,6 +321,22 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     b.ids["ticket_id"] = await _repair(client, tenants.headers[("committee", "B")], world.ids["CB"])
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
     b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
+    a.district_ids["override_id"] = await _override(client, bureau)
+    a.ids["attachment_id"] = await _attachment(client, bureau, a.ids["use_id"])
+    b.ids["attachment_id"] = await _attachment(client, bureau, b.ids["use_id"])
+    a.ids["project_id"] = await _lift_project(client, bureau, world.ids["area"])
+    b.ids["project_id"] = await _lift_project(client, bureau, world.ids["area"])
+    await _ratings(
+        client,
+        bureau,
+        {
+            "A": (a, a.ids["contract_id"], world.h("company")),
+            "B": (b, b.ids["contract_id"], tenants.headers[("company", "B")]),
+        },
+        a,
+    )
+    a.ids["inspection_id"], a.ids["task_id"] = await _inspection(client, bureau, world.ids["CA"])
+    b.ids["inspection_id"], b.ids["task_id"] = await _inspection(client, bureau, world.ids["CB"])
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -209,26 +360,7 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             f"{API}/areas", json={"name": "东区", "code": unique("D2A")}, headers=bureau2
         )
     )
-    community = await created(
-        await client.post(
-            f"{API}/communities",
-            json={
-                "area_id": area["id"],
-                "name": "第二区小区",
-                "code": unique("D2C"),
-                "built_year": 1996,
-                "deposit_rate_per_m2": "45.00",
-            },
-            headers=bureau2,
-        )
-    )
-    building = await created(
-        await client.post(
-            f"{API}/communities/{community['id']}/buildings",
-            json={"name": "1号楼", "floors": 6, "has_elevator": False},
-            headers=bureau2,
-        )
-    )
+    community, building = await _community_with_building(client, bureau2, area["id"], "第二区小区")
     household = await add_household(
         client, bureau2, building["id"], "101", "80.00", ("周平", make_id_no(990))
     )
@@ -248,5 +380,11 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
         }
     )
+    d2.district_ids["override_id"] = await _override(client, bureau2)
+    d2.ids["attachment_id"] = await _attachment(client, bureau2, d2.ids["use_id"])
+    d2.ids["project_id"] = await _lift_project(client, bureau2, area["id"])
+    company2_user = await _user(client, bureau2, "company", org_id=company2)
+    await _ratings(client, bureau2, {"D2": (d2, d2.ids["contract_id"], company2_user)}, d2)
+    d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(client, bureau2, community["id"])
     tenants.sides = {"A": a, "B": b, "D2": d2}
     return tenants

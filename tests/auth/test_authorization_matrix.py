@@ -129,9 +129,13 @@ def test_every_id_parameter_has_foreign_objects_to_try(app: Any) -> None:
         "entry_id",
         "ticket_id",
         "use_id",
+        "override_id",
+        "inspection_id",
+        "task_id",
     }
-    # Kinds whose two-tenant fixtures are still to be written (see the README).
-    pending = {
+    # Path parameters that name no object (a date is the same for every tenant).
+    not_objects = {"day"}
+    known |= {
         "period_id",
         "rating_id",
         "appeal_id",
@@ -140,5 +144,8 @@ def test_every_id_parameter_has_foreign_objects_to_try(app: Any) -> None:
         "attachment_id",
         "project_id",
     }
+    # Kinds whose two-tenant fixtures are still to be written (see the README).
+    pending: set[str] = set()
     names = {p for case in routes_with_ids(app) for p in case.params}
-    assert names - known - pending == set(), names - known - pending
+    unknown = names - known - pending - not_objects
+    assert unknown == set(), unknown
