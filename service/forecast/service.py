@@ -36,7 +36,7 @@ class _Place:
     district: UUID
     built_on: date
     buildings: list[_Building] = field(default_factory=list)
-    # work id → (accepted on, category) of each component of the community's works
+    # (work, accepted on, category) of each component of the community's works
     components: list[tuple[UUID, date, str]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
