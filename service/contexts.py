@@ -22,6 +22,7 @@ CONTEXTS = (
     "ratings",
     "subsidies",
     "lifts",
+    "forecast",
     "standards",
     "reports",
     "web",
