@@ -18,6 +18,10 @@ from service.ratings.tables import SatisfactionAnswer
 from service.units import format_hundredths
 from service.warranty.tables import RepairTicket
 
+# A ticket counts as closed only while it is done (or verified): a reopened one is not,
+# even if a stamp of its earlier finish survived from before reopening cleared it.
+DONE_STATUSES = ("done", "verified")
+
 
 async def contract_evidence(
     period: dict[str, Any], contract: dict[str, Any]
@@ -49,6 +53,7 @@ async def contract_evidence(
     tickets = await RepairTicket.select(RepairTicket.done_at, RepairTicket.due_at).where(
         (RepairTicket.community == contract["community"])
         & (RepairTicket.responsible_org == contract["company"])
+        & RepairTicket.status.is_in(list(DONE_STATUSES))
         & (RepairTicket.done_at >= since)
         & (RepairTicket.done_at < until)
     )
