@@ -1,6 +1,7 @@
 """What the system itself knows about a contract's service in a period, shown beside
 each item of the score sheet: days with service records per category, repair tickets
-closed (and closed on time), owner satisfaction answers."""
+closed (and closed on time; a reopened ticket is not), owner satisfaction answers and
+owners' complaints (filed, answered, confirmed resolved, overdue)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from service.clock import DISTRICT_ZONE
+from service.clock import DISTRICT_ZONE, now
+from service.complaints.service import period_counts
 from service.contracts.tables import ServiceRecord
 from service.ratings import rules, schemas
 from service.ratings.service import loads, scheme_of
@@ -68,6 +70,9 @@ async def contract_evidence(
     average = (
         rules.round_half_up(Fraction(int(survey[0]["total"]) * 100, answers)) if answers else None
     )
+    complaints = await period_counts(
+        contract["community"], contract["company"], period["starts_on"], period["ends_on"], now()
+    )
     scheme = await scheme_of(period)
     items = []
     for item in loads(scheme["items"]):
@@ -88,6 +93,7 @@ async def contract_evidence(
                 categories=categories,
                 record_days=len(days) if categories else None,
                 suggested_score=format_hundredths(suggested) if suggested is not None else None,
+                complaints=complaints if item["code"] == "satisfaction" else None,
             )
         )
     return schemas.EvidenceOut(
@@ -103,5 +109,6 @@ async def contract_evidence(
         repair_tickets_closed_on_time=on_time,
         satisfaction_answers=answers,
         satisfaction_average=format_hundredths(average) if average is not None else None,
+        complaints=complaints,
         items=items,
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from service.complaints.schemas import ComplaintCounts
 from service.contracts.schemas import OptionalText, Text
 from service.registry.schemas import PRINTABLE, Input, one_of
 from service.units import PositiveScore, Score
@@ -155,6 +156,8 @@ class ItemEvidence(msgspec.Struct):
     categories: list[str]
     record_days: int | None
     suggested_score: str | None
+    # Beside the satisfaction item: the period's complaints against the company.
+    complaints: ComplaintCounts | None = None
 
 
 class EvidenceOut(msgspec.Struct):
@@ -167,4 +170,5 @@ class EvidenceOut(msgspec.Struct):
     repair_tickets_closed_on_time: int
     satisfaction_answers: int
     satisfaction_average: str | None
+    complaints: ComplaintCounts
     items: list[ItemEvidence]
