@@ -56,7 +56,36 @@ class ClosedStructSchema(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        _document_item_bounds(field_definition.type_, schema)
         return schema
+
+
+def _document_item_bounds(struct: Any, schema: Schema) -> None:
+    """A list of constrained strings (``list[Annotated[str, Meta(min_length=1, ...)]]``,
+    e.g. photo references) keeps its items' bounds and pattern in the document: Litestar
+    drops them, and a client would take an empty item for a valid one."""
+    info = msgspec.inspect.type_info(struct)
+    if not isinstance(info, msgspec.inspect.StructType):
+        return
+    for field in info.fields:
+        kind = field.type
+        if isinstance(kind, msgspec.inspect.Metadata):
+            kind = kind.type
+        if not isinstance(kind, msgspec.inspect.ListType):
+            continue
+        item = kind.item_type
+        if not isinstance(item, msgspec.inspect.StrType):
+            continue
+        prop = (schema.properties or {}).get(field.encode_name)
+        items = getattr(prop, "items", None)
+        if not isinstance(items, Schema):
+            continue
+        if item.min_length is not None:
+            items.min_length = item.min_length
+        if item.max_length is not None:
+            items.max_length = item.max_length
+        if item.pattern is not None:
+            items.pattern = item.pattern
 
 
 OPENAPI_PLUGINS = [HundredthsSchema(), ClosedStructSchema()]
