@@ -20,6 +20,7 @@ CONTEXTS = (
     "votes",
     "fund_uses",
     "ratings",
+    "complaints",
     "subsidies",
     "lifts",
     "forecast",

@@ -60,19 +60,24 @@ class ClosedStructSchema(StructSchemaPlugin):
         return schema
 
 
-def _constrain_string_items(struct: type[msgspec.Struct], schema: Schema) -> None:
-    """Litestar drops the constraints of a list's strings (``list[Label]``): put the
-    pattern and lengths the decoder enforces back on the items."""
+def _constrain_string_items(struct: Any, schema: Schema) -> None:
+    """Litestar drops the constraints of a list's strings (``list[Label]``, photo
+    references): put the pattern and lengths the decoder enforces back on the items, or a
+    client would take an empty or control-character item for a valid one."""
     info = msgspec.inspect.type_info(struct)
-    for item in getattr(info, "fields", ()):
-        kind = item.type
+    if not isinstance(info, msgspec.inspect.StructType):
+        return
+    for field in info.fields:
+        kind = field.type
         if isinstance(kind, msgspec.inspect.UnionType):
             present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
             kind = present[0] if len(present) == 1 else kind
+        if isinstance(kind, msgspec.inspect.Metadata):
+            kind = kind.type
         if not isinstance(kind, msgspec.inspect.ListType | msgspec.inspect.SetType):
             continue
         inner = kind.item_type
-        prop = (schema.properties or {}).get(item.encode_name)
+        prop = (schema.properties or {}).get(field.encode_name)
         items = getattr(prop, "items", None)
         if not isinstance(inner, msgspec.inspect.StrType) or not isinstance(items, Schema):
             continue

@@ -16,7 +16,7 @@ from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
 from service.db import fetch, is_postgres, read_json
-from tests.contracts.estate import make_contract, make_estate
+from tests.contracts.estate import Estate, make_contract, make_estate
 from tests.contracts.test_service_records import record
 from tests.fund_uses.test_api import make_block, proposal, vote
 from tests.lifts.estate import close, consents, make_unit, new_project
@@ -86,6 +86,34 @@ async def test_service_record_photos_and_contract_services_come_back_as_sent(
     assert all(isinstance(s, str) and len(s) > 1 for s in read["services"])
 
 
+async def _complaint_with_photos(client: httpx.AsyncClient, estate: Estate) -> dict[str, Any]:
+    return await created(
+        await client.post(
+            f"{API}/communities/{estate.community}/complaints",
+            json={
+                "category": "cleaning",
+                "place": "community",
+                "description": "垃圾清运不及时",
+                "photos": PHOTOS,
+            },
+            headers=estate.committee_h,
+        )
+    )
+
+
+async def test_complaint_photos_come_back_as_sent(client: httpx.AsyncClient, world: World) -> None:
+    estate = await make_estate(client, world)
+    await make_contract(client, world, estate)
+    complaint = await _complaint_with_photos(client, estate)
+    for path in (
+        f"{API}/complaints/{complaint['id']}",
+        f"{API}/communities/{estate.community}/complaints",
+    ):
+        body = (await client.get(path, headers=world.h("bureau"))).json()
+        (read,) = [r for r in body.get("items", [body]) if r["id"] == complaint["id"]]
+        assert read["photos"] == PHOTOS
+
+
 async def _write_every_json_column(client: httpx.AsyncClient, world: World) -> None:
     """Flows that leave a row in each JSON column (audit snapshots come with all of them)."""
     await _repair_with_photos(client, world)
@@ -98,6 +126,7 @@ async def _write_every_json_column(client: httpx.AsyncClient, world: World) -> N
     )
     period = await make_period(client, world, "2026-01-01", "2026-03-31")
     await created(await rate(client, world, period, contract, scores()))
+    await _complaint_with_photos(client, estate)
     block = await make_block(client, world)
     use = await created(
         await client.post(

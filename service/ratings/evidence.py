@@ -1,7 +1,8 @@
 """What the system itself knows about a contract's service in a period, shown beside
 each item of the score sheet: days with service records per category, repair tickets
-closed (and closed on time), owner satisfaction answers, and the community's kept
-standards (items met, rectifications overdue) beside the items they bear on."""
+closed (and closed on time; a reopened ticket is not), owner satisfaction answers,
+owners' complaints (filed, answered, confirmed resolved, overdue), and the community's
+kept standards (items met, rectifications overdue) beside the items they bear on."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from service.clock import DISTRICT_ZONE
+from service.clock import DISTRICT_ZONE, now
+from service.complaints.service import period_counts
 from service.contracts.tables import ServiceRecord
 from service.ratings import rules, schemas
 from service.ratings.service import loads, scheme_of
@@ -19,6 +21,10 @@ from service.ratings.tables import SatisfactionAnswer
 from service.standards.views import community_evidence
 from service.units import format_hundredths
 from service.warranty.tables import RepairTicket
+
+# A ticket counts as closed only while it is done (or verified): a reopened one is not,
+# even if a stamp of its earlier finish survived from before reopening cleared it.
+DONE_STATUSES = ("done", "verified")
 
 
 async def contract_evidence(
@@ -51,6 +57,7 @@ async def contract_evidence(
     tickets = await RepairTicket.select(RepairTicket.done_at, RepairTicket.due_at).where(
         (RepairTicket.community == contract["community"])
         & (RepairTicket.responsible_org == contract["company"])
+        & RepairTicket.status.is_in(list(DONE_STATUSES))
         & (RepairTicket.done_at >= since)
         & (RepairTicket.done_at < until)
     )
@@ -64,6 +71,9 @@ async def contract_evidence(
     answers = int(survey[0]["n"] or 0) if survey else 0
     average = (
         rules.round_half_up(Fraction(int(survey[0]["total"]) * 100, answers)) if answers else None
+    )
+    complaints = await period_counts(
+        contract["community"], contract["company"], period["starts_on"], period["ends_on"], now()
     )
     scheme = await scheme_of(period)
     standards = await community_evidence(
@@ -89,6 +99,7 @@ async def contract_evidence(
                 record_days=len(days) if categories else None,
                 suggested_score=format_hundredths(suggested) if suggested is not None else None,
                 standards=standards.get(item["code"]),
+                complaints=complaints if item["code"] == "satisfaction" else None,
             )
         )
     return schemas.EvidenceOut(
@@ -104,6 +115,7 @@ async def contract_evidence(
         repair_tickets_closed_on_time=on_time,
         satisfaction_answers=answers,
         satisfaction_average=format_hundredths(average) if average is not None else None,
+        complaints=complaints,
         items=items,
         standards=standards[None],
     )

@@ -10,9 +10,9 @@ import calendar
 import itertools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -166,8 +166,48 @@ def scheme_problems(
 
 
 def needs_review(previous_total: int | None, current_total: int) -> bool:
-    """Two finalised periods in a row below 60 flag the contract for review."""
+    """Two finalised periods in a row below 60 flag the contract for review: the earlier
+    rating (None: there is no adjacent earlier one) and this one both below 60.00."""
     return previous_total is not None and previous_total < FAIL_LINE and current_total < FAIL_LINE
+
+
+def adjacent(earlier_ends_on: date, later_starts_on: date) -> bool:
+    """Two periods are "in a row" when the later starts the day after the earlier ends
+    (DOMAIN.md: adjacent periods by dates). A gap of even one day, or an overlap, breaks
+    the row; the order in which periods were opened or finalised plays no part."""
+    return earlier_ends_on + timedelta(days=1) == later_starts_on
+
+
+@dataclass(frozen=True)
+class RatedPeriod:
+    """One finalised rating as the review rule sees it: the rated party (community and
+    company: a renewed contract of the same company continues its row), the period's
+    dates and the total in hundredths."""
+
+    rating_id: Hashable
+    party: Hashable
+    starts_on: date
+    ends_on: date
+    total: int
+
+
+def flagged_for_review(ratings: Iterable[RatedPeriod]) -> set[Hashable]:
+    """The ratings to flag for review: each one below 60.00 whose party was also rated
+    below 60.00 in the period immediately before it by date (ending the day before it
+    starts). The later rating of each such pair is flagged. Only finalised ratings are
+    passed in; the answer does not depend on their order (DOMAIN.md "Quality rating")."""
+    given = list(ratings)
+    ending: dict[tuple[Hashable, date], list[int]] = {}
+    for rating in given:
+        ending.setdefault((rating.party, rating.ends_on), []).append(rating.total)
+    return {
+        rating.rating_id
+        for rating in given
+        if any(
+            needs_review(total, rating.total)
+            for total in ending.get((rating.party, rating.starts_on - timedelta(days=1)), [])
+        )
+    }
 
 
 def satisfaction_points(average_hundredths: int | None, max_score: int) -> int | None:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from service.complaints.schemas import ComplaintCounts
 from service.contracts.schemas import OptionalText, Text
 from service.registry.schemas import PRINTABLE, Input, one_of
 from service.standards.schemas import StandardsEvidence
@@ -158,6 +159,8 @@ class ItemEvidence(msgspec.Struct):
     suggested_score: str | None
     # The community's kept standards this item bears on (service/standards/), if any.
     standards: StandardsEvidence | None = None
+    # Beside the satisfaction item: the period's complaints against the company.
+    complaints: ComplaintCounts | None = None
 
 
 class EvidenceOut(msgspec.Struct):
@@ -170,6 +173,7 @@ class EvidenceOut(msgspec.Struct):
     repair_tickets_closed_on_time: int
     satisfaction_answers: int
     satisfaction_average: str | None
+    complaints: ComplaintCounts
     items: list[ItemEvidence]
     # The community's standards status in the period: items met, rectifications overdue.
     standards: StandardsEvidence | None = None

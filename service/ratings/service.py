@@ -4,6 +4,7 @@ audit entry."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -334,39 +335,46 @@ async def update_rating(caller: Caller, rating_id: str, data: schemas.RescoreIn)
 # --- finalisation ----------------------------------------------------------------------
 
 
-async def finalize_period(caller: Caller, period_id: str) -> dict[str, Any]:
-    """Freeze the period's ratings (409 while an appeal is unanswered) and flag contracts
-    below 60 in this and the previous finalised period for review."""
-    async with transaction():
-        period = await load_period(caller, period_id, lock=True)
-        ensure_open(period)
-        ratings = await Rating.select(Rating.id, Rating.contract, Rating.total).where(
-            Rating.period == period["id"]
+async def _lock_neighbourhood(caller: Caller, period: dict[str, Any]) -> list[dict[str, Any]]:
+    """Lock the period and the district's periods adjacent to it by date (the one before
+    ends the day before it starts, the one after starts the day after it ends), always in
+    date order, so that two finalisations of neighbouring periods serialise (the second
+    sees the first finalised) and never deadlock. Returns the neighbours, read again
+    under the lock."""
+    day = timedelta(days=1)
+    rows = await RatingPeriod.select(RatingPeriod.id, RatingPeriod.starts_on).where(
+        (RatingPeriod.district == caller.district_id)
+        & (
+            (RatingPeriod.id == period["id"])
+            | (RatingPeriod.ends_on == period["starts_on"] - day)
+            | (RatingPeriod.starts_on == period["ends_on"] + day)
         )
+    )
+    for row in sorted(rows, key=lambda r: (r["starts_on"], str(r["id"]))):
+        await load_period(caller, row["id"], lock=True)
+    return [await load_period(caller, row["id"]) for row in rows if row["id"] != period["id"]]
+
+
+async def finalize_period(caller: Caller, period_id: str) -> dict[str, Any]:
+    """Freeze the period's ratings (409 while an appeal is unanswered) and flag for
+    review each company below 60 in two adjacent finalised periods (by dates, in
+    whatever order they were finalised: finalising a period may flag the already
+    finalised period right after it)."""
+    async with transaction():
+        period = await load_period(caller, period_id)
+        neighbours = await _lock_neighbourhood(caller, period)
+        period = await load_period(caller, period["id"])  # as it is now, under the lock
+        ensure_open(period)
+        ratings = await Rating.select(
+            Rating.id, Rating.contract, Rating.community, Rating.company, Rating.total
+        ).where(Rating.period == period["id"])
         if ratings:
             pending = await Appeal.count().where(
                 Appeal.rating.is_in([r["id"] for r in ratings]) & Appeal.decision.is_null()
             )
             if pending:
                 raise Conflict(f"尚有 {pending} 项申诉未答复，答复后才能定稿。")
-        # Each contract's rating in its latest finalised period before this one.
-        earlier: dict[UUID, int] = {}
-        if ratings:
-            rows = await (
-                Rating.select(Rating.contract, Rating.total)
-                .where(
-                    Rating.contract.is_in([r["contract"] for r in ratings])
-                    & (Rating.period.status == "finalized")
-                    & (Rating.period.ends_on < period["starts_on"])
-                )
-                .order_by(Rating.period.ends_on)
-            )
-            earlier = {r["contract"]: r["total"] for r in rows}
-        flagged = [
-            r["id"] for r in ratings if rules.needs_review(earlier.get(r["contract"]), r["total"])
-        ]
-        if flagged:
-            await Rating.update({Rating.review_flag: True}).where(Rating.id.is_in(flagged))
+        flagged = await _flag_adjacent(period, neighbours, ratings)
         await RatingPeriod.update(
             {
                 RatingPeriod.status: "finalized",
@@ -383,3 +391,36 @@ async def finalize_period(caller: Caller, period_id: str) -> dict[str, Any]:
             after={"status": "finalized", "ratings": len(ratings), "flagged": flagged},
         )
     return await load_period(caller, period["id"])
+
+
+async def _flag_adjacent(
+    period: dict[str, Any], neighbours: list[dict[str, Any]], ratings: list[dict[str, Any]]
+) -> list[UUID]:
+    """Set the review flag (rules.flagged_for_review) on this period's ratings and on
+    those of the finalised period right after it, for the companies rated now."""
+    if not ratings:
+        return []
+    finalised = [n for n in neighbours if n["status"] == "finalized"]
+    dates = {p["id"]: p for p in [period, *finalised]}
+    parties = {(r["community"], r["company"]) for r in ratings}
+    rows = await Rating.select(
+        Rating.id, Rating.period, Rating.community, Rating.company, Rating.total
+    ).where(
+        Rating.period.is_in(list(dates))
+        & Rating.company.is_in(sorted({c for _, c in parties}, key=str))
+    )
+    rated = [
+        rules.RatedPeriod(
+            rating_id=r["id"],
+            party=(r["community"], r["company"]),
+            starts_on=dates[r["period"]]["starts_on"],
+            ends_on=dates[r["period"]]["ends_on"],
+            total=r["total"],
+        )
+        for r in rows
+        if (r["community"], r["company"]) in parties
+    ]
+    flagged = sorted(rules.flagged_for_review(rated), key=str)
+    if flagged:
+        await Rating.update({Rating.review_flag: True}).where(Rating.id.is_in(flagged))
+    return [UUID(str(f)) for f in flagged]

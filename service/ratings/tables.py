@@ -67,7 +67,8 @@ class Rating(Table, tablename="contract_rating"):
     total = Integer()
     grade = Varchar(length=40)
     ratio = Integer()  # percent of the subsidy base
-    # Set at finalisation: the second finalised period in a row below 60.
+    # The later of two adjacent (by dates) finalised periods below 60 of the same company
+    # in the same community, whichever of the two was finalised first.
     review_flag = Boolean(default=False)
     created_by = UUID()
     created_at = Timestamptz()

@@ -3,7 +3,7 @@
 state (a vote open with ballots, approved, paid, settled with what owners fund themselves,
 rejected, cancelled, an emergency awaiting approval), repair tickets in every state, a
 finished rating period with ratings and subsidies, an open one asking owners for their
-satisfaction, and service records.
+satisfaction, service records, and complaints in every state.
 
 Everything goes through the services a person would use, as the demo's own users, so the
 journal, the audit log and the state machines hold exactly as in real use. Deterministic
@@ -23,6 +23,8 @@ from service.auth.scope import Scope, resolve_scope
 from service.auth.tables import Account
 from service.auth.tokens import load_caller
 from service.clock import today
+from service.complaints import schemas as complaint_schemas
+from service.complaints import service as complaint_service
 from service.contracts.records import add_record
 from service.contracts.schemas import ServiceRecordIn
 from service.contracts.tables import Contract
@@ -482,6 +484,72 @@ async def service_records(community_id: UUID, people: dict[str, Actor]) -> None:
         )
 
 
+async def complaints(community_id: UUID, people: dict[str, Actor]) -> None:
+    """Complaints in every state: one waiting for the company's answer, one answered and
+    waiting for the complainant, one resolved, one disputed after the answer."""
+    committee, company, owner = people["committee"], people["company"], people["owner"]
+    flats = await _flats(community_id)
+    mine = [flat for flat in flats if flat["owner"] == owner.caller.owner_id]
+    filers: list[tuple[Actor, complaint_schemas.ComplaintIn]] = [
+        (
+            committee,
+            complaint_schemas.ComplaintIn(
+                category="cleaning",
+                place="community",
+                description="小区东门垃圾站清运不及时，夏季异味明显",
+            ),
+        ),
+        (
+            committee,
+            complaint_schemas.ComplaintIn(
+                category="security",
+                place="building",
+                building_id=_buildings(flats)[0],
+                description="单元门禁夜间常开，外来人员随意进出",
+            ),
+        ),
+        (
+            committee,
+            complaint_schemas.ComplaintIn(
+                category="greening", place="community", description="中心绿地杂草丛生"
+            ),
+        ),
+    ]
+    if mine:
+        filers.insert(
+            0,
+            (
+                owner,
+                complaint_schemas.ComplaintIn(
+                    category="facilities",
+                    place="household",
+                    household_id=mine[0]["id"],
+                    description="入户水表井盖破损，多次报修无人处理",
+                ),
+            ),
+        )
+    made = [
+        (actor, await complaint_service.file(actor.caller, actor.access, community_id, body))
+        for actor, body in filers
+    ]
+    answer = complaint_schemas.AnswerIn(answer="已安排专人处理，三日内整改完毕并回访。")
+    # The first waits for an answer; the others were answered.
+    for _, complaint_id in made[1:]:
+        await complaint_service.answer(company.caller, complaint_id, answer)
+    if len(made) > 2:
+        actor, complaint_id = made[2]
+        await complaint_service.confirm(
+            actor.caller, complaint_id, complaint_schemas.ConfirmIn(resolved=True, note="已整改")
+        )
+    if len(made) > 3:
+        actor, complaint_id = made[3]
+        await complaint_service.confirm(
+            actor.caller,
+            complaint_id,
+            complaint_schemas.ConfirmIn(resolved=False, note="整改后仍未清理干净"),
+        )
+
+
 async def seed_demo_life(usernames: dict[str, str]) -> None:
     """Bring the demo district to life (``usernames``: role key → demo username)."""
     people = {key: await _actor(name) for key, name in usernames.items()}
@@ -492,6 +560,7 @@ async def seed_demo_life(usernames: dict[str, str]) -> None:
     await repairs(community_id, people)
     await ratings(community_id, people)
     await service_records(community_id, people)
+    await complaints(community_id, people)
     await seed_demo_standards(
         people["bureau"].caller, [people["company"].caller, people["contractor"].caller]
     )

@@ -34,7 +34,8 @@ def figures_of(tickets: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
     finished = [t for t in tickets if t["status"] in ("done", "verified")]
     on_time = [t for t in finished if t["done_at"] <= t["due_at"]]
     measured = len(finished) + sum(1 for t in tickets if is_overdue(t, at))
-    ever_done = [t for t in tickets if t["done_at"] is not None]
+    # Reopening clears ``done_at``; a reopened ticket was still finished once.
+    ever_done = [t for t in tickets if t["done_at"] is not None or t["reopen_count"] > 0]
     reopened = [t for t in ever_done if t["reopen_count"] > 0]
     hours = [(t["done_at"] - t["reported_at"]).total_seconds() / 3600 for t in finished]
     median = (

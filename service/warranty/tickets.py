@@ -30,6 +30,8 @@ ACTION_STAMPS = {
     "finish": "done_at",
     "verify": "verified_at",
 }
+# What a reopened ticket forgets: it is back at "assigned", not done.
+REOPEN_CLEARS = ("accepted_at", "started_at", "done_at", "verified_at")
 
 
 TICKET_COLUMNS = (
@@ -373,7 +375,11 @@ async def transition(
         if data.action in ACTION_STAMPS:
             changes[ACTION_STAMPS[data.action]] = moment
         if data.action == "reopen":
+            # A reopened ticket is not done (DOMAIN "Quality rating"): its completion goes,
+            # and so do the steps it must take again; only the next finish counts, against
+            # the ticket's original due time.
             changes["reopen_count"] = ticket["reopen_count"] + 1
+            changes.update({stamp: None for stamp in REOPEN_CLEARS})
         if data.action == "dispute":
             changes["dispute_note"] = data.note
         if data.action == "decide_dispute":

@@ -80,6 +80,14 @@ async def _repair(client: httpx.AsyncClient, headers: dict[str, str], community:
     )
 
 
+async def _complaint(client: httpx.AsyncClient, headers: dict[str, str], community: str) -> str:
+    body = {"category": "cleaning", "place": "community", "description": "楼道垃圾无人清理"}
+    answer = await client.post(
+        f"{API}/communities/{community}/complaints", json=body, headers=headers
+    )
+    return str((await created(answer))["id"])
+
+
 async def _fund_use(
     client: httpx.AsyncClient, headers: dict[str, str], community: str, households: list[str]
 ) -> str:
@@ -337,6 +345,10 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     )
     a.ids["inspection_id"], a.ids["task_id"] = await _inspection(client, bureau, world.ids["CA"])
     b.ids["inspection_id"], b.ids["task_id"] = await _inspection(client, bureau, world.ids["CB"])
+    a.ids["complaint_id"] = await _complaint(client, world.h("committee"), world.ids["CA"])
+    b.ids["complaint_id"] = await _complaint(
+        client, tenants.headers[("committee", "B")], world.ids["CB"]
+    )
 
     # The second district, with a bureau and an auditor of its own.
     district = District(name="第二区", code=unique("D2"))
@@ -366,6 +378,9 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     )
     contractor2 = await _org(client, bureau2, "contractor")
     company2 = await _org(client, bureau2, "company")
+    committee2 = await _org(client, bureau2, "committee", community_id=community["id"])
+    committee2_h = await _user(client, bureau2, "committee", org_id=committee2)
+    contract2 = await _live_contract(district.id, community["id"], company2)
     d2 = Side(
         {
             "community_id": community["id"],
@@ -373,11 +388,12 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "household_id": household,
             "org_id": contractor2,
             "company_id": company2,
-            "contract_id": await _live_contract(district.id, community["id"], company2),
+            "contract_id": contract2,
             "work_id": await _work(district.id, community["id"], contractor2),
             "entry_id": await _deposit(client, bureau2, household),
             "ticket_id": await _repair(client, bureau2, community["id"]),
             "use_id": await _fund_use(client, bureau2, community["id"], [household]),
+            "complaint_id": await _complaint(client, committee2_h, community["id"]),
         }
     )
     d2.district_ids["override_id"] = await _override(client, bureau2)

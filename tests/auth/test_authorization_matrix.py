@@ -132,6 +132,7 @@ def test_every_id_parameter_has_foreign_objects_to_try(app: Any) -> None:
         "override_id",
         "inspection_id",
         "task_id",
+        "complaint_id",
     }
     # Path parameters that name no object (a date is the same for every tenant).
     not_objects = {"day"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -143,3 +144,95 @@ def test_satisfaction_average_maps_to_the_items_points() -> None:
     assert rules.satisfaction_points(5_00, 20_00) == 20_00
     assert rules.satisfaction_points(4_00, 20_00) == 16_00
     assert rules.satisfaction_points(None, 20_00) is None
+
+
+# --- two periods in a row: adjacent by dates ------------------------------------------
+
+Q1 = (date(2025, 1, 1), date(2025, 3, 31))
+Q2 = (date(2025, 4, 1), date(2025, 6, 30))
+Q3 = (date(2025, 7, 1), date(2025, 9, 30))
+
+
+def rated(
+    rid: str, dates: tuple[date, date], total: int, party: str = "CA/co"
+) -> rules.RatedPeriod:
+    return rules.RatedPeriod(rid, party, dates[0], dates[1], total)
+
+
+def test_periods_are_adjacent_when_the_later_starts_the_day_after_the_earlier_ends() -> None:
+    assert rules.adjacent(date(2025, 3, 31), date(2025, 4, 1))
+    assert not rules.adjacent(date(2025, 3, 31), date(2025, 4, 2))  # a one-day gap
+    assert not rules.adjacent(date(2025, 3, 31), date(2025, 3, 31))  # an overlap
+    assert not rules.adjacent(date(2025, 4, 30), date(2025, 4, 1))
+
+
+def test_the_later_of_two_adjacent_periods_below_60_is_flagged() -> None:
+    assert rules.flagged_for_review([rated("q1", Q1, 59_99), rated("q2", Q2, 59_99)]) == {"q2"}
+
+
+def test_exactly_60_in_either_period_is_not_below_60() -> None:
+    assert rules.flagged_for_review([rated("q1", Q1, 60_00), rated("q2", Q2, 10_00)]) == set()
+    assert rules.flagged_for_review([rated("q1", Q1, 10_00), rated("q2", Q2, 60_00)]) == set()
+
+
+def test_a_period_between_them_breaks_the_row_even_if_it_was_finalised_later() -> None:
+    # Q1 and Q3 below 60 but Q2 (between them by date) passed: no flag, whatever the order.
+    ratings = [rated("q3", Q3, 40_00), rated("q1", Q1, 40_00), rated("q2", Q2, 75_00)]
+    assert rules.flagged_for_review(ratings) == set()
+
+
+def test_a_gap_between_two_low_periods_is_not_a_row() -> None:
+    assert rules.flagged_for_review([rated("q1", Q1, 40_00), rated("q3", Q3, 40_00)]) == set()
+
+
+def test_another_company_or_community_does_not_continue_the_row() -> None:
+    ratings = [rated("q1", Q1, 40_00, party="CA/old"), rated("q2", Q2, 40_00, party="CA/new")]
+    assert rules.flagged_for_review(ratings) == set()
+
+
+def test_three_low_periods_in_a_row_flag_the_second_and_the_third() -> None:
+    ratings = [rated("q1", Q1, 40_00), rated("q2", Q2, 40_00), rated("q3", Q3, 40_00)]
+    assert rules.flagged_for_review(ratings) == {"q2", "q3"}
+
+
+MONTH_STARTS = [date(2024, m, 1) for m in range(1, 13)] + [date(2025, 1, 1)]
+
+
+@st.composite
+def rating_histories(draw: st.DrawFn) -> list[rules.RatedPeriod]:
+    """Monthly periods of 2024 for two parties, some months unrated, totals near 60."""
+    ratings = []
+    for party in ("a", "b"):
+        for month in range(12):
+            if draw(st.booleans()):
+                starts_on = MONTH_STARTS[month]
+                ends_on = MONTH_STARTS[month + 1] - timedelta(days=1)
+                total = draw(st.sampled_from([0, 59_99, 60_00, 60_01, 100_00]))
+                ratings.append(
+                    rules.RatedPeriod(f"{party}{month}", party, starts_on, ends_on, total)
+                )
+    return ratings
+
+
+@given(rating_histories(), st.randoms(use_true_random=False))
+def test_flags_do_not_depend_on_the_order_periods_were_finalised(
+    ratings: list[rules.RatedPeriod], rnd: Any
+) -> None:
+    shuffled = list(ratings)
+    rnd.shuffle(shuffled)
+    assert rules.flagged_for_review(shuffled) == rules.flagged_for_review(ratings)
+
+
+@given(rating_histories())
+def test_a_flag_means_this_and_the_month_before_were_both_below_60(
+    ratings: list[rules.RatedPeriod],
+) -> None:
+    by_key = {(r.party, r.starts_on): r for r in ratings}
+    flagged = rules.flagged_for_review(ratings)
+    for r in ratings:
+        before = (
+            MONTH_STARTS[MONTH_STARTS.index(r.starts_on) - 1] if r.starts_on.month > 1 else None
+        )
+        previous = by_key.get((r.party, before)) if before else None
+        expected = previous is not None and previous.total < 60_00 and r.total < 60_00
+        assert (r.rating_id in flagged) == expected
