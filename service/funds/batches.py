@@ -81,12 +81,18 @@ def period_bounds(period: str) -> tuple[date, date]:
         ) from None
 
 
+# A line's value date for balance-days: its entry's, or for a reversal the reversed
+# entry's, so that a correction cancels the entry it corrects on every day it counted
+# (an erroneous deposit reversed months later never earned interest).
+LINE_VALUE_DATE = "COALESCE(o.value_date, e.value_date)"
+
+
 def _days_counted_sql() -> str:
-    """SQL for ``rules.days_counted`` of a line whose entry is ``e``, with the period's
-    last and first day as the two placeholders (in that order)."""
+    """SQL for ``rules.days_counted`` of a line, with the period's last and first day as
+    the two placeholders (in that order)."""
     if is_postgres():
-        return "({}::date - GREATEST(e.value_date, {}::date) + 1)"
-    return "(CAST(julianday({}) - julianday(MAX(e.value_date, {})) AS INTEGER) + 1)"
+        return f"({{}}::date - GREATEST({LINE_VALUE_DATE}, {{}}::date) + 1)"
+    return f"(CAST(julianday({{}}) - julianday(MAX({LINE_VALUE_DATE}, {{}})) AS INTEGER) + 1)"
 
 
 async def balance_days_of(
@@ -94,15 +100,17 @@ async def balance_days_of(
 ) -> list[dict[str, Any]]:
     """Every open household account of ``communities`` with positive balance-days over
     [start, end] (``rules.balance_days``, computed set-based: one grouped statement over
-    the journal lines up to the period's end, each line weighted by the days it counts),
-    with its community, household and current owner."""
+    the journal lines up to the period's end, each line weighted by the days it counts
+    from its value date), with its community, household and current owner."""
     first, last = (start, end) if is_postgres() else (start.isoformat(), end.isoformat())
     return await fetch(
         "SELECT a.community, a.id, a.household, h.owner, d.balance_days"
         " FROM (SELECT l.account,"
         f" SUM((l.principal_delta + l.interest_delta) * {_days_counted_sql()}) AS balance_days"
-        " FROM fund_entry AS e JOIN fund_line AS l ON l.entry = e.id"
-        f" WHERE e.community IN {placeholders(len(communities))} AND e.value_date <= {{}}"
+        " FROM fund_entry AS e LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " JOIN fund_line AS l ON l.entry = e.id"
+        f" WHERE e.community IN {placeholders(len(communities))}"
+        f" AND {LINE_VALUE_DATE} <= {{}}"
         " AND l.household IS NOT NULL GROUP BY l.account) AS d"
         " JOIN fund_account AS a ON a.id = d.account"
         " JOIN household AS h ON h.id = a.household"

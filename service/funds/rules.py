@@ -146,7 +146,9 @@ def balance_days(lines: Iterable[tuple[date, int]], start: date, end: date) -> i
     end-of-day balances over each day of the period, in fen × days, from its journal lines
     as (value date, signed amount). Equivalently each line's amount × ``days_counted``:
     a deposit made before the period counts every day, one made on its last day one day,
-    one after it none (DOMAIN.md "Interest"; fund centres' 积数)."""
+    one after it none (DOMAIN.md "Interest"; fund centres' 积数). A reversal's lines are
+    passed with the value date of the entry they reverse, so a correction cancels what it
+    corrects on every day (the service's SQL does the same)."""
     if end < start:
         raise ValueError("the period ends before it starts")
     return sum(amount * days_counted(value_date, start, end) for value_date, amount in lines)

@@ -113,10 +113,13 @@ async def test_a_closed_account_shares_no_interest(client: httpx.AsyncClient, wo
 
 
 async def journal_of(community: str) -> dict[str, list[tuple[date, int]]]:
-    """Every household account's lines as (value date, amount), read back from the journal."""
+    """Every household account's lines as (value date, amount), read back from the journal
+    (a reversal's lines with the value date of what they reverse)."""
     rows = await fetch(
-        "SELECT l.account, e.value_date, l.principal_delta + l.interest_delta AS amount"
+        "SELECT l.account, COALESCE(o.value_date, e.value_date) AS value_date,"
+        " l.principal_delta + l.interest_delta AS amount"
         " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
         " JOIN fund_account AS a ON a.id = l.account"
         " WHERE a.community = {} AND a.kind = 'household'",
         community,
@@ -164,6 +167,24 @@ async def test_the_set_based_sql_agrees_with_the_pure_rule_line_by_line(
                 day.isoformat(),
                 "replenish",
             )
+    mistaken = await created(
+        await post(
+            client,
+            world,
+            "/fund/deposits",
+            {
+                "household_id": estate.households[1],
+                "amount": "777.00",
+                "kind": "replenish",
+                "paid_on": "2026-02-02",
+            },
+        )
+    )
+    await created(
+        await post(
+            client, world, f"/fund/entries/{mistaken['entry_id']}/reverse", {"reason": "重复入账"}
+        )
+    )
     first = {"community_id": estate.community, "period": "2026-Q1", "amount": "123.45"}
     assert (await post(client, world, "/fund/interest", first)).status_code == 201
     await created(
@@ -228,3 +249,36 @@ async def test_the_district_run_splits_each_community_by_balance_days(
     assert await interest_of(client, world, west.households[1]) == "60.00"
     await verify_ok(client, world, east.community)
     await verify_ok(client, world, west.community)
+
+
+async def test_a_deposit_reversed_later_never_earned_interest(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A reversal counts from the value date of the entry it corrects: 5,000.00 booked on
+    1 March by mistake and reversed today earns nothing for March."""
+    estate = await make_estate(client, world, areas=("80.00", "80.00"))
+    right, wrong = estate.households
+    await pay(client, world, right, "1000.00", "2026-02-01")
+    await pay(client, world, wrong, "1000.00", "2026-02-01")
+    mistaken = await created(
+        await post(
+            client,
+            world,
+            "/fund/deposits",
+            {
+                "household_id": wrong,
+                "amount": "5000.00",
+                "kind": "replenish",
+                "paid_on": "2026-03-01",
+            },
+        )
+    )
+    await created(
+        await post(
+            client, world, f"/fund/entries/{mistaken['entry_id']}/reverse", {"reason": "误记"}
+        )
+    )
+    body = {"community_id": estate.community, "period": "2026-03", "amount": "10.00"}
+    assert (await post(client, world, "/fund/interest", body)).status_code == 201
+    assert await interest_of(client, world, right) == "5.00"
+    assert await interest_of(client, world, wrong) == "5.00"
