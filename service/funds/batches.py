@@ -104,7 +104,10 @@ async def balance_days_of(
     from its value date), with its community, household and current owner."""
     first, last = (start, end) if is_postgres() else (start.isoformat(), end.isoformat())
     return await fetch(
-        "SELECT a.community, a.id, a.household, h.owner, d.balance_days"
+        # An account's balance-days fit a BIGINT by far (10^10 fen × 366 days < 2^63): the
+        # driver hands back int, not Decimal.
+        "SELECT a.community, a.id, a.household, h.owner, CAST(d.balance_days AS BIGINT)"
+        " AS balance_days"
         " FROM (SELECT l.account,"
         f" SUM((l.principal_delta + l.interest_delta) * {_days_counted_sql()}) AS balance_days"
         " FROM fund_entry AS e LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
