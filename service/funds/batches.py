@@ -15,11 +15,11 @@ from uuid import UUID
 from service.audit.service import record, record_many
 from service.auth.roles import Caller
 from service.clock import today
-from service.db import chunks, fetch, placeholders, transaction
+from service.db import chunks, fetch, is_postgres, placeholders, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
-from service.funds.rules import allocate_by_weight, first_deposit
+from service.funds.rules import allocate_by_weight, first_deposit, interest_period, interest_shares
 from service.funds.service import within_fund_life
 from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
@@ -46,9 +46,9 @@ async def allocate_interest(
     caller: Caller, data: schemas.InterestIn, *, key: str | None = None
 ) -> schemas.InterestOut:
     """Split the interest the bank credited for ``period`` over the community's households
-    in proportion to their current balances, to the fen, summing exactly (DOMAIN
-    "Interest"); one live allocation per community and period (a reversed one may be
-    posted again)."""
+    in proportion to their balance-days (积数) over the period, each journal line counted
+    from its value date, to the fen, summing exactly (DOMAIN "Interest"); one live
+    allocation per community and period (a reversed one may be posted again)."""
     amount = parse_fen(data.amount, "amount")
     await communities_in_district(caller.district_id, [data.community_id])
     async with transaction():
@@ -71,9 +71,64 @@ def _which(chains: dict[UUID, ledger.Chain], community_id: object) -> str:
     return "该小区" if len(chains) == 1 else f"小区 {community_id} "
 
 
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of an interest period, or 422 naming ``period``."""
+    try:
+        return interest_period(period)
+    except ValueError:
+        raise InputError(
+            "period", "计息期应为年（2026）、月（2026-06）、季度（2026-Q2）或半年（2026-H1）"
+        ) from None
+
+
+# A line's value date for balance-days: its entry's, or for a reversal the reversed
+# entry's, so that a correction cancels the entry it corrects on every day it counted
+# (an erroneous deposit reversed months later never earned interest).
+LINE_VALUE_DATE = "COALESCE(o.value_date, e.value_date)"
+
+
+def _days_counted_sql() -> str:
+    """SQL for ``rules.days_counted`` of a line, with the period's last and first day as
+    the two placeholders (in that order)."""
+    if is_postgres():
+        return f"({{}}::date - GREATEST({LINE_VALUE_DATE}, {{}}::date) + 1)"
+    return f"(CAST(julianday({{}}) - julianday(MAX({LINE_VALUE_DATE}, {{}})) AS INTEGER) + 1)"
+
+
+async def balance_days_of(
+    communities: Sequence[UUID], start: date, end: date
+) -> list[dict[str, Any]]:
+    """Every open household account of ``communities`` with positive balance-days over
+    [start, end] (``rules.balance_days``, computed set-based: one grouped statement over
+    the journal lines up to the period's end, each line weighted by the days it counts
+    from its value date), with its community, household and current owner."""
+    first, last = (start, end) if is_postgres() else (start.isoformat(), end.isoformat())
+    return await fetch(
+        # An account's balance-days fit a BIGINT by far (10^10 fen × 366 days < 2^63): the
+        # driver hands back int, not Decimal.
+        "SELECT a.community, a.id, a.household, h.owner, CAST(d.balance_days AS BIGINT)"
+        " AS balance_days"
+        " FROM (SELECT l.account,"
+        f" SUM((l.principal_delta + l.interest_delta) * {_days_counted_sql()}) AS balance_days"
+        " FROM fund_entry AS e LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+        " JOIN fund_line AS l ON l.entry = e.id"
+        f" WHERE e.community IN {placeholders(len(communities))}"
+        f" AND {LINE_VALUE_DATE} <= {{}}"
+        " AND l.household IS NOT NULL GROUP BY l.account) AS d"
+        " JOIN fund_account AS a ON a.id = d.account"
+        " JOIN household AS h ON h.id = a.household"
+        " WHERE a.kind = 'household' AND a.closed_at IS NULL AND d.balance_days > 0",
+        last,
+        first,
+        *communities,
+        last,
+    )
+
+
 async def _allocate_interest(
     caller: Caller, period: str, amounts: dict[UUID, int], key: str | None
 ) -> list[schemas.InterestOut]:
+    start, end = period_bounds(period)
     chains = await ledger.lock_communities(amounts)
     ordered = sorted(chains, key=str)
     for chunk in chunks(ordered):
@@ -93,19 +148,13 @@ async def _allocate_interest(
             )
     weights: dict[UUID, list[dict[str, Any]]] = {c: [] for c in ordered}
     for chunk in chunks(ordered):
-        for row in await fetch(
-            "SELECT a.community, a.id, a.household, h.owner,"
-            " a.principal_fen + a.interest_fen AS balance"
-            " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-            f" WHERE a.community IN {placeholders(len(chunk))} AND a.kind = 'household'"
-            " AND a.principal_fen + a.interest_fen > 0",
-            *chunk,
-        ):
+        for row in await balance_days_of(chunk, start, end):
             weights[row["community"]].append(row)  # a uuid.UUID on both drivers
     for community_id, rows in weights.items():
         if not rows:
             raise Conflict(
-                f"{_which(chains, community_id)}没有余额为正的分户账，无法按余额分配利息。"
+                f"{_which(chains, community_id)}在 {period} 计息期内没有积数为正的分户账"
+                "（期内无余额），无法按积数分配利息。"
             )
     custody = await ledger.custody_accounts(caller.district_id, ordered)
     drafts: list[ledger.EntryDraft] = []
@@ -118,7 +167,7 @@ async def _allocate_interest(
             kind="interest",
             amount=amounts[community_id],
             weights=weights[community_id],
-            weight_column="balance",
+            weight_column="balance_days",
             value_date=today(),
             memo=f"{period} 利息",
             period=period,
@@ -165,9 +214,8 @@ def _split(
     """The entry putting ``amount`` into the interest sub-accounts split by
     ``weight_column``, and how many households get a share."""
     by_account = {w["id"]: w for w in weights}
-    shares = allocate_by_weight(
-        amount, {account: int(w[weight_column]) for account, w in by_account.items()}
-    )
+    rule = interest_shares if kind == "interest" else allocate_by_weight
+    shares = rule(amount, {account: int(w[weight_column]) for account, w in by_account.items()})
     lines = [
         LineDraft(account, by_account[account]["household"], by_account[account]["owner"], 0, s)
         for account, s in shares.items()

@@ -54,7 +54,8 @@ class FundPostingController(Controller):
         data: JSONBody[schemas.InterestIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.InterestOut]:
-        """把银行计入小区的一期利息按各户余额比例分到户（精确到分，合计相等）。每小区每期一次。"""
+        """把银行计入小区的一期利息按各户在计息期内的余额积数（每日余额之和，每笔按其起息日
+        paid_on 起算）比例分到户，精确到分、最大余数法，合计相等。每小区每期一次。"""
         return await idempotent(
             key=idempotency_key,
             caller=caller,
@@ -71,7 +72,7 @@ class FundPostingController(Controller):
         data: JSONBody[schemas.DistrictInterestIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[list[schemas.InterestOut]]:
-        """全区一期利息：每个小区按其银行入账金额分到户，全部成功或全部不记。"""
+        """全区一期利息：每个小区的银行入账金额按各户余额积数分到户，全部成功或全部不记。"""
         amounts: dict[UUID, int] = {}
         for index, item in enumerate(data.items):
             if item.community_id in amounts:

@@ -5,8 +5,10 @@ Money is integer fen, floor area integer hundredths of a square metre.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
@@ -103,6 +105,64 @@ def allocate_by_weight(total_fen: int, weights: Mapping[K, int]) -> dict[K, int]
     for _, _, key in remainders[:left]:
         shares[key] += 1
     return shares
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])|H([12])))?$")
+
+
+def interest_period(period: str) -> tuple[date, date]:
+    """The first and last day of an interest period: a year (``2026``), a month
+    (``2026-06``), a quarter (``2026-Q2``) or a half year (``2026-H1``). Raises
+    ``ValueError`` for anything else."""
+    match = _PERIOD.match(period)
+    if match is None:
+        raise ValueError(f"not an interest period: {period!r}")
+    year = int(match[1])
+    if match[2]:
+        first_month, months = int(match[2]), 1
+    elif match[3]:
+        first_month, months = 3 * int(match[3]) - 2, 3
+    elif match[4]:
+        first_month, months = 6 * int(match[4]) - 5, 6
+    else:
+        first_month, months = 1, 12
+    last_month = first_month + months - 1
+    return date(year, first_month, 1), date(
+        year, last_month, calendar.monthrange(year, last_month)[1]
+    )
+
+
+def days_counted(value_date: date, start: date, end: date) -> int:
+    """How many days of the period [start, end] a line dated ``value_date`` counts in the
+    balance-days: from its value date (or the period's start, if earlier) to the period's
+    end, both included; 0 after the end. A line on the last day counts 1."""
+    if value_date > end:
+        return 0
+    return (end - max(value_date, start)).days + 1
+
+
+def balance_days(lines: Iterable[tuple[date, int]], start: date, end: date) -> int:
+    """An account's balance-days (积数) over the period [start, end]: the sum of its
+    end-of-day balances over each day of the period, in fen × days, from its journal lines
+    as (value date, signed amount). Equivalently each line's amount × ``days_counted``:
+    a deposit made before the period counts every day, one made on its last day one day,
+    one after it none (DOMAIN.md "Interest"; fund centres' 积数). A reversal's lines are
+    passed with the value date of the entry they reverse, so a correction cancels what it
+    corrects on every day (the service's SQL does the same)."""
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    return sum(amount * days_counted(value_date, start, end) for value_date, amount in lines)
+
+
+def interest_shares(total_fen: int, balance_days_by_key: Mapping[K, int]) -> dict[K, int]:
+    """Split the interest the bank credited for a period in proportion to each account's
+    balance-days, to the fen, summing exactly (largest remainder, ties by key:
+    ``allocate_by_weight``). Accounts whose balance-days are not positive (no money in the
+    period, or a value-dated withdrawal before a deposit) share nothing and are left out.
+    Raises ``ValueError`` when no account has positive balance-days."""
+    return allocate_by_weight(
+        total_fen, {key: days for key, days in balance_days_by_key.items() if days > 0}
+    )
 
 
 def canonical_entry(entry: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str:

@@ -106,28 +106,58 @@ def months_in_period(starts_on: date, ends_on: date) -> int | None:
     return (ends_on.year - starts_on.year) * 12 + ends_on.month - starts_on.month + 1
 
 
+def months_served(
+    contract_start: date, contract_end: date | None, period_start: date, period_end: date
+) -> Fraction:
+    """Months of the period the contract served, exactly (DOMAIN.md "Quality rating and
+    subsidy": the standard is per m² per month). Each calendar month the period touches
+    counts the days the contract served in it (within the period) over that month's days:
+    a whole calendar month served counts 1, 17-31 May counts 15/31, a served leap February
+    29/29. A contract serving exactly January of a quarter gets 1 month, not 31/90 of the
+    quarter. An open end (no fixed term, art. 948) runs to the period's end."""
+    first = max(contract_start, period_start)
+    last = period_end if contract_end is None else min(contract_end, period_end)
+    months = Fraction(0)
+    year, month = first.year, first.month
+    while first <= last:
+        length = calendar.monthrange(year, month)[1]
+        month_end = date(year, month, length)
+        upto = min(month_end, last)
+        months += Fraction((upto - first).days + 1, length)
+        first = month_end + timedelta(days=1)
+        year, month = first.year, first.month
+    return months
+
+
+def exact_subsidy_base(
+    subsidy_fen_per_m2_month: int, served_area_hundredths: int, months: Fraction
+) -> Fraction:
+    """The subsidy base in fen before any rounding: standard × served area × months served."""
+    if subsidy_fen_per_m2_month < 0 or served_area_hundredths < 0 or months < 0:
+        raise ValueError("standard, area and months must not be negative")
+    return Fraction(subsidy_fen_per_m2_month * served_area_hundredths, 100) * months
+
+
 def subsidy_base(
-    subsidy_fen_per_m2_month: int,
-    served_area_hundredths: int,
-    served: int,
-    days_in_period: int,
-    months: int,
+    subsidy_fen_per_m2_month: int, served_area_hundredths: int, months: Fraction
 ) -> int:
-    """Subsidy base in fen = standard × served area × months in the period × served days
-    / days in the period (the months actually served, pro rata by day), rounded half up
-    to the fen once at the end (DOMAIN.md "Quality rating and subsidy")."""
-    if days_in_period <= 0 or not 0 <= served <= days_in_period:
-        raise ValueError("served days must lie within the period")
-    exact = Fraction(
-        subsidy_fen_per_m2_month * served_area_hundredths * months * served,
-        100 * days_in_period,
+    """Subsidy base in fen = standard × served area × months served (``months_served``),
+    rounded half up to the fen once, at the end — never month by month (DOMAIN.md
+    "Quality rating and subsidy")."""
+    return round_half_up(
+        exact_subsidy_base(subsidy_fen_per_m2_month, served_area_hundredths, months)
     )
-    return round_half_up(exact)
 
 
-def subsidy_amount(base: int, ratio_percent: int) -> int:
-    """Amount in fen = base × the band's ratio, rounded half up to the fen."""
-    return round_half_up(Fraction(base * ratio_percent, 100))
+def subsidy_amount(
+    subsidy_fen_per_m2_month: int, served_area_hundredths: int, months: Fraction, ratio_percent: int
+) -> int:
+    """Amount in fen = the exact base × the band's ratio, rounded half up once at the end
+    (so a 1-fen rounding of the base is never multiplied by the ratio)."""
+    if not 0 <= ratio_percent <= 100:
+        raise ValueError("a ratio lies between 0 and 100 percent")
+    exact = exact_subsidy_base(subsidy_fen_per_m2_month, served_area_hundredths, months)
+    return round_half_up(exact * Fraction(ratio_percent, 100))
 
 
 def scheme_problems(

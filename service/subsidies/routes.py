@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -11,11 +12,20 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from service.auth.roles import AUDITOR, BUREAU, COMPANY, allow
 from service.http import PROBLEMS, CallerDep
 from service.idempotency import IdempotencyKey, idempotent
+from service.ratings.rules import round_half_up
 from service.ratings.service import load_period
 from service.subsidies import schemas
 from service.subsidies import service as subsidies
 from service.subsidies.tables import Subsidy
 from service.units import format_area, format_hundredths, format_yuan
+
+
+def months_text(exact: str) -> str | None:
+    """An exact fraction of months ("46/31") as four decimals ("1.4839"), half up."""
+    if not exact:
+        return None
+    ten_thousandths = round_half_up(Fraction(exact) * 10_000)
+    return f"{ten_thousandths // 10_000}.{ten_thousandths % 10_000:04d}"
 
 
 def subsidy_out(row: dict[str, Any]) -> schemas.SubsidyOut:
@@ -30,6 +40,7 @@ def subsidy_out(row: dict[str, Any]) -> schemas.SubsidyOut:
         served_days=row["served_days"],
         period_days=row["period_days"],
         months_in_period=row["months_in_period"],
+        months_served=months_text(row.get("months_served") or ""),
         base=format_yuan(row["base"]),
         ratio=format_hundredths(row["ratio"]),
         amount=format_yuan(row["amount"]),
@@ -54,8 +65,9 @@ class SubsidyController(Controller):
     async def compute(
         self, caller: CallerDep, period_id: FromPath[str]
     ) -> list[schemas.SubsidyOut]:
-        """为已定稿评价期的每份已评分合同计算补贴：基数 = 补贴标准 × 服务面积 × 期内月数 ×
-        服务天数 / 期内天数，金额 = 基数 × 等级比例，均精确到分。重复调用只补算缺少的。"""
+        """为已定稿评价期的每份已评分合同计算补贴：基数 = 补贴标准 × 服务面积 × 服务月数
+        （整月服务计 1 个月，不足整月按当月服务天数 / 当月天数计），金额 = 基数 × 等级比例，
+        均在最后一次四舍五入到分。重复调用只补算缺少的。"""
         return [subsidy_out(r) for r in await subsidies.compute_subsidies(caller, period_id)]
 
     @get(

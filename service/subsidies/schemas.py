@@ -19,6 +19,9 @@ class SubsidyOut(msgspec.Struct):
     served_days: int
     period_days: int
     months_in_period: int
+    # Months served, each calendar month counting its days served over its own days, to
+    # four decimals for reading (the base uses the exact fraction); null on older rows.
+    months_served: str | None
     base: str
     ratio: str
     amount: str

@@ -39,8 +39,9 @@ async def served_area(community_id: UUID) -> int:
 
 async def compute_subsidies(caller: Caller, period_id: str) -> list[dict[str, Any]]:
     """For a finalised period, a subsidy per rated contract: base = standard × served
-    area × months in the period × served days / period days; amount = base × the band's
-    ratio, both to the fen. Running it again computes only what is missing."""
+    area × months served (each calendar month of the period counts the days served over
+    that month's days, ``rules.months_served``); amount = that base × the band's ratio;
+    each rounded half up to the fen once. Running it again computes only what is missing."""
     async with transaction():
         period = await load_period(caller, period_id, lock=True)
         if period["status"] != "finalized":
@@ -58,12 +59,16 @@ async def compute_subsidies(caller: Caller, period_id: str) -> list[dict[str, An
                 continue
             contract = await Contract.select().where(Contract.id == rating["contract"]).first()
             assert contract is not None
-            served = rules.served_days(
-                contract["starts_on"], contract["ends_on"], period["starts_on"], period["ends_on"]
+            span = (
+                contract["starts_on"],
+                contract["ends_on"],
+                period["starts_on"],
+                period["ends_on"],
             )
+            served = rules.served_days(*span)
+            served_months = rules.months_served(*span)
             area = await served_area(contract["community"])
             rate = int(contract["subsidy_fen_per_m2_month"])
-            base = rules.subsidy_base(rate, area, served, days, months)
             subsidy = Subsidy(
                 district=caller.district_id,
                 period=period["id"],
@@ -76,9 +81,10 @@ async def compute_subsidies(caller: Caller, period_id: str) -> list[dict[str, An
                 served_days=served,
                 period_days=days,
                 months_in_period=months,
-                base=base,
+                months_served=str(served_months),
+                base=rules.subsidy_base(rate, area, served_months),
                 ratio=rating["ratio"],
-                amount=rules.subsidy_amount(base, rating["ratio"]),
+                amount=rules.subsidy_amount(rate, area, served_months, rating["ratio"]),
                 status="computed",
                 computed_by=caller.id,
                 computed_at=now(),
@@ -104,14 +110,25 @@ async def load_subsidy(
     return row
 
 
-async def _move(caller: Caller, subsidy_id: str, changes: dict[Any, Any]) -> dict[str, Any]:
-    await Subsidy.update(changes).where(Subsidy.id == as_uuid(subsidy_id))
-    after = await load_subsidy(caller, subsidy_id)
-    return after
+async def _move(
+    caller: Caller, subsidy_id: str, was: str, changes: dict[Any, Any]
+) -> dict[str, Any]:
+    """Move a subsidy out of state ``was``: the caller already holds the row's lock and
+    checked the state; the UPDATE checks it once more (compare-and-set), so of two
+    competing steps exactly one moves the row and the other answers 409."""
+    moved = (
+        await Subsidy.update(changes)
+        .where((Subsidy.id == as_uuid(subsidy_id)) & (Subsidy.status == was))
+        .returning(Subsidy.id)
+    )
+    if not moved:
+        raise Conflict("补贴状态已被他人更改，请刷新后重试。")
+    return await load_subsidy(caller, subsidy_id)
 
 
 async def approve_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
-    """A bureau user approves a computed subsidy."""
+    """A bureau user approves a computed subsidy (the row locked, its state rechecked:
+    of two competing approvals one wins, the other answers 409)."""
     async with transaction():
         before = await load_subsidy(caller, subsidy_id, lock=True)
         if before["status"] != "computed":
@@ -121,6 +138,7 @@ async def approve_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
         after = await _move(
             caller,
             subsidy_id,
+            "computed",
             {
                 Subsidy.status: "approved",
                 Subsidy.approved_by: caller.id,
@@ -148,6 +166,7 @@ async def release_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
         after = await _move(
             caller,
             subsidy_id,
+            "approved",
             {
                 Subsidy.status: "released",
                 Subsidy.released_by: caller.id,

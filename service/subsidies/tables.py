@@ -27,6 +27,9 @@ class Subsidy(Table, tablename="subsidy"):
     served_days = Integer()
     period_days = Integer()
     months_in_period = Integer()
+    # The exact months served as a fraction ("46/31": 17 May - 30 June); empty on rows
+    # computed before months were counted month by month.
+    months_served = Varchar(length=40, default="")
     base = BigInt()  # fen
     ratio = Integer()  # percent
     amount = BigInt()  # fen

@@ -9,18 +9,22 @@ Run by ``tests.bench.run`` in its own process (the Piccolo engine is chosen from
 migrates it, generates the district set-based (``generate.py``), then times
 1. ``batches.allocate_interest_for_district`` (one transaction, every community once:
    the path ``POST /fund/interest/district`` takes), and
-2. the hand-written SQL: one statement computes every share with
-   ``floor(amount × balance / total)`` plus the largest-remainder fix-up (window
+2. the hand-written SQL: one statement computes every household's balance-days (积数)
+   over the period from the journal lines and their value dates, then every share with
+   ``floor(amount × balance-days / total)`` plus the largest-remainder fix-up (window
    functions, ties by account id as ``batches`` breaks them) and inserts the lines; one
    UPDATE moves the balances; entries, chain heads and audit rows set-based beside them.
 Before timing, the hand-written shares are computed into a temporary table on the same
-balances and compared line by line with what the service posts.
+journal and compared line by line with what the service posts. Periods: the first round
+this year (the first deposits are dated the day of the run, so each household counts the
+days from then to 31 December), later rounds later years (every line counts every day).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import gc
 import json
 import os
@@ -33,13 +37,36 @@ from typing import Any
 os.environ.setdefault("PICCOLO_CONF", "service.piccolo_conf")
 os.environ.setdefault("CHANGXIAO_SCHEDULER", "0")
 
-SHARES_SQL = """
-WITH w AS (
-    SELECT a.community, a.id AS account, a.household, h.owner,
-           a.principal_fen + a.interest_fen AS bal
-    FROM fund_account AS a JOIN household AS h ON h.id = a.household
-    WHERE a.kind = 'household' AND a.principal_fen + a.interest_fen > 0
-      AND a.community IN (SELECT community FROM bench_amount)
+# The first deposits are dated the day of the run: the first round allocates this year
+# (each household counts the days from then to 31 December), later rounds later years.
+YEAR = datetime.date.today().year
+
+
+def shares_sql(period: str) -> str:
+    """Every household's share of its community's interest for ``period``, by balance-days
+    (积数): each line's amount × the days it counts from its value date (a reversal's from
+    the date of what it reverses) to the period's end, summed per account; then
+    ``floor(amount × balance-days / total)`` with the largest-remainder fix-up. bigint
+    arithmetic: the benchmark's amounts × balance-days stay far below 2^63."""
+    from service.funds.rules import interest_period
+
+    start, end = (f"DATE '{d.isoformat()}'" for d in interest_period(period))
+    return f"""
+WITH d AS (
+    SELECT l.account,
+           SUM((l.principal_delta + l.interest_delta)
+               * ({end} - GREATEST(COALESCE(o.value_date, e.value_date), {start}) + 1))::bigint
+               AS bd
+    FROM fund_entry AS e
+    LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry
+    JOIN fund_line AS l ON l.entry = e.id
+    WHERE e.community IN (SELECT community FROM bench_amount)
+      AND COALESCE(o.value_date, e.value_date) <= {end} AND l.household IS NOT NULL
+    GROUP BY l.account
+), w AS (
+    SELECT a.community, a.id AS account, a.household, h.owner, d.bd AS bal
+    FROM d JOIN fund_account AS a ON a.id = d.account JOIN household AS h ON h.id = a.household
+    WHERE a.kind = 'household' AND a.closed_at IS NULL AND d.bd > 0
 ), f AS (
     SELECT t.*, t.amount_fen * t.bal / t.total AS base, t.amount_fen * t.bal % t.total AS rem
     FROM (SELECT w.*, m.amount_fen,
@@ -101,7 +128,8 @@ async def hand_written_allocation(conn: Any, period: str, actor: uuid.UUID) -> i
         status = await conn.execute(
             "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
             " interest_delta)"
-            f" SELECT b.entry, s.account, s.household, s.owner, 0, s.share FROM ({SHARES_SQL})"
+            " SELECT b.entry, s.account, s.household, s.owner, 0, s.share"
+            f" FROM ({shares_sql(period)})"
             " AS s JOIN bench_hand AS b USING (community) WHERE s.share <> 0"
             " UNION ALL SELECT entry, custody, NULL, NULL, 0, -amount_fen FROM bench_hand"
         )
@@ -179,7 +207,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         }
         # What the hand-written SQL computes on these balances, to check the service.
         await conn.execute("DROP TABLE IF EXISTS bench_expect")
-        await conn.execute(f"CREATE TEMP TABLE bench_expect AS {SHARES_SQL}")
+        await conn.execute(f"CREATE TEMP TABLE bench_expect AS {shares_sql(str(YEAR))}")
 
         caller = Caller(
             id=uuid.uuid4(),
@@ -194,7 +222,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         try:
             started = time.perf_counter()
             cpu = time.process_time()
-            out = await batches.allocate_interest_for_district(caller, "2026", amounts)
+            out = await batches.allocate_interest_for_district(caller, str(YEAR), amounts)
             result["service_s"] = time.perf_counter() - started
             result["service_cpu_s"] = time.process_time() - cpu
         finally:
@@ -207,14 +235,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await conn.fetchval(
                 "SELECT COUNT(*) FROM bench_expect AS x FULL JOIN (SELECT l.account,"
                 " l.interest_delta FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
-                " WHERE e.kind = 'interest' AND e.period = '2026' AND l.household IS NOT NULL)"
+                " WHERE e.kind = 'interest' AND e.period = $1 AND l.household IS NOT NULL)"
                 " AS y ON y.account = x.account"
-                " WHERE COALESCE(x.share, 0) IS DISTINCT FROM COALESCE(y.interest_delta, 0)"
+                " WHERE COALESCE(x.share, 0) IS DISTINCT FROM COALESCE(y.interest_delta, 0)",
+                str(YEAR),
             )
         )
 
         started = time.perf_counter()
-        lines = await hand_written_allocation(conn, "2027", caller.id)
+        lines = await hand_written_allocation(conn, str(YEAR + 1), caller.id)
         result["hand_s"] = time.perf_counter() - started
         result["hand_lines"] = lines
         await conn.execute("ANALYZE fund_line")
@@ -233,12 +262,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await open_database()
             try:
                 started = time.perf_counter()
-                await batches.allocate_interest_for_district(caller, f"S{round_no}", amounts)
+                await batches.allocate_interest_for_district(
+                    caller, str(YEAR + 10 + round_no), amounts
+                )
                 service_runs.append(time.perf_counter() - started)
             finally:
                 await close_database()
             started = time.perf_counter()
-            await hand_written_allocation(conn, f"H{round_no}", caller.id)
+            await hand_written_allocation(conn, str(YEAR + 40 + round_no), caller.id)
             hand_runs.append(time.perf_counter() - started)
         result["service_runs"], result["hand_runs"] = service_runs, hand_runs
         result["service_s"] = statistics.median(service_runs)
@@ -252,7 +283,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 started = time.perf_counter()
                 profiler.enable()
-                await batches.allocate_interest_for_district(caller, "2028", amounts)
+                await batches.allocate_interest_for_district(caller, str(YEAR + 70), amounts)
                 profiler.disable()
                 result["profiled_s"] = time.perf_counter() - started
             finally:

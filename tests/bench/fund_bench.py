@@ -12,6 +12,7 @@ allocation per community, and ``verify`` of every community. On PostgreSQL a dat
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import shutil
 import tempfile
@@ -135,7 +136,8 @@ async def main() -> None:
                 caller,
                 schemas.InterestIn(
                     community_id=community,
-                    period="2026",
+                    # first deposits are dated today: this year's balance-days count them
+                    period=str(datetime.date.today().year),
                     amount=Decimal("1234.56"),
                 ),
             )

@@ -222,7 +222,8 @@ class Bench:
 
     def allocation(self, scale: int) -> dict[str, Any]:
         households, communities = DEMO_HOUSEHOLDS * scale, DEMO_COMMUNITIES * scale
-        name = "changxiao_bench_alloc"
+        # BENCH_ALLOC_DATABASE names the scratch database (on a machine several people share)
+        name = os.environ.get("BENCH_ALLOC_DATABASE", "changxiao_bench_alloc")
         url = with_database(self.admin_url, name)
         asyncio.run(
             admin(
@@ -643,10 +644,14 @@ def render_allocation(bench: Bench, a: dict[str, Any]) -> str:
             "`batches.allocate_interest_for_district` (what `POST /api/v1/fund/interest/district`"
             " runs: every community once, one transaction, one `post_entries` for all), and "
             "(b) the same allocation as hand-written SQL (`tests/bench/allocation.py`: one "
-            "`INSERT … SELECT` computing `amount × balance / total` with the largest-remainder "
+            "`INSERT … SELECT` computing each household's balance-days (积数: every journal "
+            "line × the days it counts from its value date to the period's end, summed per "
+            "account) and `amount × balance-days / total` with the largest-remainder "
             "fix-up by window functions, one UPDATE of the balances, plus the entries, chain "
-            "heads and audit rows set-based). Before timing, the hand-written shares were "
-            "computed on the same balances and compared with the service's lines: "
+            "heads and audit rows set-based). Both split by balance-days over the period: the "
+            "first round this year's (the first deposits are dated the day of the run), later "
+            "rounds later years'. Before timing, the hand-written shares were "
+            "computed on the same journal and compared with the service's lines: "
             f"{a['mismatched_shares']} differ.",
             "",
             table(

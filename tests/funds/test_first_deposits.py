@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from service.auth.roles import BUREAU, Caller
-from service.clock import now
+from service.clock import now, today
 from service.db import fetch
 from service.errors import Conflict
 from service.funds import batches, ledger, schemas, service
@@ -104,14 +104,16 @@ async def test_the_district_interest_run_is_all_or_nothing(client: httpx.AsyncCl
         owner_id=None,
         committee_community_id=None,
     )
+    # first deposits are dated today: this year's period counts them
+    year = str(today().year)
     await batches.post_first_deposits_for_community(district, c1)
     with pytest.raises(Conflict):  # c2 has no balance to split over
-        await batches.allocate_interest_for_district(caller, "2026", {c1: 100, c2: 100})
+        await batches.allocate_interest_for_district(caller, year, {c1: 100, c2: 100})
     assert not await FundEntry.exists().where(
         FundEntry.community.is_in([c1, c2]) & (FundEntry.kind == "interest")
     )
     await batches.post_first_deposits_for_community(district, c2)
-    done = await batches.allocate_interest_for_district(caller, "2026", {c1: 100, c2: 250})
+    done = await batches.allocate_interest_for_district(caller, year, {c1: 100, c2: 250})
     assert sorted(d.allocated for d in done) == ["1.00", "2.50"]
     for community in (c1, c2):
         assert (await ledger.verify(community)).ok

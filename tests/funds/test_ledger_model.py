@@ -33,7 +33,11 @@ from tests.support import World
 
 T = TypeVar("T")
 HOUSEHOLDS = 3
-PERIODS = ("2021", "2022", "2023")
+# Deposits are dated 2026-01-01 and count every day of these periods; interest and
+# reversals are dated the day they are posted (later), and a reversal counts from the date
+# of what it reverses: the balance-days are each account's live principal × the period's
+# days, so the shares are those of the principal balances.
+PERIODS = ("2026-01", "2026-02", "2026-03")
 
 
 class FundMachine(RuleBasedStateMachine):
@@ -122,7 +126,7 @@ class FundMachine(RuleBasedStateMachine):
     @rule(period=st.sampled_from(PERIODS), fen=st.integers(1, 1_000_000))
     def interest(self, period: str, fen: int) -> None:
         body = schemas.InterestIn(community_id=self.community, period=period, amount=_yuan(fen))
-        weights = {self.accounts[h]: sum(b) for h, b in self.balances.items() if sum(b) > 0}
+        weights = {self.accounts[h]: b[0] for h, b in self.balances.items() if b[0] > 0}
         operation = lambda: batches.allocate_interest(self.caller, body)  # noqa: E731
         if period in self.live_periods or not weights:
             self.expect_conflict("/fund/interest", body, operation)

@@ -217,7 +217,7 @@ async def test_interest_is_split_by_balance_and_sums_exactly(
 ) -> None:
     for household, amount in zip(estate.households, ("1000.00", "2000.00", "3000.01"), strict=True):
         await deposit(client, world, household, amount)
-    body = {"community_id": estate.community, "period": "2025", "amount": "1234.56"}
+    body = {"community_id": estate.community, "period": "2026", "amount": "1234.56"}
     response = await post(client, world, "/fund/interest", body)
     assert response.status_code == 201, response.text
     assert response.json()["allocated"] == "1234.56"
@@ -246,7 +246,7 @@ async def test_a_reversed_interest_period_may_be_allocated_again(
     client: httpx.AsyncClient, world: World, estate: Estate
 ) -> None:
     await deposit(client, world, estate.households[0], "1000.00")
-    body = {"community_id": estate.community, "period": "2025-Q1", "amount": "12.00"}
+    body = {"community_id": estate.community, "period": "2026-Q1", "amount": "12.00"}
     entry = (await post(client, world, "/fund/interest", body)).json()["entry_id"]
     reversed_ = await post(client, world, f"/fund/entries/{entry}/reverse", {"reason": "金额有误"})
     assert reversed_.status_code == 201, reversed_.text
@@ -281,7 +281,7 @@ async def test_a_demolition_refund_takes_out_the_whole_balance(
         client,
         world,
         "/fund/interest",
-        {"community_id": estate.community, "period": "2024", "amount": "3.21"},
+        {"community_id": estate.community, "period": "2026", "amount": "3.21"},
     )
     response = await post(
         client, world, "/fund/refunds", {"household_id": estate.households[0], "reason": "拆迁"}

@@ -51,17 +51,16 @@ def test_a_higher_score_never_gets_a_lower_ratio(a: int, b: int) -> None:
     assert rules.band_for(low, BANDS).ratio <= rules.band_for(high, BANDS).ratio
 
 
-def test_a_contract_live_45_of_a_quarters_91_days_gets_45_91_of_the_base() -> None:
-    # Q2 2026 has 91 days; a contract from 17 May serves 45 of them.
+def test_a_contract_from_17_may_serves_15_31_of_may_and_all_of_june() -> None:
+    # Q2 2026: April not served, 17-31 May is 15 of May's 31 days, June whole.
     served = rules.served_days(date(2026, 5, 17), None, date(2026, 4, 1), date(2026, 6, 30))
     assert served == 45
-    assert rules.period_days(date(2026, 4, 1), date(2026, 6, 30)) == 91
-    months = rules.months_in_period(date(2026, 4, 1), date(2026, 6, 30))
-    assert months == 3
-    full = Fraction(30 * 150_00 * 3, 100)  # 0.30 yuan/m² × 150 m² × 3 months, in fen
-    base = rules.subsidy_base(30, 150_00, served, 91, months)
-    assert base == rules.round_half_up(full * Fraction(45, 91))
-    assert base == 6676  # 13500 fen × 45 / 91 = 6675.82… fen, rounded once at the end
+    months = rules.months_served(date(2026, 5, 17), None, date(2026, 4, 1), date(2026, 6, 30))
+    assert months == 1 + Fraction(15, 31)
+    base = rules.subsidy_base(30, 150_00, months)
+    # 0.30 yuan/m² × 150 m² = 45.00 yuan a month; × 46/31 = 66.774… yuan, rounded once.
+    assert base == 6677
+    assert rules.subsidy_amount(30, 150_00, months, 100) == 6677
 
 
 def test_served_days_count_both_ends_and_stop_at_the_contract_end() -> None:
@@ -79,32 +78,16 @@ def test_periods_must_be_whole_calendar_months() -> None:
     assert rules.months_in_period(date(2026, 1, 1), date(2026, 3, 30)) is None
 
 
-def test_amount_is_base_times_ratio_rounded_half_up_to_the_fen() -> None:
-    assert rules.subsidy_amount(12345, 80) == 9876
-    assert rules.subsidy_amount(1, 50) == 1  # 0.5 fen rounds up
-    assert rules.subsidy_amount(12345, 0) == 0
-    assert rules.subsidy_amount(12345, 100) == 12345
-
-
-@given(
-    rate=st.integers(0, 10_000),
-    area=st.integers(0, 10**9),
-    months=st.integers(1, 12),
-    data=st.data(),
-)
-def test_base_never_exceeds_the_full_period_and_amount_never_exceeds_base(
-    rate: int, area: int, months: int, data: st.DataObject
-) -> None:
-    days = data.draw(st.integers(28, 366))
-    served = data.draw(st.integers(0, days))
-    ratio = data.draw(st.integers(0, 100))
-    full = rules.subsidy_base(rate, area, days, days, months)
-    base = rules.subsidy_base(rate, area, served, days, months)
-    amount = rules.subsidy_amount(base, ratio)
-    assert 0 <= amount <= base <= full
-    assert abs(Fraction(base) - Fraction(rate * area * months * served, 100 * days)) <= Fraction(
-        1, 2
-    )
+def test_amount_is_the_exact_base_times_ratio_rounded_half_up_once() -> None:
+    one = Fraction(1)
+    assert rules.subsidy_amount(12345, 100, one, 80) == 9876
+    assert rules.subsidy_amount(1, 100, one, 50) == 1  # 0.5 fen rounds up
+    assert rules.subsidy_amount(12345, 100, one, 0) == 0
+    assert rules.subsidy_amount(12345, 100, one, 100) == 12345
+    # base 0.5 fen → 1 fen, but 0.5 fen × 80% = 0.4 fen → 0: the ratio meets the exact
+    # base, never the rounded one.
+    assert rules.subsidy_base(1, 50, one) == 1
+    assert rules.subsidy_amount(1, 50, one, 80) == 0
 
 
 @given(st.dates(date(2000, 1, 1), date(2040, 1, 1)), st.integers(0, 400), st.integers(0, 400))

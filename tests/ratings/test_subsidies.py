@@ -1,4 +1,4 @@
-"""Subsidies of a finalised period: base pro rata by served days, amount by band,
+"""Subsidies of a finalised period: base by calendar months served, amount by band,
 approval and release by two different bureau users, released records never change."""
 
 from __future__ import annotations
@@ -31,19 +31,48 @@ async def finalised_subsidy(
     return estate, period, computed[0]
 
 
-async def test_a_contract_live_45_of_91_days_gets_45_91_of_the_base(
+async def test_a_contract_from_17_may_gets_15_31_of_may_and_all_of_june(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    # 0.30 yuan/m² × 150.00 m² × 3 months = 135.00 yuan for the whole quarter;
-    # from 17 May the contract serves 45 of Q2's 91 days: 135 × 45/91 = 66.758… → 66.76.
+    # 0.30 yuan/m² × 150.00 m² = 45.00 yuan a month; from 17 May the contract serves 15 of
+    # May's 31 days and all of June: 45 × (1 + 15/31) = 66.774… → 66.77 (not 45/91 of
+    # the quarter's 135.00, 66.76).
     _, _, subsidy = await finalised_subsidy(client, world, starts_on="2026-05-17")
     assert subsidy["served_days"] == 45
     assert subsidy["period_days"] == 91
+    assert subsidy["months_served"] == "1.4839"
     assert subsidy["served_area"] == "150.00"
-    assert subsidy["base"] == "66.76"
+    assert subsidy["base"] == "66.77"
     assert subsidy["ratio"] == "1.00"
-    assert subsidy["amount"] == "66.76"
+    assert subsidy["amount"] == "66.77"
     assert subsidy["status"] == "computed"
+
+
+async def test_a_contract_serving_exactly_january_of_a_quarter_gets_one_month(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Issue 10 item 6: one month (45.00), not 31/90 of the quarter (46.50); its successor
+    serving February and March gets two, and together they get the quarter's 135.00."""
+    estate = await make_estate(client, world)
+    january = await make_contract(
+        client, world, estate, starts_on="2025-07-01", ends_on="2026-01-31"
+    )
+    rest = await make_contract(client, world, estate, starts_on="2026-02-01", ends_on="2027-01-31")
+    period = await make_period(client, world, "2026-01-01", "2026-03-31")
+    for contract, sheet in ((january, scores()), (rest, scores(cleaning="10"))):  # 100, 90
+        assert (await rate(client, world, period, contract, sheet)).status_code == 201
+    path = f"/api/v1/rating-periods/{period['id']}"
+    assert (await client.post(f"{path}/finalize", headers=world.h("bureau"))).status_code == 200
+    computed = await created(await client.post(f"{path}/subsidies", headers=world.h("bureau")))
+    by_contract = {s["contract_id"]: s for s in computed}
+    first, second = by_contract[january["id"]], by_contract[rest["id"]]
+    assert (first["served_days"], first["period_days"]) == (31, 90)
+    assert (first["months_served"], first["base"], first["amount"]) == ("1.0000", "45.00", "45.00")
+    assert (second["months_served"], second["base"], second["amount"]) == (
+        "2.0000",
+        "90.00",
+        "90.00",
+    )
 
 
 async def test_subsidies_wait_for_finalisation_and_are_computed_once(
