@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from jobs.runs import Period
 from service.audit.service import record
 from service.db import fetch, transaction
 from service.warranty.rules import OPEN_STATUSES
@@ -16,8 +17,13 @@ from service.warranty.rules import OPEN_STATUSES
 JOB = "repair-escalation"
 
 
-async def escalate_overdue(at: datetime) -> str:
-    """Mark every newly overdue ticket as escalated; returns a summary."""
+async def escalate_overdue(period: Period) -> dict[str, int]:
+    """Escalate every ticket overdue at the period's instant; returns the counts."""
+    return {"escalated": await escalate_overdue_at(period.at)}
+
+
+async def escalate_overdue_at(at: datetime) -> int:
+    """Mark every newly overdue ticket as escalated, once; how many were."""
     statuses = sorted(OPEN_STATUSES)
     placeholders = ", ".join("{}" for _ in statuses)
     async with transaction():
@@ -49,4 +55,4 @@ async def escalate_overdue(at: datetime) -> str:
                 after={"status": row["status"], "due_at": row["due_at"]},
                 district_id=row["district"],
             )
-    return f"escalated {len(rows)}"
+    return len(rows)

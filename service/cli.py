@@ -1,5 +1,5 @@
 """The ``changxiao`` command: serve, migrate, seed, user add, import, fund verify, warranty
-refresh-ends."""
+refresh-ends, jobs, worker."""
 
 from __future__ import annotations
 
@@ -144,6 +144,22 @@ def cmd_claim_codes(args: argparse.Namespace) -> int:
     return int(_run(go()))
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from jobs import cli
+
+    if args.jobs_cmd == "list":
+        return int(_run(cli.with_database(cli.list_jobs())))
+    if args.jobs_cmd == "run":
+        return int(_run(cli.with_database(cli.run_job(args.name, args.period))))
+    return int(_run(cli.with_database(cli.history(args.name, args.limit))))
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from jobs import cli
+
+    return int(_run(cli.worker()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="changxiao",
@@ -244,6 +260,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the CSV here (default: standard output)")
     p.add_argument("--days", type=int, default=90, help="days the codes stay valid (default 90)")
     p.set_defaults(func=cmd_claim_codes)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(
+        dest="jobs_cmd", required=True
+    )
+    p = jobs.add_parser("list", help="every job: name, schedule, last run, next run")
+    p.set_defaults(func=cmd_jobs)
+    p = jobs.add_parser(
+        "run",
+        help="run one period of a job now, claimed as the scheduler claims it (never twice)",
+    )
+    p.add_argument("name", help="the job (see `changxiao jobs list`)")
+    p.add_argument(
+        "--period",
+        help="YYYY, YYYY-MM, YYYY-MM-DD (the schedule's first run in it) or an exact"
+        " period YYYY-MM-DDTHH:MM (default: the latest period due)",
+    )
+    p.set_defaults(func=cmd_jobs)
+    p = jobs.add_parser("history", help="job runs, newest first")
+    p.add_argument("name", nargs="?", help="only this job")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser(
+        "worker",
+        help="run the scheduled jobs in this process only (deployments that keep web"
+        " processes free of jobs set CHANGXIAO_SCHEDULER=0 on them)",
+    )
+    p.set_defaults(func=cmd_worker)
     return parser
 
 
