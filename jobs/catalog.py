@@ -21,25 +21,71 @@ class Job:
     title: str
     schedule: str
     work: Work
+    # A job that never ran runs its latest period on the first start; a heavy one that
+    # is not needed at once (last year's statements) waits for its schedule instead.
+    first_catch_up: bool = True
 
 
 def _builtin() -> list[Job]:
-    from jobs import contract_terms, notice_jobs, repair_escalation
+    from jobs import (
+        contract_terms,
+        deadlines,
+        fund_notices,
+        fund_statements,
+        rating_reminders,
+        repair_escalation,
+    )
 
     return [
         Job(
             contract_terms.JOB,
-            "合同期满处理（民法典第947-948条）",
+            "合同期满处理：有通知的终止，无通知的成为不定期合同（民法典第947-948条）",
             "10 0 * * *",
             contract_terms.sweep_terms,
         ),
         Job(
             repair_escalation.JOB,
-            "超期维修升级督办",
+            "超期维修升级至区住建局督办，通知督办方与责任方",
             "*/15 * * * *",
             repair_escalation.escalate_overdue,
         ),
-        *notice_jobs.JOBS,
+        Job(
+            fund_notices.REPLENISHMENT,
+            "每月：余额不足首期交存额30%的房屋，通知业主与业委会应续交金额（第17条）",
+            "0 9 1 * *",
+            fund_notices.replenishment_notices,
+        ),
+        Job(
+            fund_notices.FIRST_DEPOSIT,
+            "每月：未交首期维修资金的房屋，提醒业主与业委会（第7条）",
+            "0 9 1 * *",
+            fund_notices.first_deposit_reminders,
+        ),
+        Job(
+            deadlines.WARRANTY,
+            "每日：保修期届满前90天、30天，通知住建局、业委会、物业企业、施工单位",
+            "30 8 * * *",
+            deadlines.warranty_ends,
+        ),
+        Job(
+            deadlines.CONTRACTS,
+            "每日：物业服务合同到期前90天、60天提醒，终止后提醒交接（第946-949条）",
+            "0 8 * * *",
+            deadlines.contract_ends,
+        ),
+        Job(
+            rating_reminders.JOB,
+            "每日：评价期开始、即将结束、已结束待定稿，申诉待答复的提醒",
+            "15 8 * * *",
+            rating_reminders.rating_reminders,
+        ),
+        Job(
+            fund_statements.JOB,
+            "每年1月：上年度维修资金公布表发送业委会与业主（第33条，附PDF）",
+            "0 6 2 1 *",
+            fund_statements.publish_statements,
+            first_catch_up=False,
+        ),
     ]
 
 

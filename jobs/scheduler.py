@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,7 @@ from jobs.runs import due_retries, execute, log_event, logger, mark_abandoned
 from service.clock import DISTRICT_ZONE, now
 from service.config import get_settings
 from service.db import fetch
+from service.notices.outbox import send_due
 
 
 async def run_period(job: Job, at: datetime, cause: str) -> str | None:
@@ -57,6 +59,8 @@ async def missed_periods(job: Job, moment: datetime | None = None) -> list[datet
     expression = schedule_of(job)
     last = await _last_run_at(job)
     if last is None:
+        if not job.first_catch_up:
+            return []
         latest = latest_fire(expression, moment)
         fires = [latest] if latest else []
     else:
@@ -71,10 +75,12 @@ async def missed_periods(job: Job, moment: datetime | None = None) -> list[datet
     return [fire for fire in fires if period_name(expression, fire) not in taken]
 
 
-async def catch_up(moment: datetime | None = None) -> int:
-    """Run every missed period of every job, oldest first; returns how many ran here."""
-    await retry_due()
-    pending = [(fire, job) for job in all_jobs() for fire in await missed_periods(job, moment)]
+async def catch_up(moment: datetime | None = None, jobs: Sequence[Job] | None = None) -> int:
+    """Run every missed period of every job (or of ``jobs``), oldest first; returns how
+    many ran here."""
+    await retry_due(jobs)
+    chosen = all_jobs() if jobs is None else jobs
+    pending = [(fire, job) for job in chosen for fire in await missed_periods(job, moment)]
     pending.sort(key=lambda item: (item[0], item[1].name))
     if pending:
         log_event("jobs.catch_up", periods=len(pending))
@@ -85,12 +91,13 @@ async def catch_up(moment: datetime | None = None) -> int:
     return ran
 
 
-async def retry_due() -> int:
+async def retry_due(jobs: Sequence[Job] | None = None) -> int:
     """Mark abandoned runs failed, then retry every failed run that is due."""
     await mark_abandoned()
+    known = {job.name: job for job in (all_jobs() if jobs is None else jobs)}
     ran = 0
     for row in await due_retries():
-        job = job_named(str(row["job"]))
+        job = known.get(str(row["job"]))
         if job is None:
             continue
         at = row["run_at"]
@@ -104,6 +111,8 @@ async def _safely(name: str) -> None:
     try:
         if name == "catch-up":
             await catch_up()
+        elif name == "outbox":
+            await send_due()
         else:
             await retry_due()
     except Exception:
@@ -140,6 +149,14 @@ def build_scheduler(catch_up_on_start: bool = True) -> AsyncIOScheduler:
         IntervalTrigger(seconds=get_settings().job_poll_seconds, timezone=DISTRICT_ZONE),
         args=["retries"],
         id="retries",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        _safely,
+        IntervalTrigger(seconds=get_settings().job_poll_seconds, timezone=DISTRICT_ZONE),
+        args=["outbox"],
+        id="outbox",
         coalesce=True,
         max_instances=1,
     )

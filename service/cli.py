@@ -63,6 +63,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 from service.registry.demo_life import seed_demo_life
 
                 await seed_demo_life({key: login[0] for key, login in DEMO_LOGINS.items()})
+                from service.registry.demo_works import seed_recent_work
+
+                await seed_recent_work(DEMO_LOGINS["committee"][0])
             return seeded
         finally:
             await close_database()

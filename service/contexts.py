@@ -22,6 +22,7 @@ CONTEXTS = (
     "ratings",
     "subsidies",
     "lifts",
+    "notices",
     "reports",
     "web",
 )
