@@ -91,12 +91,17 @@ def _builtin() -> list[Job]:
 
 @lru_cache(maxsize=1)
 def all_jobs() -> tuple[Job, ...]:
+    """The built-in jobs and those of ``CHANGXIAO_JOB_MODULES``, less those named in
+    ``CHANGXIAO_JOBS_DISABLED``."""
     jobs = _builtin()
-    for module in filter(
-        None, (m.strip() for m in os.environ.get("CHANGXIAO_JOB_MODULES", "").split(","))
-    ):
+    for module in _names(os.environ.get("CHANGXIAO_JOB_MODULES", "")):
         jobs.extend(importlib.import_module(module).JOBS)
-    return tuple(jobs)
+    disabled = set(_names(get_settings().jobs_disabled))
+    return tuple(job for job in jobs if job.name not in disabled)
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def job_named(name: str) -> Job | None:

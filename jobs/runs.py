@@ -38,6 +38,7 @@ class Period:
     job: str
     name: str
     at: datetime
+    attempt: int = 1
 
 
 Work = Callable[[Period], Awaitable[Outcome]]
@@ -168,7 +169,7 @@ async def execute(
     began = time.monotonic()
     beat = asyncio.create_task(_renew(taken.id, taken.attempt))
     try:
-        outcome = await work(Period(job, slot, taken.at))
+        outcome = await work(Period(job, slot, taken.at, taken.attempt))
     except Exception as exc:
         text = f"failed: {exc}"[:400]
         last = taken.attempt >= get_settings().job_max_attempts

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Cron expressions by job name, in the district's zone, overriding each job's default
     # (JSON: {"warranty-ends": "30 7 * * *"}); six fields put seconds first.
     job_schedules: dict[str, str] = Field(default_factory=dict, alias="CHANGXIAO_JOB_SCHEDULES")
+    # Jobs switched off in this deployment (comma-separated names).
+    jobs_disabled: str = Field(default="", alias="CHANGXIAO_JOBS_DISABLED")
     # A running job renews its lease; a lease this old means its process died.
     job_lease_seconds: int = Field(default=300, ge=1, alias="CHANGXIAO_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=3, ge=1, alias="CHANGXIAO_JOB_MAX_ATTEMPTS")
