@@ -245,7 +245,7 @@ async def mark_read(caller: Caller, notice_id: str) -> dict[str, Any]:
                 caller.id,
                 notice["id"],
             )
-            notice = {**notice, "read_at": moment}
+            notice = await visible_notice(caller, notice_id)
     return notice
 
 
