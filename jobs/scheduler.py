@@ -149,6 +149,8 @@ def build_scheduler(catch_up_on_start: bool = True) -> AsyncIOScheduler:
         IntervalTrigger(seconds=get_settings().job_poll_seconds, timezone=DISTRICT_ZONE),
         args=["retries"],
         id="retries",
+        name="retry failed and abandoned runs",
+        misfire_grace_time=None,
         coalesce=True,
         max_instances=1,
     )
@@ -157,9 +159,19 @@ def build_scheduler(catch_up_on_start: bool = True) -> AsyncIOScheduler:
         IntervalTrigger(seconds=get_settings().job_poll_seconds, timezone=DISTRICT_ZONE),
         args=["outbox"],
         id="outbox",
+        name="send the SMS and e-mail outbox",
+        misfire_grace_time=None,
         coalesce=True,
         max_instances=1,
     )
     if catch_up_on_start:
-        scheduler.add_job(_safely, args=["catch-up"], id="catch-up", max_instances=1)
+        # No grace limit: a slow start (imports, a busy machine) must not skip it.
+        scheduler.add_job(
+            _safely,
+            args=["catch-up"],
+            id="catch-up",
+            name="catch up missed periods",
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler
