@@ -41,7 +41,7 @@ async def list_jobs() -> int:
     return 0
 
 
-async def run_job(name: str, period: str | None) -> int:
+async def run_job(name: str, period: str | None, again: bool = False) -> int:
     """Run one period of a job, claiming it exactly as the scheduler does."""
     job = job_named(name)
     if job is None:
@@ -56,7 +56,7 @@ async def run_job(name: str, period: str | None) -> int:
     if fire is None:
         print(f"error: {name} has no period yet", file=sys.stderr)
         return 2
-    outcome = await run_period(job, fire, "manual")
+    outcome = await run_period(job, fire, "manual", again)
     if outcome is None:
         print(f"{name}: period already claimed by another run (see `changxiao jobs history`)")
         return 0

@@ -63,7 +63,7 @@ def _worker() -> str:
 
 
 async def claim(
-    job: str, slot: str, at: datetime | None = None, cause: str = "schedule"
+    job: str, slot: str, at: datetime | None = None, cause: str = "schedule", again: bool = False
 ) -> Claim | None:
     """Claim ``(job, slot)`` for this process: insert it, or take over a failed or
     abandoned attempt that is due. None when another process has it, it is done, or its
@@ -91,14 +91,32 @@ async def claim(
     except Exception as exc:
         if not is_integrity_error(exc):
             raise
-    return await take_over(job, slot, cause)
+    return await take_over(job, slot, cause, again)
 
 
-async def take_over(job: str, slot: str, cause: str) -> Claim | None:
+async def take_over(job: str, slot: str, cause: str, again: bool = False) -> Claim | None:
     """Start the next attempt of a failed run whose backoff has passed, or of a running
-    one whose lease expired (its process died); one process wins the UPDATE."""
+    one whose lease expired (its process died); one process wins the UPDATE. ``again``
+    (a person's rerun): any failed run, whatever its backoff and attempts."""
     settings = get_settings()
     moment = now()
+    if again:
+        async with transaction():
+            rows = await fetch(
+                "UPDATE job_run SET status = 'running', attempt = attempt + 1, started_at = {},"
+                " finished_at = NULL, lease_until = {}, next_retry_at = NULL, worker = {},"
+                " cause = {}, error = '' WHERE job = {} AND slot = {} AND status = 'failed'"
+                " RETURNING id, attempt, run_at",
+                moment,
+                moment + timedelta(seconds=settings.job_lease_seconds),
+                _worker(),
+                cause,
+                job,
+                slot,
+            )
+        if rows:
+            row = rows[0]
+            return Claim(int(row["id"]), int(row["attempt"]), _instant(row["run_at"]) or moment)
     async with transaction():
         rows = await fetch(
             "UPDATE job_run SET status = 'running', attempt = attempt + 1, started_at = {},"
@@ -158,11 +176,17 @@ async def _renew(claim_id: int, attempt: int) -> None:
 
 
 async def execute(
-    job: str, slot: str, work: Work, at: datetime | None = None, cause: str = "schedule"
+    job: str,
+    slot: str,
+    work: Work,
+    at: datetime | None = None,
+    cause: str = "schedule",
+    again: bool = False,
 ) -> str | None:
     """Run ``work`` for this period unless another process has it; record the outcome.
-    Returns the outcome line, or None when this process did not run it."""
-    taken = await claim(job, slot, at, cause)
+    Returns the outcome line, or None when this process did not run it. ``again``: also
+    rerun a period that failed for good (a person's decision, ``jobs run --again``)."""
+    taken = await claim(job, slot, at, cause, again)
     if taken is None:
         return None
     log_event("job.start", job=job, period=slot, attempt=taken.attempt, cause=cause)

@@ -26,9 +26,9 @@ from service.db import fetch
 from service.notices.outbox import send_due
 
 
-async def run_period(job: Job, at: datetime, cause: str) -> str | None:
+async def run_period(job: Job, at: datetime, cause: str, again: bool = False) -> str | None:
     """Run ``job`` for the period fired at ``at`` unless another process has it."""
-    return await execute(job.name, period_name(schedule_of(job), at), job.work, at, cause)
+    return await execute(job.name, period_name(schedule_of(job), at), job.work, at, cause, again)
 
 
 async def tick(name: str) -> None:

@@ -153,7 +153,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.jobs_cmd == "list":
         return int(_run(cli.with_database(cli.list_jobs())))
     if args.jobs_cmd == "run":
-        return int(_run(cli.with_database(cli.run_job(args.name, args.period))))
+        return int(_run(cli.with_database(cli.run_job(args.name, args.period, args.again))))
     return int(_run(cli.with_database(cli.history(args.name, args.limit))))
 
 
@@ -278,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--period",
         help="YYYY, YYYY-MM, YYYY-MM-DD (the schedule's first run in it) or an exact"
         " period YYYY-MM-DDTHH:MM (default: the latest period due)",
+    )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="also rerun the period if it failed for good (its attempts spent); a done"
+        " period is never run twice",
     )
     p.set_defaults(func=cmd_jobs)
     p = jobs.add_parser("history", help="job runs, newest first")

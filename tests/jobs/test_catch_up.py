@@ -163,3 +163,26 @@ def test_catching_up_a_fine_schedule_after_a_long_gap_takes_only_the_newest_peri
     fires = recent_fires("* * * * * *", at("2031-01-01T00:00"), at("2031-02-01T00:00"), 5)
     assert [f.second for f in fires] == [56, 57, 58, 59, 0]
     assert fires[-1] == at("2031-02-01T00:00")
+
+
+async def test_a_period_that_failed_for_good_is_rerun_by_hand_and_a_done_one_never(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "job_max_attempts", 1)
+    fixed = [False]
+    calls: list[int] = []
+
+    async def flaky(period: Period) -> dict[str, int]:
+        calls.append(period.attempt)
+        if not fixed[0]:
+            raise RuntimeError("disk full")
+        return {"ok": 1}
+
+    name, slot = unique("flaky-"), "2031-08-01T09:00"
+    assert (await execute(name, slot, flaky) or "").startswith("failed: disk full")
+    assert await retry_due([Job(name, name, "0 9 * * *", flaky)]) == 0  # attempts spent
+    fixed[0] = True
+    assert await execute(name, slot, flaky, cause="manual") is None
+    assert await execute(name, slot, flaky, cause="manual", again=True) == "ok=1"
+    assert await execute(name, slot, flaky, cause="manual", again=True) is None
+    assert calls == [1, 2]
