@@ -32,6 +32,7 @@ def _builtin() -> list[Job]:
         deadlines,
         fund_notices,
         fund_statements,
+        ledger_check,
         rating_reminders,
         repair_escalation,
     )
@@ -84,6 +85,13 @@ def _builtin() -> list[Job]:
             "每年1月：上年度维修资金公布表发送业委会与业主（第33条，附PDF）",
             "0 6 2 1 *",
             fund_statements.publish_statements,
+            first_catch_up=False,
+        ),
+        Job(
+            ledger_check.JOB,
+            "每夜：校验每个小区的维修资金账簿（余额、日记账、哈希链），记录链头，不一致即告知住建局",
+            "30 2 * * *",
+            ledger_check.verify_ledgers,
             first_catch_up=False,
         ),
     ]

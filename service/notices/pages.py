@@ -30,6 +30,8 @@ KIND_NAMES = {
     "rating_close": "评价期结束",
     "rating_appeal": "申诉待答复",
     "fund_statement": "年度公布",
+    "ledger_drift": "账簿校验异常",
+    "vote_closed": "表决结束",
 }
 
 

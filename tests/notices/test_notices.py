@@ -347,3 +347,28 @@ async def test_the_bureau_reads_the_job_runs(client: httpx.AsyncClient, world: W
         assert answer.status_code == 403
     bad = await client.get("/api/v1/jobs/runs?status=lost", headers=world.h("bureau"))
     assert bad.status_code == 422
+
+
+async def test_the_nightly_verification_witnesses_heads_and_tells_the_bureau_of_drift(
+    client: httpx.AsyncClient, world: World, town: Town
+) -> None:
+    from jobs.ledger_check import verify_ledgers
+
+    ours = [uuid.UUID(town.community)]
+    counts = await verify_ledgers(period("ledger-verification"), ours)
+    assert (counts["communities"], counts["failed"]) == (1, 0)
+    seen = await fetch(
+        "SELECT COUNT(*) AS n FROM chain_head_log WHERE community = {} AND reason = 'daily'",
+        ours[0],
+    )
+    assert int(seen[0]["n"]) >= 1
+    tamper = "UPDATE fund_account SET principal_fen = principal_fen + {} WHERE household = {}"
+    await fetch(tamper, 1, uuid.UUID(town.households[1]))
+    try:
+        night = period("ledger-verification", now() + timedelta(days=1))
+        assert (await verify_ledgers(night, ours))["failed"] == 1
+    finally:
+        await fetch(tamper, -1, uuid.UUID(town.households[1]))
+    drift = about(await inbox(client, world, "bureau"), "ledger_drift", town.community)
+    assert len(drift) == 1 and "不一致" in drift[0]["title"]
+    assert about(await inbox(client, world, "town_committee"), "ledger_drift", town.community) == []
