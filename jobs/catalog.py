@@ -35,6 +35,7 @@ def _builtin() -> list[Job]:
         ledger_check,
         rating_reminders,
         repair_escalation,
+        vote_closings,
     )
 
     return [
@@ -86,6 +87,12 @@ def _builtin() -> list[Job]:
             "0 6 2 1 *",
             fund_statements.publish_statements,
             first_catch_up=False,
+        ),
+        Job(
+            vote_closings.JOB,
+            "每日：表决期届满的维修资金使用表决自动截止并公布结果，告知业委会与住建局",
+            "5 0 * * *",
+            vote_closings.close_due_votes,
         ),
         Job(
             ledger_check.JOB,

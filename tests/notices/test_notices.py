@@ -372,3 +372,37 @@ async def test_the_nightly_verification_witnesses_heads_and_tells_the_bureau_of_
     drift = about(await inbox(client, world, "bureau"), "ledger_drift", town.community)
     assert len(drift) == 1 and "不一致" in drift[0]["title"]
     assert about(await inbox(client, world, "town_committee"), "ledger_drift", town.community) == []
+
+
+async def test_a_vote_closes_on_its_published_date_and_the_committee_is_told(
+    client: httpx.AsyncClient, world: World, town: Town
+) -> None:
+    from jobs.vote_closings import close_due_votes
+
+    closes = now().date() + timedelta(days=3)
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses",
+            json={
+                "community_id": town.community,
+                "title": "更换楼道给水立管",
+                "description": "立管锈蚀渗漏",
+                "estimated_cost": "3000.00",
+                "household_ids": town.households,
+                "component": "plumbing",
+                "vote_closes_on": closes.isoformat(),
+            },
+            headers=world.h("town_committee"),
+        )
+    )
+    assert use["status"] == "voting"
+    ours = [uuid.UUID(use["id"])]
+    assert (await close_due_votes(period("vote-closings"), ours))["closed"] == 0  # still open
+    later = now() + timedelta(days=4)
+    with use_clock(lambda: later):
+        assert (await close_due_votes(period("vote-closings", later), ours))["closed"] == 1
+        assert (await close_due_votes(period("vote-closings", later), ours))["closed"] == 0
+    detail = await client.get(f"/api/v1/fund-uses/{use['id']}", headers=world.h("bureau"))
+    assert detail.json()["status"] == "rejected"  # nobody voted: no quorum
+    told = about(await inbox(client, world, "town_committee"), "vote_closed", use["id"])
+    assert len(told) == 1 and "未通过" in told[0]["title"]
