@@ -112,7 +112,8 @@ async def replenishment_notices(period: Period) -> dict[str, int]:
 
 async def first_deposit_reminders(period: Period) -> dict[str, int]:
     """Remind each owner of a flat that never made its first deposit (art. 7: rate ×
-    floor area), and each committee of how many and how much."""
+    floor area), and each committee of how many and how much, in communities whose fund
+    exists (some flat made its first deposit)."""
     rows = await fetch(
         "SELECT h.id AS household, h.community, h.owner, h.district, h.floor_area,"
         " b.name AS building_name, h.unit_no, h.room_no, c.deposit_rate_fen,"
@@ -122,6 +123,10 @@ async def first_deposit_reminders(period: Period) -> dict[str, int]:
         " LEFT JOIN fund_account AS a ON a.household = h.id AND a.kind = 'household'"
         " WHERE h.owner IS NOT NULL AND (a.id IS NULL OR (a.first_deposit_fen IS NULL"
         " AND a.closed_at IS NULL))"
+        # Only where the fund exists: a community without any first deposit has none yet
+        # (establishing one is the owners' decision, DOMAIN "Special maintenance fund").
+        " AND EXISTS (SELECT 1 FROM fund_account AS f WHERE f.community = h.community"
+        " AND f.kind = 'household' AND f.first_deposit_fen IS NOT NULL)"
     )
     drafts: list[Draft] = []
     by_community: dict[UUID, list[dict[str, Any]]] = defaultdict(list)

@@ -3,13 +3,16 @@ opening (committees gather owners' satisfaction answers, companies file their se
 records), a period closing in a week and a period over but not finalised (the bureau
 rates and finalises), an appeal waiting for the bureau's answer as its window runs out.
 
-Opening and closing follow the dates the bureau gave the period; finalising stays the
-bureau's act (it needs every appeal answered), so the job reminds rather than decides.
+A district with no rating period covering today gets the current quarter's opened
+(quarterly by default, DOMAIN "Quality rating"), as the bureau would open it. Closing
+follows the period's dates; finalising stays the bureau's act (it needs every appeal
+answered), so the job reminds rather than decides.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -31,8 +34,45 @@ def _date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-async def rating_reminders(period: Period) -> dict[str, int]:
+def quarter_of(day: date) -> tuple[str, date, date]:
+    """The calendar quarter holding ``day``: its name, first and last day."""
+    index = (day.month - 1) // 3
+    first = date(day.year, index * 3 + 1, 1)
+    after = date(day.year + 1, 1, 1) if index == 3 else date(day.year, index * 3 + 4, 1)
+    return f"{day.year}年第{index + 1}季度", first, after - timedelta(days=1)
+
+
+async def open_quarters(today: date, district_ids: Sequence[UUID] | None = None) -> int:
+    """Open the current quarter's rating period in every district (with a bureau) that
+    has no period covering ``today``; how many were opened."""
+    from jobs.vote_closings import system_caller
+    from service.ratings.schemas import PeriodIn
+    from service.ratings.service import create_period
+
+    districts = await fetch(
+        "SELECT DISTINCT d.id FROM district AS d JOIN organization AS o ON o.district = d.id"
+        " AND o.kind = 'bureau' WHERE NOT EXISTS (SELECT 1 FROM rating_period AS p"
+        " WHERE p.district = d.id AND p.starts_on <= {} AND p.ends_on >= {})",
+        today,
+        today,
+    )
+    chosen = {str(d) for d in district_ids} if district_ids is not None else None
+    opened = 0
+    name, first, last = quarter_of(today)
+    for row in districts:
+        if chosen is not None and str(row["id"]) not in chosen:
+            continue
+        caller = system_caller(UUID(str(row["id"])))
+        await create_period(caller, PeriodIn(name=name, starts_on=first, ends_on=last))
+        opened += 1
+    return opened
+
+
+async def rating_reminders(
+    period: Period, district_ids: Sequence[UUID] | None = None
+) -> dict[str, int]:
     today = period.at.date()
+    opened = await open_quarters(today, district_ids)
     bureau_of = await bureaus()
     orgs = await fetch(
         "SELECT id, district FROM organization WHERE kind IN ('committee', 'company')"
@@ -128,4 +168,4 @@ async def rating_reminders(period: Period) -> dict[str, int]:
             for recipient in bureau_of.get(UUID(str(row["district"])), [])
         ]
     sent = sum([await send(JOB, key, items) for key, items in drafts.items()])
-    return {"periods": len(periods), "appeals": len(appeals), "notices": sent}
+    return {"opened": opened, "periods": len(periods), "appeals": len(appeals), "notices": sent}

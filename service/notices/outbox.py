@@ -13,14 +13,15 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
+from uuid import UUID
 
 from service.clock import now
 from service.config import get_settings
-from service.db import fetch
+from service.db import fetch, placeholders
 
 logger = logging.getLogger("changxiao.notices")
 
@@ -71,15 +72,21 @@ def configured_sender() -> Sender:
     return cast(Sender, getattr(importlib.import_module(module), attribute))
 
 
-async def send_due(limit: int = 500, sender: Sender | None = None) -> dict[str, int]:
-    """Send every message that is due; returns how many went out, will be retried, and
-    were given up."""
+async def send_due(
+    limit: int = 500, sender: Sender | None = None, notice_ids: Sequence[UUID] | None = None
+) -> dict[str, int]:
+    """Send the messages that are due (up to ``limit``, oldest first; only those of
+    ``notice_ids`` if given); returns how many went out, will be retried, were given up."""
     send = sender or configured_sender()
     moment = now()
+    only = ""
+    if notice_ids is not None:
+        only = " AND o.notice IN " + placeholders(len(notice_ids)) if notice_ids else " AND 1 = 0"
     due = await fetch(
         "SELECT o.id FROM notice_outbox AS o WHERE o.status IN ('pending', 'sending')"
-        " AND o.next_attempt_at <= {} ORDER BY o.next_attempt_at LIMIT {}",
+        " AND o.next_attempt_at <= {}" + only + " ORDER BY o.next_attempt_at LIMIT {}",
         moment,
+        *(notice_ids or []),
         limit,
     )
     counts = {"sent": 0, "retry": 0, "failed": 0}

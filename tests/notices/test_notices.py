@@ -283,17 +283,19 @@ async def test_the_outbox_sends_each_message_once_and_retries_a_failure(
         sent.append(message)
 
     mine = "SELECT status, attempts FROM notice_outbox WHERE notice = {}"
-    await send_due(sender=down)
+    ours = [uuid.UUID(notice["id"])]
+    await send_due(sender=down, notice_ids=ours)
     rows = await fetch(mine, uuid.UUID(notice["id"]))
     assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 1)]
-    await send_due(sender=up)  # the backoff has not passed
+    await send_due(sender=up, notice_ids=ours)  # the backoff has not passed
     assert not [m for m in sent if m.title == notice["title"]]
     later = now() + timedelta(minutes=2)
     with use_clock(lambda: later):
-        await send_due(sender=up)
-        await send_due(sender=up)
+        await send_due(sender=up, notice_ids=ours)
+        await send_due(sender=up, notice_ids=ours)
     mine_sent = [m for m in sent if m.title == notice["title"]]
-    assert len(mine_sent) == 1 and mine_sent[0].address == "13800138000"
+    assert len(mine_sent) == 1
+    assert mine_sent[0].address == "13800138000"
     rows = await fetch(mine, uuid.UUID(notice["id"]))
     assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 2)]
 
@@ -406,3 +408,46 @@ async def test_a_vote_closes_on_its_published_date_and_the_committee_is_told(
     assert detail.json()["status"] == "rejected"  # nobody voted: no quorum
     told = about(await inbox(client, world, "town_committee"), "vote_closed", use["id"])
     assert len(told) == 1 and "未通过" in told[0]["title"]
+
+
+async def test_rating_quarters_open_on_schedule_and_their_reminders_go_out_once() -> None:
+    from jobs.rating_reminders import open_quarters, quarter_of, rating_reminders
+    from service.registry.tables import District, Organization
+
+    district = uuid.uuid4()
+    await District.insert(District(id=district, name="测试区", code=unique("RQ")))
+    bureau, committee = uuid.uuid4(), uuid.uuid4()
+    await Organization.insert(
+        Organization(id=bureau, district=district, kind="bureau", name="住建局", created_at=now()),
+        Organization(
+            id=committee, district=district, kind="committee", name="业委会", created_at=now()
+        ),
+    )
+    day = date(2031, 8, 15)
+    assert quarter_of(day) == ("2031年第3季度", date(2031, 7, 1), date(2031, 9, 30))
+    assert quarter_of(date(2031, 12, 31))[1:] == (date(2031, 10, 1), date(2031, 12, 31))
+    assert await open_quarters(day, [district]) == 1
+    assert await open_quarters(day + timedelta(days=1), [district]) == 0
+    rows = await fetch(
+        "SELECT name, starts_on, ends_on, status FROM rating_period WHERE district = {}", district
+    )
+    assert [(r["name"], r["status"]) for r in rows] == [("2031年第3季度", "open")]
+
+    async def kinds(org: uuid.UUID) -> list[str]:
+        found = await fetch(
+            "SELECT kind, title FROM notice WHERE recipient_org = {} ORDER BY title", org
+        )
+        return sorted(str(r["kind"]) for r in found)
+
+    def on(day: date) -> Period:
+        moment = datetime(day.year, day.month, day.day, 8, 15, tzinfo=now().tzinfo)
+        return Period("rating-periods", day.isoformat(), moment)
+
+    for when in (date(2031, 7, 2), date(2031, 7, 3)):  # the period is announced once
+        await rating_reminders(on(when), [district])
+    assert await kinds(committee) == ["rating_open"]
+    await rating_reminders(on(date(2031, 9, 25)), [district])
+    await rating_reminders(on(date(2031, 10, 2)), [district])  # over, not finalised
+    assert await kinds(bureau) == ["rating_close", "rating_close"]
+    quarters = await fetch("SELECT name FROM rating_period WHERE district = {}", district)
+    assert sorted(r["name"] for r in quarters) == ["2031年第3季度", "2031年第4季度"]
