@@ -22,7 +22,7 @@ from service.db import fetch
 from service.notices.outbox import Outgoing, send_due
 from tests.funds.conftest import deposit, make_estate, spend
 from tests.support import World, add_user, created, login, unique
-from tests.web.support import signed_in
+from tests.web.support import csrf_of, signed_in
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -250,6 +250,7 @@ async def test_the_inbox_is_newest_first_in_pages(
 ) -> None:
     await warranty_ends(period("warranty-ends"))
     await replenishment_notices(period("replenishment-notices"))
+    await contract_ends(period("contract-ends"))
     everything = await inbox(client, world, "town_committee", limit=500)
     assert len(everything) >= 3
     stamps = [n["created_at"] for n in everything]
@@ -322,11 +323,31 @@ async def test_the_inbox_page_lists_the_notices_and_marks_one_read(
     app: Any, client: httpx.AsyncClient, world: World, town: Town
 ) -> None:
     await replenishment_notices(period("replenishment-notices"))
+    summary = about(
+        await inbox(client, world, "town_committee", unread="true"),
+        "replenishment_summary",
+        town.community,
+    )
     page = await signed_in(app, client, world, "town_committee")
     try:
         listing = await page.get("/notices")
         assert listing.status_code == 200
         assert "维修资金需续交" in listing.text and 'href="/notices"' in listing.text
+        if summary:  # still unread: the page's form marks it read and opens its object
+            token = await csrf_of(page, "/notices")
+            answer = await page.post(
+                f"/notices/{summary[0]['id']}/read", data={"csrf_token": token}
+            )
+            assert answer.status_code == 303
+            assert answer.headers["location"] == f"/communities/{town.community}"
+            unread = await inbox(client, world, "town_committee", unread="true")
+            assert summary[0]["id"] not in {n["id"] for n in unread}
+        foreign = await page.post(
+            f"/notices/{uuid.uuid4()}/read", data={"csrf_token": await csrf_of(page, "/notices")}
+        )
+        assert foreign.status_code == 404
+        bare = await page.post(f"/notices/{uuid.uuid4()}/read", data={})
+        assert bare.status_code == 403  # no form token
     finally:
         await page.aclose()
 
