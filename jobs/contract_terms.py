@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from jobs.runs import Period
 from service.contracts.service import sweep_expired_terms
 
 JOB = "contract-terms"
 
 
-async def sweep_terms(at: datetime) -> str:
-    ended, continued = await sweep_expired_terms(at.date())
-    return f"ended {ended}, continued {continued}"
+async def sweep_terms(period: Period) -> dict[str, int]:
+    ended, continued = await sweep_expired_terms(period.at.date())
+    return {"ended": ended, "continued": continued}

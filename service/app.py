@@ -66,8 +66,9 @@ async def scheduler_lifespan(_: Litestar) -> AsyncIterator[None]:
     if not get_settings().scheduler_enabled:
         yield
         return
-    from jobs.scheduler import build_scheduler
+    from jobs.scheduler import build_scheduler, configure_logging
 
+    configure_logging()
     scheduler = build_scheduler()
     scheduler.start()
     try:

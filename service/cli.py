@@ -1,5 +1,5 @@
 """The ``changxiao`` command: serve, migrate, seed, user add, import, fund verify, warranty
-refresh-ends."""
+refresh-ends, jobs, worker."""
 
 from __future__ import annotations
 
@@ -63,6 +63,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 from service.registry.demo_life import seed_demo_life
 
                 await seed_demo_life({key: login[0] for key, login in DEMO_LOGINS.items()})
+                from service.registry.demo_works import seed_recent_work
+
+                await seed_recent_work(DEMO_LOGINS["committee"][0])
             else:
                 # A demo seeded before the standards existed gets its quarter of inspections.
                 from service.standards.demo import finish_demo_standards
@@ -150,6 +153,22 @@ def cmd_claim_codes(args: argparse.Namespace) -> int:
             await close_database()
 
     return int(_run(go()))
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from jobs import cli
+
+    if args.jobs_cmd == "list":
+        return int(_run(cli.with_database(cli.list_jobs())))
+    if args.jobs_cmd == "run":
+        return int(_run(cli.with_database(cli.run_job(args.name, args.period, args.again))))
+    return int(_run(cli.with_database(cli.history(args.name, args.limit))))
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from jobs import cli
+
+    return int(_run(cli.worker()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,6 +271,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the CSV here (default: standard output)")
     p.add_argument("--days", type=int, default=90, help="days the codes stay valid (default 90)")
     p.set_defaults(func=cmd_claim_codes)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(
+        dest="jobs_cmd", required=True
+    )
+    p = jobs.add_parser("list", help="every job: name, schedule, last run, next run")
+    p.set_defaults(func=cmd_jobs)
+    p = jobs.add_parser(
+        "run",
+        help="run one period of a job now, claimed as the scheduler claims it (never twice)",
+    )
+    p.add_argument("name", help="the job (see `changxiao jobs list`)")
+    p.add_argument(
+        "--period",
+        help="YYYY, YYYY-MM, YYYY-MM-DD (the schedule's first run in it) or an exact"
+        " period YYYY-MM-DDTHH:MM (default: the latest period due)",
+    )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="also rerun the period if it failed for good (its attempts spent); a done"
+        " period is never run twice",
+    )
+    p.set_defaults(func=cmd_jobs)
+    p = jobs.add_parser("history", help="job runs, newest first")
+    p.add_argument("name", nargs="?", help="only this job")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser(
+        "worker",
+        help="run the scheduled jobs in this process only (deployments that keep web"
+        " processes free of jobs set CHANGXIAO_SCHEDULER=0 on them)",
+    )
+    p.set_defaults(func=cmd_worker)
     return parser
 
 

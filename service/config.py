@@ -64,6 +64,23 @@ class Settings(BaseSettings):
         default=str(VAR_DIR / "attachments"), alias="CHANGXIAO_ATTACHMENTS_DIR"
     )
     scheduler_enabled: bool = Field(default=True, alias="CHANGXIAO_SCHEDULER")
+    # Cron expressions by job name, in the district's zone, overriding each job's default
+    # (JSON: {"warranty-ends": "30 7 * * *"}); six fields put seconds first.
+    job_schedules: dict[str, str] = Field(default_factory=dict, alias="CHANGXIAO_JOB_SCHEDULES")
+    # Jobs switched off in this deployment (comma-separated names).
+    jobs_disabled: str = Field(default="", alias="CHANGXIAO_JOBS_DISABLED")
+    # A running job renews its lease; a lease this old means its process died.
+    job_lease_seconds: int = Field(default=300, ge=1, alias="CHANGXIAO_JOB_LEASE_SECONDS")
+    job_max_attempts: int = Field(default=3, ge=1, alias="CHANGXIAO_JOB_MAX_ATTEMPTS")
+    # Backoff before retry n: base × 2^(n-1) seconds.
+    job_retry_seconds: int = Field(default=60, ge=0, alias="CHANGXIAO_JOB_RETRY_SECONDS")
+    # How often a scheduler looks for failed or abandoned runs to take over.
+    job_poll_seconds: int = Field(default=30, ge=1, alias="CHANGXIAO_JOB_POLL_SECONDS")
+    # At most this many missed periods per job are caught up on start (the newest ones).
+    job_catch_up_max: int = Field(default=400, ge=1, alias="CHANGXIAO_JOB_CATCH_UP_MAX")
+    # Where SMS and e-mail notices go: "log" (the default: one log line each) or
+    # "module:callable" taking an OutboxMessage.
+    notice_sender: str = Field(default="log", alias="CHANGXIAO_NOTICE_SENDER")
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ CONTEXTS = (
     "lifts",
     "forecast",
     "standards",
+    "notices",
     "reports",
     "web",
 )

@@ -20,6 +20,7 @@ from service.auth.schemas import UserIn
 from service.auth.service import create_user
 from service.clock import now
 from service.contracts.tables import Contract
+from service.notices.tables import Notice
 from service.registry.tables import District, Organization
 from service.warranty.tables import Work
 from tests.ratings.flow import scores
@@ -233,6 +234,21 @@ async def _inspection(
     return str(made["id"]), str(made["tasks"][0]["id"])
 
 
+async def _notice(district: uuid.UUID, org: str) -> str:
+    """A notice in an organisation's inbox (jobs send them; the matrix needs one each)."""
+    notice = Notice(
+        district=district,
+        kind="matrix",
+        title="矩阵测试通知",
+        body="矩阵测试通知",
+        recipient_org=uuid.UUID(org),
+        idem_key=unique("matrix-notice-"),
+        created_at=now(),
+    )
+    await Notice.insert(notice)
+    return str(notice.id)
+
+
 async def _org(client: httpx.AsyncClient, bureau: dict[str, str], kind: str, **extra: Any) -> str:
     body = {"kind": kind, "name": unique(f"{kind} "), **extra}
     return str(
@@ -330,6 +346,8 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     a.ids["use_id"] = await _fund_use(client, bureau, world.ids["CA"], [world.ids["h2"]])
     b.ids["use_id"] = await _fund_use(client, bureau, world.ids["CB"], [flat_b])
     a.district_ids["override_id"] = await _override(client, bureau)
+    a.ids["notice_id"] = await _notice(world.district_id, world.ids["org_committee"])
+    b.ids["notice_id"] = await _notice(world.district_id, committee_b)
     a.ids["attachment_id"] = await _attachment(client, bureau, a.ids["use_id"])
     b.ids["attachment_id"] = await _attachment(client, bureau, b.ids["use_id"])
     a.ids["project_id"] = await _lift_project(client, bureau, world.ids["area"])
@@ -397,6 +415,7 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
         }
     )
     d2.district_ids["override_id"] = await _override(client, bureau2)
+    d2.ids["notice_id"] = await _notice(district.id, committee2)
     d2.ids["attachment_id"] = await _attachment(client, bureau2, d2.ids["use_id"])
     d2.ids["project_id"] = await _lift_project(client, bureau2, area["id"])
     company2_user = await _user(client, bureau2, "company", org_id=company2)
