@@ -322,7 +322,10 @@ def parties(caller: Caller, ticket: dict[str, Any]) -> set[str]:
         and caller.owner_id == ticket.get("household_owner")
     ):
         found.add(rules.RESPONSIBLE)
-    if caller.role in (CONTRACTOR, COMPANY) and caller.org_id == ticket["responsible_org"]:
+    if (
+        caller.role in (CONTRACTOR, COMPANY, COMMITTEE)
+        and caller.org_id == ticket["responsible_org"]
+    ):
         found.add(rules.RESPONSIBLE)
         if ticket["responsible_kind"] == "contractor":
             found.add(rules.WARRANTOR)
