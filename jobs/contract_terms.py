@@ -1,5 +1,7 @@
-"""Daily: live contracts past their term end on notice or continue without fixed term
-(Civil Code arts. 947-948), so company scopes follow the contracts."""
+"""Daily: live contracts past their term continue without fixed term (Civil Code art.
+948) or enter hand-over, the old company serving until its successor's contract starts
+(arts. 949-950); contracts in hand-over end once the successor started and both sides
+confirmed the hand-over record. Company scopes and repair routing follow the contracts."""
 
 from __future__ import annotations
 
@@ -11,5 +13,5 @@ JOB = "contract-terms"
 
 
 async def sweep_terms(at: datetime) -> str:
-    ended, continued = await sweep_expired_terms(at.date())
-    return f"ended {ended}, continued {continued}"
+    handed, continued = await sweep_expired_terms(at.date())
+    return f"hand-over steps {handed}, continued {continued}"
