@@ -16,7 +16,7 @@ from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
 from service.db import fetch, is_postgres, read_json
-from tests.contracts.estate import make_contract, make_estate
+from tests.contracts.estate import finish_handover, make_contract, make_estate, pass_decision
 from tests.contracts.test_service_records import record
 from tests.fund_uses.test_api import make_block, proposal, vote
 from tests.ratings.flow import make_period, rate, scores
@@ -96,6 +96,8 @@ async def _write_every_json_column(client: httpx.AsyncClient, world: World) -> N
     )
     period = await make_period(client, world, "2026-01-01", "2026-03-31")
     await created(await rate(client, world, period, contract, scores()))
+    await pass_decision(client, estate, "dismiss", contract_id=contract["id"])
+    await finish_handover(client, world, estate, contract["id"])
     block = await make_block(client, world)
     use = await created(
         await client.post(
