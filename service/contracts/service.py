@@ -470,10 +470,12 @@ async def _change(
 async def settle_handovers(caller: Caller | None, community_id: UUID, on: date) -> None:
     """Contracts of the community in hand-over, moved on now that a successor may have
     started (inside the caller's transaction)."""
-    rows = await Contract.select().where(
+    query = Contract.select().where(
         (Contract.community == community_id) & (Contract.status == "handover")
     )
-    for row in rows:
+    if is_postgres():
+        query = query.lock_rows()
+    for row in await query:
         await advance(caller, row, on)
 
 
