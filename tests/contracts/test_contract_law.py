@@ -555,3 +555,38 @@ async def test_self_management_needs_a_committee(client: httpx.AsyncClient, worl
     response = await client.post(API, json=body, headers=world.h("bureau"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "mode"
+
+
+async def test_a_renewal_decision_backs_the_next_term_with_the_same_company(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    estate = await make_estate(client, world)
+    current = await make_contract(
+        client, world, estate, starts_on="2024-01-01", ends_on="2026-12-31"
+    )
+    renewal = await pass_decision(client, estate, "renew", contract_id=current["id"])
+    assert (renewal["company_id"], renewal["mode"]) == (estate.company, "market")
+    other_company, _ = await make_company(client, world)
+    elsewhere = await client.post(
+        API,
+        json=contract_body(
+            estate,
+            company_id=other_company,
+            starts_on="2027-01-01",
+            ends_on="2029-12-31",
+            decision_id=renewal["id"],
+        ),
+        headers=estate.committee_h,
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["errors"][0]["field"] == "decision_id"
+    renewed = await client.post(
+        API,
+        json=contract_body(
+            estate, starts_on="2027-01-01", ends_on="2029-12-31", decision_id=renewal["id"]
+        ),
+        headers=estate.committee_h,
+    )
+    assert renewed.status_code == 201, renewed.text
+    filed = await client.post(f"{API}/{renewed.json()['id']}/activate", headers=world.h("bureau"))
+    assert filed.status_code == 200, filed.text
