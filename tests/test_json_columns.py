@@ -16,7 +16,13 @@ from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
 from service.db import fetch, is_postgres, read_json
-from tests.contracts.estate import Estate, make_contract, make_estate
+from tests.contracts.estate import (
+    Estate,
+    finish_handover,
+    make_contract,
+    make_estate,
+    pass_decision,
+)
 from tests.contracts.test_service_records import record
 from tests.fund_uses.test_api import make_block, proposal, vote
 from tests.lifts.estate import close, consents, make_unit, new_project
@@ -127,6 +133,8 @@ async def _write_every_json_column(client: httpx.AsyncClient, world: World) -> N
     period = await make_period(client, world, "2026-01-01", "2026-03-31")
     await created(await rate(client, world, period, contract, scores()))
     await _complaint_with_photos(client, estate)
+    await pass_decision(client, estate, "dismiss", contract_id=contract["id"])
+    await finish_handover(client, world, estate, contract["id"])
     block = await make_block(client, world)
     use = await created(
         await client.post(

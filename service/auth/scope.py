@@ -1,6 +1,7 @@
 """The one scope layer: what part of the district a caller may see.
 
-bureau, auditor → the whole district; company → communities under its live contracts;
+bureau, auditor → the whole district; company → communities under its live contracts
+(and those it still serves in hand-over, Civil Code art. 950);
 committee → its community; contractor → communities of its works; owner → the
 households it owns now (and their communities). Everything outside answers 404,
 exactly like something that does not exist.
@@ -120,7 +121,7 @@ async def resolve_scope(caller: Caller) -> Scope:
         ids = None
     elif caller.role == COMPANY:
         rows = await Contract.select(Contract.community).where(
-            (Contract.company == caller.org_id) & (Contract.status == "live")
+            (Contract.company == caller.org_id) & Contract.status.is_in(["live", "handover"])
         )
         ids = frozenset(r["community"] for r in rows)
     elif caller.role == COMMITTEE:

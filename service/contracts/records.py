@@ -57,7 +57,7 @@ async def writable_contract(caller: Caller, contract_id: str) -> dict[str, Any]:
     row = await load_contract(caller, contract_id)
     if caller.role != COMPANY or row["company"] != caller.org_id:
         raise NotFoundException(NOT_FOUND)
-    if row["status"] != "live":
+    if row["status"] not in rules.SERVING:
         raise Conflict("合同未生效或已结束，不能再提交服务记录。")
     return row
 

@@ -6,7 +6,22 @@ import os
 from datetime import date, timedelta
 
 MODES = ("market", "guaranteed", "self")
-STATUSES = ("draft", "live", "ended")
+# handover (交接): the term is over but the successor has not taken over (yet), or the
+# hand-over record is not confirmed by both sides; the old company keeps serving and is
+# paid until its successor's contract starts (Civil Code arts. 949-950).
+STATUSES = ("draft", "live", "handover", "ended")
+# The statuses in which the contract's organisation still answers for the community.
+SERVING = ("live", "handover")
+
+# The owners' common decision on the property's manager (Civil Code art. 278 para 1
+# item 4): choosing a company (or self-management), renewing, dismissing; or, where the
+# owners cannot decide, the bureau's placement under 社区保障性物业 (no vote).
+DECISION_KINDS = ("choose", "renew", "dismiss", "placement")
+VOTED_KINDS = ("choose", "renew", "dismiss")
+DECISION_STATUSES = ("voting", "passed", "rejected", "placed")
+# Sides of a hand-over record: the outgoing organisation and the incoming side (the
+# owners' committee or the successor).
+SIDES = ("outgoing", "incoming")
 
 # What a company records; each feeds one item of the default score sheet.
 RECORD_CATEGORIES = {
@@ -70,6 +85,43 @@ def record_date_problem(
     if performed_on < term_start or (term_end is not None and performed_on > term_end):
         return "不在合同期限内"
     return None
+
+
+def notice_end(notice_given_on: date, days: int) -> date:
+    """The last day of a no-fixed-term contract ended on written notice: the notice day
+    is not counted (Civil Code art. 201), the period runs ``days`` days from the next
+    day, so service ends on notice + ``days`` (art. 948 para 2: 60 days at least)."""
+    if days < NOTICE_FLOOR_DAYS:
+        raise ValueError(f"notice period below the statutory {NOTICE_FLOOR_DAYS} days")
+    return notice_given_on + timedelta(days=days)
+
+
+def termination_problem(role: str, no_fixed_term: bool, notice_pending: bool) -> str | None:
+    """Why this party may not give notice of ending the contract now, or None.
+
+    Art. 948 para 2: either side ends a no-fixed-term contract on written notice. A
+    company cannot end a fixed-term contract early (it may only decline to renew, art.
+    947). One notice at a time: a second one while the first runs is refused."""
+    if notice_pending:
+        return "已有解除通知正在生效期内，不能重复通知。"
+    if role == "company" and not no_fixed_term:
+        return (
+            "固定期限合同期内，物业服务企业不能单方解除；"
+            "不续约须在期满前 90 日书面通知（民法典第九百四十七条）。"
+        )
+    return None
+
+
+def handover_end(term_end: date, successor_starts_on: date) -> date:
+    """The old company's last day of service when its successor's contract starts: the
+    day before that start, never before the old term's own end (art. 950)."""
+    return max(term_end, successor_starts_on - timedelta(days=1))
+
+
+def handover_may_close(successor_started: bool, outgoing: bool, incoming: bool) -> bool:
+    """A contract in hand-over ends once its successor's contract has started and both
+    sides confirmed the hand-over record (arts. 949-950)."""
+    return successor_started and outgoing and incoming
 
 
 def may_continue_without_fixed_term(status: str, ends_on: date | None, today: date) -> bool:

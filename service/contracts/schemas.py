@@ -34,9 +34,10 @@ class Attachment(Input):
     ref: PhotoRef
 
 
-class ContractIn(Input):
+class ContractIn(Input, kw_only=True):
     community_id: UUID
-    company_id: UUID
+    # None only for owners' self-management (mode ``self``): the committee manages.
+    company_id: UUID | None = None
     mode: Mode
     starts_on: date
     ends_on: date | None
@@ -44,12 +45,16 @@ class ContractIn(Input):
     subsidy_per_m2_month: Money = Money(0)
     services: list[Label] = msgspec.field(default_factory=list)
     attachments: list[Attachment] = msgspec.field(default_factory=list)
+    # The owners' passed decision (choose/renew) or the bureau's placement behind it;
+    # required from a committee.
+    decision_id: UUID | None = None
 
 
 class ContractOut(msgspec.Struct):
     id: UUID
     community_id: UUID
-    company_id: UUID
+    # None under owners' self-management (mode ``self``).
+    company_id: UUID | None
     mode: str
     status: str
     starts_on: date
@@ -63,12 +68,21 @@ class ContractOut(msgspec.Struct):
     notice_given_on: date | None
     end_reason: str
     created_at: datetime
+    # The organisation that manages: the company, or the committee under ``self``.
+    manager_id: UUID
+    decision_id: UUID | None
+    dismissal_id: UUID | None
+    notice_by: str
+    handover_since: date | None
 
 
 class TerminateIn(Input):
     notice_given_on: date
-    ends_on: date
+    # Optional for a no-fixed-term contract: notice day + the notice period (art. 948).
+    ends_on: date | None = None
     reason: OptionalText = ""
+    # The owners' passed dismissal decision (committee; bureau for a contract it did not place).
+    decision_id: UUID | None = None
 
 
 class NonRenewalIn(Input):
@@ -106,3 +120,91 @@ class ServiceRecordBatchOut(msgspec.Struct):
     batch_key: str
     count: int
     record_ids: list[UUID]
+
+
+DecisionKind = Annotated[str, one_of(*rules.DECISION_KINDS)]
+ChoiceValue = Annotated[str, one_of("yes", "no", "abstain")]
+Side = Annotated[str, one_of(*rules.SIDES)]
+Items = Annotated[list[Label], msgspec.Meta(max_length=200)]
+
+
+class DecisionIn(Input):
+    community_id: UUID
+    kind: DecisionKind
+    company_id: UUID | None = None
+    mode: Mode | None = None
+    contract_id: UUID | None = None
+    title: Annotated[str, msgspec.Meta(max_length=200, pattern=LINE_OR_EMPTY)] = ""
+    note: OptionalText = ""
+
+
+class DecisionBallotIn(Input):
+    household_id: UUID
+    choice: ChoiceValue
+
+
+class DecisionBallotOut(msgspec.Struct):
+    decision_id: UUID
+    household_id: UUID
+    choice: str
+    cast_at: datetime
+    replaced: bool
+
+
+class DecisionTallyOut(msgspec.Struct):
+    eligible_area: str
+    eligible_owners: int
+    voted_area: str
+    voted_owners: int
+    yes_area: str
+    yes_owners: int
+    no_area: str
+    no_owners: int
+    quorum_met: bool
+    approved: bool
+    matter: str
+
+
+class DecisionOut(msgspec.Struct):
+    id: UUID
+    community_id: UUID
+    kind: str
+    status: str
+    company_id: UUID | None
+    mode: str
+    contract_id: UUID | None
+    title: str
+    note: str
+    tally: DecisionTallyOut | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class HandoverIn(Input):
+    """What is handed back (Civil Code art. 949)."""
+
+    documents: Items = msgspec.field(default_factory=list)
+    keys: Items = msgspec.field(default_factory=list)
+    equipment: Items = msgspec.field(default_factory=list)
+    rooms: Items = msgspec.field(default_factory=list)
+    fund_account: OptionalText = ""
+    note: OptionalText = ""
+
+
+class ConfirmIn(Input):
+    side: Side
+
+
+class HandoverOut(msgspec.Struct):
+    contract_id: UUID
+    contract_status: str
+    documents: list[str]
+    keys: list[str]
+    equipment: list[str]
+    rooms: list[str]
+    fund_account: str
+    note: str
+    recorded_at: datetime
+    outgoing_confirmed_at: datetime | None
+    incoming_confirmed_at: datetime | None
+    incoming_confirmed_role: str

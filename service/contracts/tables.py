@@ -18,7 +18,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from service.registry.tables import Community, District, Organization
+from service.registry.tables import Community, District, Household, Organization
 
 
 class Contract(Table, tablename="contract"):
@@ -27,7 +27,7 @@ class Contract(Table, tablename="contract"):
     community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
     company = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
     mode = Varchar(length=16)  # market | guaranteed | self
-    status = Varchar(length=16, default="draft")  # draft | live | ended
+    status = Varchar(length=16, default="draft")  # rules.STATUSES
     starts_on = Date()
     # None: no fixed term (art. 948 continuation after the term ran out).
     ends_on = Date(null=True, default=None)
@@ -47,6 +47,13 @@ class Contract(Table, tablename="contract"):
     activated_by = UUID(null=True, default=None)
     activated_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(null=True, default=None)
+    # Added by issue 10: the owners' decision (or bureau placement) behind the contract,
+    # the dismissal behind its termination, who gave notice, and hand-over (arts. 949-950).
+    decision_id = UUID(null=True, default=None)
+    dismissal_id = UUID(null=True, default=None)
+    notice_by = Varchar(length=16, default="")  # company | owners | bureau
+    # The first day of hand-over: the day after the term (or notice period) ran out.
+    handover_since = Date(null=True, default=None)
 
 
 class ServiceRecordBatch(Table, tablename="service_record_batch"):
@@ -79,3 +86,65 @@ class ServiceRecord(Table, tablename="service_record"):
     batch_index = Integer(null=True, default=None)
     created_by = UUID()
     created_at = Timestamptz()
+
+
+class ManagementDecision(Table, tablename="management_decision"):
+    """The owners' common decision on who manages the community (Civil Code art. 278
+    para 1 item 4: choosing, renewing or dismissing a property company, or managing it
+    themselves), counted by service.votes.rules; or the bureau's placement under
+    社区保障性物业 where the owners cannot decide (kind ``placement``, no vote)."""
+
+    id = UUID(primary_key=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=16)  # rules.DECISION_KINDS
+    status = Varchar(length=16)  # rules.DECISION_STATUSES
+    # The company chosen, renewed, dismissed or placed; None for self-management.
+    company = ForeignKey(Organization, null=True, on_delete=OnDelete.restrict, index=True)
+    mode = Varchar(length=16, default="")  # the mode chosen (choose/renew/placement)
+    # The contract renewed or dismissed.
+    contract = ForeignKey(Contract, null=True, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200)
+    note = Text(default="")
+    tally = JSON(null=True, default=None)  # the published result
+    opened_by = UUID()
+    opened_role = Varchar(length=16)
+    opened_at = Timestamptz()
+    closed_by = UUID(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class ManagementBallot(Table, tablename="management_ballot"):
+    """One flat's ballot; a later ballot for the flat replaces it while voting is open."""
+
+    id = UUID(primary_key=True)
+    decision = ForeignKey(ManagementDecision, on_delete=OnDelete.restrict, index=True)
+    household = ForeignKey(Household, on_delete=OnDelete.restrict, index=True)
+    choice = Varchar(length=8)
+    cast_by = UUID()
+    cast_role = Varchar(length=16)
+    cast_at = Timestamptz()
+
+
+class HandoverRecord(Table, tablename="handover_record"):
+    """What the outgoing organisation hands back (Civil Code art. 949): documents, keys,
+    equipment, the property-service rooms and the maintenance fund's account details;
+    confirmed by the outgoing side and by the incoming side (committee or successor)."""
+
+    id = UUID(primary_key=True)
+    contract = ForeignKey(Contract, on_delete=OnDelete.restrict, unique=True)
+    district = ForeignKey(District, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)
+    documents = JSON(default=[])
+    keys = JSON(default=[])
+    equipment = JSON(default=[])
+    rooms = JSON(default=[])
+    fund_account = Text(default="")
+    note = Text(default="")
+    recorded_by = UUID()
+    recorded_at = Timestamptz()
+    outgoing_confirmed_by = UUID(null=True, default=None)
+    outgoing_confirmed_at = Timestamptz(null=True, default=None)
+    incoming_confirmed_by = UUID(null=True, default=None)
+    incoming_confirmed_role = Varchar(length=16, default="")
+    incoming_confirmed_at = Timestamptz(null=True, default=None)

@@ -24,10 +24,13 @@ class Choice(StrEnum):
 
 
 class Matter(StrEnum):
-    """What is decided (art. 278 para 1): using the fund (item 5, > 1/2), raising money
-    (item 6, >= 3/4), or altering or rebuilding a common part (item 7, 改建/重建, >= 3/4:
-    a lift retrofit)."""
+    """What is decided (art. 278 para 1): choosing, renewing or dismissing the property
+    company or other manager (item 4, > 1/2, always by the Civil Code's own rule: the
+    per-community variants are for fund uses), using the fund (item 5, > 1/2), raising
+    money (item 6, >= 3/4), or altering or rebuilding a common part (item 7, 改建/重建,
+    >= 3/4: a lift retrofit)."""
 
+    MANAGEMENT = "management"
     USE = "use"
     RAISE = "raise"
     ALTER = "alter"
@@ -108,6 +111,8 @@ def tally_owner_vote(
     rule: VoteRule = VoteRule.CIVIL_CODE,
 ) -> Tally:
     """Count an owners' vote by Civil Code art. 278 (or a local variant for fund use)."""
+    if matter is Matter.MANAGEMENT:
+        rule = VoteRule.CIVIL_CODE
     positions = owner_positions(flats, ballots)
     eligible_area = sum(area for area, _ in positions.values())
     eligible_owners = len(positions)
@@ -196,6 +201,8 @@ def _pair(
 def drawn_thresholds(rule: VoteRule, matter: Matter = Matter.USE) -> tuple[Bar, ...]:
     """The thresholds of ``tally_owner_vote`` for this rule and matter, as bars."""
     quorum = _pair("参与表决", "voted", "eligible", 2, 3, ">=")
+    if matter is Matter.MANAGEMENT:
+        rule = VoteRule.CIVIL_CODE
     if matter in THREE_QUARTERS:
         return (*quorum, *_pair("同意", "yes", "voted", 3, 4, ">="))
     if rule is VoteRule.CIVIL_CODE:

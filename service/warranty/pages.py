@@ -50,6 +50,7 @@ RESPONSIBLE_NAMES = {
     "owner": "业主自费",
     "operator": "专业经营单位",
     "bureau": "区住建局安排",
+    "committee": "业主委员会（业主自治，日常维修养护）",
 }
 ACTION_NAMES = {
     "accept": "受理",

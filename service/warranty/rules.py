@@ -391,8 +391,12 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Company:
+    """Who manages the community under its contract: a property company, or under
+    owners' self-management (业主自治) the owners' committee (``kind`` committee)."""
+
     org_id: UUID
     name: str
+    kind: str = "company"  # company | committee
 
 
 @dataclass(frozen=True)
@@ -417,8 +421,18 @@ UTILITIES = {
     "telecom": "通信",
 }
 # Who a ticket is routed to; ``bureau`` when nobody else can be, ``repairer`` after the
-# bureau took a warranty ticket from its contractor and gave it to another repairer.
-RESPONSIBLE_KINDS = ("contractor", "company", "fund", "owner", "operator", "bureau", "repairer")
+# bureau took a warranty ticket from its contractor and gave it to another repairer,
+# ``committee`` when the owners manage the community themselves (业主自治).
+RESPONSIBLE_KINDS = (
+    "contractor",
+    "company",
+    "fund",
+    "owner",
+    "operator",
+    "bureau",
+    "repairer",
+    "committee",
+)
 
 
 @dataclass(frozen=True)
@@ -476,7 +490,8 @@ def route_ticket(
        for a private part) still under warranty → its contractor;
     3. a household's own part (``private``) → the owner, at the owner's cost;
     4. a common part: major repair or renewal → a fund-use proposal; routine → the
-       property company of the live contract; with none, the bureau arranges it.
+       property company of the live contract (or of the contract in hand-over, art. 950;
+       the owners' committee under self-management); with none, the bureau arranges it.
 
     ``exclude_warranty`` skips step 2 (the bureau ruled it is not a warranty defect).
     """
@@ -516,7 +531,7 @@ def route_ticket(
     if part == PRIVATE:
         paid = (
             f"业主也可委托物业服务企业{company.name}有偿维修。"
-            if company is not None
+            if company is not None and company.kind == "company"
             else "业主也可委托维修单位有偿维修。"
         )
         return Routing(
@@ -529,6 +544,12 @@ def route_ticket(
             kind="fund",
             org_id=company.org_id if company else None,
             reason=f"{why}，属共用部位的大修或更新，转为住宅专项维修资金使用申请（草稿）。",
+        )
+    if company is not None and company.kind == "committee":
+        return Routing(
+            kind="committee",
+            org_id=company.org_id,
+            reason=f"{why}，属共用部位的日常维修养护；小区实行业主自治，由{company.name}组织维修。",
         )
     if company is not None:
         return Routing(

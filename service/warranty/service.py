@@ -372,15 +372,35 @@ async def covering_component(
     }
 
 
-async def live_company(community_id: UUID) -> rules.Company | None:
-    """The property company holding the community's live contract (one at a time)."""
-    row = (
-        await Contract.select(Contract.company, Contract.company.name.as_alias("name"))
-        .where((Contract.community == community_id) & (Contract.status == "live"))
+async def live_company(community_id: UUID, on: date | None = None) -> rules.Company | None:
+    """Who answers for the community's routine repairs on ``on`` (default today): the
+    organisation of the live contract that has started; else of a contract in hand-over
+    (the old company serves until its successor's contract starts, Civil Code art. 950);
+    else of a live contract not yet started. Under owners' self-management (``self``)
+    that organisation is the owners' committee."""
+    day = on or today()
+    rows = await (
+        Contract.select(
+            Contract.company,
+            Contract.company.name.as_alias("name"),
+            Contract.status,
+            Contract.mode,
+            Contract.starts_on,
+        )
+        .where((Contract.community == community_id) & Contract.status.is_in(["live", "handover"]))
         .order_by(Contract.starts_on, ascending=False)
-        .first()
     )
-    return rules.Company(org_id=row["company"], name=row["name"]) if row else None
+
+    def rank(row: dict[str, Any]) -> int:
+        if row["status"] == "live" and row["starts_on"] <= day:
+            return 0
+        return 1 if row["status"] == "handover" else 2
+
+    if not rows:
+        return None
+    row = min(rows, key=rank)
+    kind = "committee" if row["mode"] == "self" else "company"
+    return rules.Company(org_id=row["company"], name=row["name"], kind=kind)
 
 
 async def warranty_ends(

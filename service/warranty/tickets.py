@@ -229,7 +229,7 @@ async def report(
         data.category,
         reported_at.astimezone(DISTRICT_ZONE).date(),
         await candidates(data.community_id),
-        await live_company(data.community_id),
+        await live_company(data.community_id, reported_at.astimezone(DISTRICT_ZONE).date()),
         major=data.major,
         part=part,
         building_id=building_id,
@@ -324,7 +324,10 @@ def parties(caller: Caller, ticket: dict[str, Any]) -> set[str]:
         and caller.owner_id == ticket.get("household_owner")
     ):
         found.add(rules.RESPONSIBLE)
-    if caller.role in (CONTRACTOR, COMPANY) and caller.org_id == ticket["responsible_org"]:
+    if (
+        caller.role in (CONTRACTOR, COMPANY, COMMITTEE)
+        and caller.org_id == ticket["responsible_org"]
+    ):
         found.add(rules.RESPONSIBLE)
         if ticket["responsible_kind"] == "contractor":
             found.add(rules.WARRANTOR)
@@ -417,7 +420,7 @@ async def _reroute(
         ticket["category"],
         moment.astimezone(DISTRICT_ZONE).date(),
         [],
-        await live_company(ticket["community"]),
+        await live_company(ticket["community"], moment.astimezone(DISTRICT_ZONE).date()),
         major=bool(ticket["major"]),
         part=ticket["part"],
         building_id=ticket["building"],

@@ -19,7 +19,7 @@ import httpx
 from service.auth.schemas import UserIn
 from service.auth.service import create_user
 from service.clock import now
-from service.contracts.tables import Contract
+from service.contracts.tables import Contract, ManagementDecision
 from service.notices.tables import Notice
 from service.registry.tables import District, Organization
 from service.warranty.tables import Work
@@ -279,6 +279,24 @@ async def _live_contract(district: uuid.UUID, community: str, company: str) -> s
     return str(contract.id)
 
 
+async def _decision(district: uuid.UUID, community: str, company: str) -> str:
+    """An owners' decision (choosing a company) open for voting in the community."""
+    decision = ManagementDecision(
+        district=district,
+        community=uuid.UUID(community),
+        kind="choose",
+        status="voting",
+        company=uuid.UUID(company),
+        mode="market",
+        title="选聘物业服务企业",
+        opened_by=uuid.uuid4(),
+        opened_role="bureau",
+        opened_at=now(),
+    )
+    await ManagementDecision.insert(decision)
+    return str(decision.id)
+
+
 async def _work(district: uuid.UUID, community: str, contractor: str) -> str:
     work = Work(
         district=district,
@@ -324,6 +342,10 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
         world.district_id, world.ids["CA"], world.ids["org_company"]
     )
     b.ids["contract_id"] = await _live_contract(world.district_id, world.ids["CB"], company_b)
+    a.ids["decision_id"] = await _decision(
+        world.district_id, world.ids["CA"], world.ids["org_company"]
+    )
+    b.ids["decision_id"] = await _decision(world.district_id, world.ids["CB"], company_b)
     a.ids["work_id"] = await _work(world.district_id, world.ids["CA"], world.ids["org_contractor"])
     b.ids["work_id"] = await _work(world.district_id, world.ids["CB"], contractor_b)
     tenants.headers[("company", "B")] = await _user(client, bureau, "company", org_id=company_b)
@@ -407,6 +429,7 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
             "org_id": contractor2,
             "company_id": company2,
             "contract_id": contract2,
+            "decision_id": await _decision(district.id, community["id"], company2),
             "work_id": await _work(district.id, community["id"], contractor2),
             "entry_id": await _deposit(client, bureau2, household),
             "ticket_id": await _repair(client, bureau2, community["id"]),

@@ -125,6 +125,7 @@ def test_every_id_parameter_has_foreign_objects_to_try(app: Any) -> None:
         "org_id",
         "company_id",
         "contract_id",
+        "decision_id",
         "work_id",
         "entry_id",
         "ticket_id",

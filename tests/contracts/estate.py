@@ -118,3 +118,58 @@ async def make_contract(
             "/api/v1/contracts", json=contract_body(estate, **overrides), headers=world.h("bureau")
         )
     )
+
+
+DECISIONS = "/api/v1/management-decisions"
+
+
+async def pass_decision(
+    client: httpx.AsyncClient, estate: Estate, kind: str = "choose", **fields: Any
+) -> dict[str, Any]:
+    """An owners' decision of the estate's community, voted yes by its one owner (both
+    flats) and closed by the committee: passed (Civil Code art. 278)."""
+    body: dict[str, Any] = {"community_id": estate.community, "kind": kind}
+    if kind == "choose":
+        body.update({"mode": "market", "company_id": estate.company})
+    body.update(fields)
+    decision = await created(await client.post(DECISIONS, json=body, headers=estate.committee_h))
+    for household in estate.households:
+        await created(
+            await client.post(
+                f"{DECISIONS}/{decision['id']}/ballots",
+                json={"household_id": household, "choice": "yes"},
+                headers=estate.owner_h,
+            )
+        )
+    closed = await client.post(f"{DECISIONS}/{decision['id']}/close", headers=estate.committee_h)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "passed", closed.json()
+    result: dict[str, Any] = closed.json()
+    return result
+
+
+async def finish_handover(
+    client: httpx.AsyncClient, world: World, estate: Estate, contract_id: str
+) -> dict[str, Any]:
+    """The outgoing company records and confirms the hand-over, the committee confirms."""
+    path = f"/api/v1/contracts/{contract_id}/handover"
+    written = await client.put(
+        path,
+        json={
+            "documents": ["竣工图纸", "业主名册"],
+            "keys": ["配电房钥匙"],
+            "equipment": ["二次供水设备"],
+            "rooms": ["物业服务用房 1号楼底层 40m²"],
+            "fund_account": "维修资金专户：某银行 6222****1234",
+        },
+        headers=estate.company_h,
+    )
+    assert written.status_code == 200, written.text
+    out = await client.post(f"{path}/confirm", json={"side": "outgoing"}, headers=estate.company_h)
+    assert out.status_code == 200, out.text
+    into = await client.post(
+        f"{path}/confirm", json={"side": "incoming"}, headers=estate.committee_h
+    )
+    assert into.status_code == 200, into.text
+    result: dict[str, Any] = into.json()
+    return result

@@ -9,7 +9,14 @@ import httpx
 
 from service.contracts.service import sweep_expired_terms
 from service.contracts.tables import Contract
-from tests.contracts.estate import contract_body, make_contract, make_estate
+from tests.contracts.estate import (
+    contract_body,
+    finish_handover,
+    make_company,
+    make_contract,
+    make_estate,
+    pass_decision,
+)
 from tests.support import World, created
 
 API = "/api/v1/contracts"
@@ -53,10 +60,14 @@ async def test_a_committee_drafts_and_the_bureau_files_it(
     client: httpx.AsyncClient, world: World
 ) -> None:
     estate = await make_estate(client, world)
+    chosen = await pass_decision(client, estate)
     draft = await created(
-        await client.post(API, json=contract_body(estate), headers=estate.committee_h)
+        await client.post(
+            API, json=contract_body(estate, decision_id=chosen["id"]), headers=estate.committee_h
+        )
     )
     assert draft["status"] == "draft"
+    assert draft["decision_id"] == chosen["id"]
     # A draft gives the company no scope yet.
     hidden = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
     assert hidden.status_code == 404
@@ -81,10 +92,13 @@ async def test_activating_a_draft_that_overlaps_a_live_contract_is_refused(
     client: httpx.AsyncClient, world: World
 ) -> None:
     estate = await make_estate(client, world)
+    chosen = await pass_decision(client, estate)
     draft = await created(
         await client.post(
             API,
-            json=contract_body(estate, starts_on="2030-01-01", ends_on="2030-12-31"),
+            json=contract_body(
+                estate, starts_on="2030-01-01", ends_on="2030-12-31", decision_id=chosen["id"]
+            ),
             headers=estate.committee_h,
         )
     )
@@ -114,12 +128,18 @@ async def test_contracts_are_visible_to_their_company_committee_and_the_bureau_o
 async def test_termination_needs_at_least_sixty_days_written_notice(
     client: httpx.AsyncClient, world: World
 ) -> None:
+    # The owners' side now names its passed dismissal decision (art. 278 para 1 item 4).
     estate = await make_estate(client, world)
     contract = await make_contract(client, world, estate, starts_on="2025-01-01")
+    dismissal = await pass_decision(client, estate, "dismiss", contract_id=contract["id"])
     path = f"{API}/{contract['id']}/terminate"
     short = await client.post(
         path,
-        json={"notice_given_on": "2026-10-01", "ends_on": "2026-11-29"},
+        json={
+            "notice_given_on": "2026-10-01",
+            "ends_on": "2026-11-29",
+            "decision_id": dismissal["id"],
+        },
         headers=world.h("bureau"),
     )
     assert short.status_code == 422
@@ -127,14 +147,21 @@ async def test_termination_needs_at_least_sixty_days_written_notice(
     assert "60" in short.json()["detail"]
     enough = await client.post(
         path,
-        json={"notice_given_on": "2026-10-01", "ends_on": "2026-11-30"},
+        json={
+            "notice_given_on": "2026-10-01",
+            "ends_on": "2026-11-30",
+            "decision_id": dismissal["id"],
+        },
         headers=estate.committee_h,
     )
     assert enough.status_code == 200, enough.text
     body = enough.json()
-    assert body["ends_on"] == "2026-11-30"
+    # The last day (2026-11-30) has passed: hand-over began the next day (art. 950).
+    assert (body["status"], body["handover_since"]) == ("handover", "2026-12-01")
     assert body["end_reason"] == "terminated"
     assert body["notice_given_on"] == "2026-10-01"
+    assert body["notice_by"] == "owners"
+    assert body["dismissal_id"] == dismissal["id"]
 
 
 async def test_a_term_that_ran_out_continues_without_fixed_term_and_then_ends_on_notice(
@@ -156,19 +183,36 @@ async def test_a_term_that_ran_out_continues_without_fixed_term_and_then_ends_on
         API, json=contract_body(estate, starts_on="2027-01-01"), headers=world.h("bureau")
     )
     assert clash.status_code == 409
+    dismissal = await pass_decision(client, estate, "dismiss", contract_id=contract["id"])
     ended = await client.post(
         f"{path}/terminate",
-        json={"notice_given_on": "2026-01-05", "ends_on": "2026-03-31"},
+        json={
+            "notice_given_on": "2026-01-05",
+            "ends_on": "2026-03-31",
+            "decision_id": dismissal["id"],
+        },
         headers=world.h("bureau"),
     )
     assert ended.status_code == 200, ended.text
-    assert ended.json()["status"] == "ended"
-    # The company's scope went with its last live contract.
+    # Art. 950: with no successor the company hands over and keeps serving meanwhile.
+    assert ended.json()["status"] == "handover"
+    assert ended.json()["handover_since"] == "2026-04-01"
+    kept = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
+    assert kept.status_code == 200
+    next_company, _ = await make_company(client, world)
+    successor = await make_contract(
+        client, world, estate, starts_on="2026-05-01", company_id=next_company
+    )
+    await finish_handover(client, world, estate, contract["id"])
+    done = (await client.get(path, headers=world.h("bureau"))).json()
+    assert (done["status"], done["ends_on"]) == ("ended", "2026-04-30")
+    # The company's scope went with its last contract; the successor's company has it.
+    assert successor["status"] == "live"
     gone = await client.get(f"/api/v1/communities/{estate.community}", headers=estate.company_h)
     assert gone.status_code == 404
 
 
-async def test_an_expired_contract_is_ended_by_the_bureau(
+async def test_an_expired_contract_closed_by_the_bureau_continues_or_hands_over(
     client: httpx.AsyncClient, world: World
 ) -> None:
     estate = await make_estate(client, world)
@@ -179,10 +223,21 @@ async def test_an_expired_contract_is_ended_by_the_bureau(
     assert early.status_code == 409
     other = await make_estate(client, world)
     old = await make_contract(client, world, other, starts_on="2020-01-01", ends_on="2022-12-31")
-    ended = await client.post(f"{API}/{old['id']}/end", headers=world.h("bureau"))
-    assert ended.status_code == 200
-    assert ended.json()["status"] == "ended"
-    assert ended.json()["end_reason"] == "expired"
+    # No notice and no successor: art. 948, it continues with no fixed term.
+    continued = await client.post(f"{API}/{old['id']}/end", headers=world.h("bureau"))
+    assert continued.status_code == 200
+    assert (continued.json()["status"], continued.json()["no_fixed_term"]) == ("live", True)
+    third = await make_estate(client, world)
+    noticed = await make_contract(
+        client, world, third, starts_on="2020-01-01", ends_on="2022-12-31"
+    )
+    await Contract.update({Contract.notice_given_on: date(2022, 9, 1)}).where(
+        Contract.id == noticed["id"]
+    )
+    handed = await client.post(f"{API}/{noticed['id']}/end", headers=world.h("bureau"))
+    assert handed.status_code == 200
+    assert handed.json()["status"] == "handover"
+    assert handed.json()["end_reason"] == "expired"
 
 
 async def test_bad_contract_input_gets_a_clear_422(client: httpx.AsyncClient, world: World) -> None:
@@ -202,7 +257,7 @@ async def test_bad_contract_input_gets_a_clear_422(client: httpx.AsyncClient, wo
         assert field in [e["field"] for e in response.json()["errors"]], response.json()
 
 
-async def test_the_daily_sweep_ends_noticed_terms_and_continues_the_rest_without_fixed_term(
+async def test_the_daily_sweep_hands_over_noticed_terms_and_continues_the_rest(
     client: httpx.AsyncClient, world: World
 ) -> None:
     estate = await make_estate(client, world)
@@ -221,10 +276,12 @@ async def test_the_daily_sweep_ends_noticed_terms_and_continues_the_rest_without
     running = await make_contract(
         client, world, other, starts_on="2019-01-01", ends_on="2021-01-01"
     )
-    ended, continued = await sweep_expired_terms(date(2021, 1, 1))
-    assert ended >= 1 and continued >= 1
+    handed, continued = await sweep_expired_terms(date(2021, 1, 1))
+    assert handed >= 1 and continued >= 1
+    # Art. 950: no successor yet, so the noticed contract is handed over, not ended.
     gone = (await client.get(f"{API}/{noticed['id']}", headers=world.h("bureau"))).json()
-    assert (gone["status"], gone["end_reason"]) == ("ended", "expired")
+    assert (gone["status"], gone["end_reason"]) == ("handover", "expired")
+    assert gone["handover_since"] == "2021-01-01" and gone["ends_on"] is None
     # Civil Code art. 948: no notice, the company keeps serving, no fixed term.
     kept = (await client.get(f"{API}/{quiet['id']}", headers=world.h("bureau"))).json()
     assert kept["status"] == "live" and kept["ends_on"] is None
@@ -256,5 +313,5 @@ async def test_a_company_that_will_not_renew_gives_90_days_notice_and_then_canno
     assert given.status_code == 200, given.text
     assert given.json()["notice_given_on"] == "2026-04-01"
     assert (await client.post(f"{path}/continue", headers=world.h("bureau"))).status_code == 409
-    ended = await client.post(f"{path}/end", headers=world.h("bureau"))
-    assert ended.json()["status"] == "ended"
+    handed = await client.post(f"{path}/end", headers=world.h("bureau"))
+    assert handed.json()["status"] == "handover"

@@ -3,14 +3,14 @@ idempotent batches of up to 1,000; the bureau, auditor and committee read them."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
 from service.clock import today
-from service.contracts.tables import ServiceRecord
-from tests.contracts.estate import make_contract, make_estate
+from service.contracts.tables import Contract, ServiceRecord
+from tests.contracts.estate import finish_handover, make_contract, make_estate
 from tests.support import World, created
 
 
@@ -157,7 +157,13 @@ async def test_records_are_refused_once_the_contract_has_ended(
     contract = await make_contract(
         client, world, estate, starts_on="2020-01-01", ends_on="2022-12-31"
     )
+    await Contract.update({Contract.notice_given_on: date(2022, 9, 1)}).where(
+        Contract.id == contract["id"]
+    )
     await client.post(f"/api/v1/contracts/{contract['id']}/end", headers=world.h("bureau"))
+    # Art. 950: ended only once the successor started and the hand-over is confirmed.
+    await make_contract(client, world, estate, starts_on="2023-01-01")
+    await finish_handover(client, world, estate, contract["id"])
     response = await client.post(
         f"/api/v1/contracts/{contract['id']}/service-records",
         json=record(),

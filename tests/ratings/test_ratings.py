@@ -167,12 +167,27 @@ async def test_a_contract_is_rated_once_per_period_and_a_draft_not_at_all(
     overlapping = await make_period(client, world, "2026-03-01", "2026-05-31")
     assert (await rate(client, world, overlapping, contract, scores())).status_code == 409
     other = await make_estate(client, world)
+    # A committee's draft names the decision behind it (Civil Code art. 278): here the
+    # bureau's placement under 社区保障性物业.
+    placement = await created(
+        await client.post(
+            "/api/v1/management-decisions",
+            json={
+                "community_id": other.community,
+                "kind": "placement",
+                "company_id": other.company,
+                "note": "业主无法作出决定",
+            },
+            headers=world.h("bureau"),
+        )
+    )
     draft = await created(
         await client.post(
             "/api/v1/contracts",
             json={
                 "community_id": other.community,
                 "company_id": other.company,
+                "decision_id": placement["id"],
                 "mode": "guaranteed",
                 "starts_on": "2026-01-01",
                 "ends_on": "2026-12-31",

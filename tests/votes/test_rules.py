@@ -157,3 +157,40 @@ def test_turning_a_no_into_a_yes_never_loses_approval(
     }
     after = tally_owner_vote(register, flipped)
     assert after.approved or not before.approved
+
+
+# --- Choosing, renewing or dismissing the company (art. 278 para 1 item 4) -----------
+
+M = Matter.MANAGEMENT
+
+
+def test_a_company_decision_at_exactly_two_thirds_taking_part_is_a_quorum() -> None:
+    tally = tally_owner_vote(flats(100, 100, 100), {0: Y, 1: Y}, matter=M)
+    assert tally.quorum_met and tally.approved
+
+
+def test_a_company_decision_with_exactly_half_yes_fails() -> None:
+    tally = tally_owner_vote(flats(100, 100, 100, 100), {0: Y, 1: Y, 2: N, 3: N}, matter=M)
+    assert tally.quorum_met and not tally.approved
+
+
+def test_a_company_decision_needs_more_than_half_of_the_heads_as_well_as_the_area() -> None:
+    # 3 of 4 by area but only 1 of 2 owners say yes.
+    tally = tally_owner_vote(flats(300, 100), {0: Y, 1: N}, matter=M)
+    assert tally.quorum_met and not tally.approved
+    majority = tally_owner_vote(flats(300, 100, 100), {0: Y, 1: Y, 2: N}, matter=M)
+    assert majority.approved
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=8),
+    st.lists(st.sampled_from([Y, N, A, None]), min_size=8, max_size=8),
+    st.sampled_from(list(VoteRule)),
+)
+def test_a_company_decision_always_follows_the_civil_code_whatever_the_community_rule(
+    areas: list[int], choices: list[Choice | None], rule: VoteRule
+) -> None:
+    ballots = {i: c for i, c in enumerate(choices[: len(areas)]) if c is not None}
+    assert tally_owner_vote(flats(*areas), ballots, matter=M, rule=rule) == tally_owner_vote(
+        flats(*areas), ballots, matter=Matter.USE, rule=VoteRule.CIVIL_CODE
+    )
