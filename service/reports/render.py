@@ -21,7 +21,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service.clock import now
 from service.config import PROJECT_ROOT
-from service.units import format_area, format_yuan
+from service.registry.rules import mask_name
+from service.units import format_grouped
 
 logger = logging.getLogger("changxiao")
 
@@ -45,8 +46,11 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["yuan"] = format_yuan
-    env.filters["area"] = format_area
+    # Documents print amounts and areas with thousands separators (right-aligned by
+    # the stylesheet's ``.num``); owners' names on published documents go through ``mask``.
+    env.filters["yuan"] = format_grouped
+    env.filters["area"] = format_grouped
+    env.filters["mask"] = mask_name
     return env
 
 

@@ -25,11 +25,15 @@ def test_templates_escape_what_they_show() -> None:
     assert "<b>now</b>" not in html
 
 
-def test_money_and_area_filters_show_two_decimals() -> None:
+def test_money_and_area_filters_show_two_decimals_and_thousands() -> None:
     env = render.environment()
-    assert env.from_string("{{ 123450|yuan }} {{ -5|yuan }} {{ 8640|area }}").render() == (
-        "1234.50 -0.05 86.40"
-    )
+    text = "{{ 123450|yuan }} {{ -5|yuan }} {{ 8640|area }} {{ 123456789|yuan }} {{ 0|yuan }}"
+    assert env.from_string(text).render() == "1,234.50 -0.05 86.40 1,234,567.89 0.00"
+
+
+def test_published_names_are_masked() -> None:
+    env = render.environment()
+    assert env.from_string("{{ '张小明'|mask }} {{ '欧阳小明'|mask }}").render() == "张*明 欧**明"
 
 
 async def test_renders_run_off_the_event_loop_one_at_a_time(
