@@ -12,10 +12,10 @@ from litestar.params import FromPath, FromQuery
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import Scope
-from service.funds.witness import record_seen_head
 from service.http import PROBLEMS, CallerDep, ScopeDep
 from service.registry.tables import Community
 from service.reports import fund_statement, rating_report
+from service.reports.publish import render_fund_statement
 from service.reports.render import render_pdf
 
 PDF = "application/pdf"
@@ -63,16 +63,11 @@ async def fund_statement_pdf(
     """The yearly statement of a visible community as a PDF answer (API and page)."""
     community = await access.community(community_id, Community.id)
     chosen = fund_statement.parse_year(year)
-    header = await fund_statement.community_header(UUID(str(community["id"])))
-    statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
-    await record_seen_head(
-        UUID(str(community["id"])), statement.chain_seq, statement.chain_head, "statement"
-    )
-    content = await render_pdf("documents/fund_statement.html", {"s": statement})
+    pdf = await render_fund_statement(UUID(str(community["id"])), chosen, access.owner_id)
     return pdf_response(
-        content,
-        ascii_name(f"fund-statement-{header['code']}-{chosen}.pdf"),
-        f"{header['name']}{chosen}年度维修资金公布表.pdf",
+        pdf.content,
+        ascii_name(pdf.file_name),
+        f"{pdf.community_name}{chosen}年度维修资金公布表.pdf",
         disposition,
     )
 
