@@ -105,8 +105,9 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
 
 class NotdefFilter(logging.Filter):
     """Keeps WeasyPrint's ``.notdef`` flood (one warning per string no font covers, and
-    "Too many glyphs missing" once a font runs out of spare glyph ids) out of the log: the first one becomes a single warning naming the package to install,
-    the rest are dropped."""
+    "Too many glyphs missing" once a font runs out of spare glyph ids) out of the log:
+    the first one becomes a single warning naming the package to install, the rest are
+    dropped."""
 
     def __init__(self) -> None:
         super().__init__()
