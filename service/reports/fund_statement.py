@@ -157,7 +157,8 @@ def household_label(building: str, unit_no: str, room_no: str) -> str:
     return f"{building} {unit} {room_no}室"
 
 
-async def _chain(community_id: UUID) -> tuple[int, str]:
+async def chain_of(community_id: UUID) -> tuple[int, str]:
+    """The community's journal position and head hash now (genesis when empty)."""
     rows = await fetch(
         "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community_id
     )
@@ -371,7 +372,7 @@ async def build_statement(
     published, but household lines and shares only of that owner's households.
     """
     community_id = UUID(str(community["id"]))
-    seq, head = await _chain(community_id)
+    seq, head = await chain_of(community_id)
     flows = await _household_flows(community_id, seq, year)
     owners_then = await _year_end_owners(community_id, seq, year)
     households = await _households(community_id, owner_id)

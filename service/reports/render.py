@@ -93,7 +93,15 @@ def environment() -> Environment:
     env.filters["yuan"] = format_grouped
     env.filters["area"] = format_grouped
     env.filters["mask"] = mask_name
+    env.filters["grouped"] = group_amount
     return env
+
+
+def group_amount(amount: str) -> str:
+    """An API amount (``"-1234.50"``) as documents print it (``"-1,234.50"``)."""
+    sign = "-" if amount.startswith("-") else ""
+    whole, _, cents = amount.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}.{cents or '00'}"
 
 
 def render_html(template_name: str, context: dict[str, Any]) -> str:

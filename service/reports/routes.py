@@ -12,9 +12,16 @@ from litestar.params import FromPath, FromQuery
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import Scope
+from service.fund_uses import service as uses
 from service.http import PROBLEMS, CallerDep, ScopeDep
 from service.registry.tables import Community
-from service.reports import fund_statement, rating_report
+from service.reports import (
+    fund_statement,
+    fund_use_notice,
+    household_statement,
+    rating_report,
+)
+from service.reports.excel import XLSX
 from service.reports.publish import render_fund_statement
 from service.reports.render import render_pdf
 
@@ -90,4 +97,97 @@ class RatingReportController(Controller):
         return pdf_response(content, "rating-report.pdf", f"{report.period['name']}评价报告.pdf")
 
 
-ROUTE_HANDLERS = [FundStatementController, RatingReportController]
+def xlsx_response(content: bytes, fallback: str, name: str) -> Response[bytes]:
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+NOTICE_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
+
+
+class FundUseNoticeController(Controller):
+    path = "/fund-uses"
+    tags = ("文件",)
+
+    @get(
+        "/{use_id:str}/notice.pdf",
+        opt=allow(*NOTICE_READERS),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def notice_pdf(self, access: ScopeDep, use_id: FromPath[str]) -> Response[bytes]:
+        """维修资金使用公示（PDF）：项目、费用、按面积分摊、表决结果与门槛、审批；拨付后含结算、
+        维修资金列支与业主自筹。业主姓名仅显示首尾字。"""
+        notice = await fund_use_notice.build_notice(await uses.visible_use(access, use_id))
+        content = await render_pdf("documents/fund_use_notice.html", {"n": notice})
+        return pdf_response(
+            content, f"fund-use-notice-{notice.use['id']}.pdf", f"{notice.use['title']}使用公示.pdf"
+        )
+
+    @get(
+        "/{use_id:str}/notice.xlsx",
+        opt=allow(*NOTICE_READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def notice_xlsx(self, access: ScopeDep, use_id: FromPath[str]) -> Response[bytes]:
+        """维修资金使用公示的 Excel 版（同样的表格：概况、分摊及结算、表决结果、拨付记录）。"""
+        notice = await fund_use_notice.build_notice(await uses.visible_use(access, use_id))
+        return xlsx_response(
+            fund_use_notice.notice_workbook(notice),
+            f"fund-use-notice-{notice.use['id']}.xlsx",
+            f"{notice.use['title']}使用公示.xlsx",
+        )
+
+
+class HouseholdStatementController(Controller):
+    path = "/households"
+    tags = ("文件",)
+
+    @get(
+        "/{household_id:str}/fund/statement.pdf",
+        opt=allow(*STATEMENT_READERS),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def statement_pdf(
+        self, access: ScopeDep, household_id: FromPath[str], year: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        """一户的维修资金年度对账单（PDF）：年初余额、本年每笔记账（含记账时业主）、年末余额、
+        应缴自筹与续交。业主本人的文件，显示全名。"""
+        household = await access.household(household_id)
+        chosen = fund_statement.parse_year(year)
+        statement = await household_statement.build_household_statement(household, chosen)
+        content = await render_pdf("documents/household_statement.html", {"n": statement})
+        return pdf_response(
+            content,
+            f"household-statement-{household['id']}-{chosen}.pdf",
+            f"{statement.label}{chosen}年度分户账.pdf",
+        )
+
+    @get(
+        "/{household_id:str}/fund/statement.xlsx",
+        opt=allow(*STATEMENT_READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def statement_xlsx(
+        self, access: ScopeDep, household_id: FromPath[str], year: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        """一户年度对账单的 Excel 版（分户账明细、应缴自筹）。"""
+        household = await access.household(household_id)
+        chosen = fund_statement.parse_year(year)
+        statement = await household_statement.build_household_statement(household, chosen)
+        return xlsx_response(
+            household_statement.household_workbook(statement),
+            f"household-statement-{household['id']}-{chosen}.xlsx",
+            f"{statement.label}{chosen}年度分户账.xlsx",
+        )
+
+
+ROUTE_HANDLERS = [
+    FundStatementController,
+    RatingReportController,
+    FundUseNoticeController,
+    HouseholdStatementController,
+]

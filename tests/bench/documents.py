@@ -77,7 +77,7 @@ async def batch(
             (out / f"{row['code']}.pdf").write_bytes(pdf)
             sizes.append(len(pdf))
     else:
-        from service.reports.batch import render_fund_statements
+        from service.reports.publish import render_fund_statements
 
         written = await render_fund_statements(
             year, out, community_ids=[UUID(str(r["id"])) for r in chosen], workers=workers
