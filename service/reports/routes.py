@@ -10,7 +10,7 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery
 
-from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, CONTRACTOR, OWNER, allow
 from service.auth.scope import Scope
 from service.fund_uses import service as uses
 from service.http import PROBLEMS, CallerDep, ScopeDep
@@ -20,10 +20,12 @@ from service.reports import (
     fund_use_notice,
     household_statement,
     rating_report,
+    warranty_report,
 )
 from service.reports.excel import XLSX
 from service.reports.publish import render_fund_statement
 from service.reports.render import render_pdf
+from service.reports.statement_excel import statement_workbook
 
 PDF = "application/pdf"
 
@@ -185,7 +187,69 @@ class HouseholdStatementController(Controller):
         )
 
 
+WARRANTY_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR, OWNER)
+
+
+class CommunityDocumentsController(Controller):
+    path = "/communities"
+    tags = ("文件",)
+
+    @get(
+        "/{community_id:str}/fund/statement.xlsx",
+        opt=allow(*STATEMENT_READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def fund_statement_xlsx(
+        self, access: ScopeDep, community_id: FromPath[str], year: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        """维修资金年度收支公布表的 Excel 版（资金总额、使用项目、分摊明细、分户账）。"""
+        community = await access.community(community_id, Community.id)
+        chosen = fund_statement.parse_year(year)
+        header = await fund_statement.community_header(UUID(str(community["id"])))
+        statement = await fund_statement.build_statement(header, chosen, owner_id=access.owner_id)
+        return xlsx_response(
+            statement_workbook(statement),
+            ascii_name(f"fund-statement-{header['code']}-{chosen}.xlsx"),
+            f"{header['name']}{chosen}年度维修资金公布表.xlsx",
+        )
+
+    @get(
+        "/{community_id:str}/warranty-report.pdf",
+        opt=allow(*WARRANTY_READERS),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def warranty_pdf(self, access: ScopeDep, community_id: FromPath[str]) -> Response[bytes]:
+        """小区改造工程保修与维修情况报告（PDF）：工程、保修部位及保修期、未完成及超期报修、谁付费。"""
+        community = await access.community(community_id, Community.id)
+        report = await warranty_report.build_warranty_report(UUID(str(community["id"])))
+        content = await render_pdf("documents/warranty_report.html", {"n": report})
+        return pdf_response(
+            content,
+            ascii_name(f"warranty-report-{report.community['code']}.pdf"),
+            f"{report.community['name']}保修与维修情况报告.pdf",
+        )
+
+    @get(
+        "/{community_id:str}/warranty-report.xlsx",
+        opt=allow(*WARRANTY_READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def warranty_xlsx(self, access: ScopeDep, community_id: FromPath[str]) -> Response[bytes]:
+        """保修与维修情况报告的 Excel 版（改造工程、保修部位、未完成报修）。"""
+        community = await access.community(community_id, Community.id)
+        report = await warranty_report.build_warranty_report(UUID(str(community["id"])))
+        return xlsx_response(
+            warranty_report.warranty_workbook(report),
+            ascii_name(f"warranty-report-{report.community['code']}.xlsx"),
+            f"{report.community['name']}保修与维修情况报告.xlsx",
+        )
+
+
 ROUTE_HANDLERS = [
+    CommunityDocumentsController,
     FundStatementController,
     RatingReportController,
     FundUseNoticeController,

@@ -166,7 +166,7 @@ async def test_a_voting_notice_draws_the_tally_against_the_thresholds(
 async def test_an_owner_downloads_their_own_statement_with_full_name_lines_and_dues(
     client: httpx.AsyncClient, world: World, settled: tuple[Block, dict[str, Any]], tmp_path: Path
 ) -> None:
-    block, use = settled
+    block, _ = settled
     flat = block.households[3]
     bureau = world.h("bureau")
     year = today().year
@@ -246,3 +246,107 @@ async def test_every_document_is_404_out_of_scope_for_every_role(
         assert (
             await client.get(path, params=params, headers=block.headers["committee"])
         ).status_code == 200
+
+
+async def test_the_warranty_report_lists_works_warranty_ends_open_and_overdue_tickets(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from service.clock import now
+    from service.warranty.tables import RepairTicket
+
+    block = await make_block(client, world)
+    bureau = world.h("bureau")
+    work = await created(
+        await client.post(
+            "/api/v1/works",
+            json={
+                "community_id": block.community,
+                "title": "屋面及管网改造",
+                "contractor_id": world.ids["org_contractor"],
+                "accepted_on": (today() - timedelta(days=900)).isoformat(),
+                "settlement_amount": "1234567.00",
+                "components": [{"category": "roofing"}, {"category": "plumbing"}],
+            },
+            headers=bureau,
+        )
+    )
+    ends = {c["category"]: c["warranty_until"] for c in work["components"]}
+    tickets = []
+    for category in ("roofing", "plumbing"):
+        tickets.append(
+            await created(
+                await client.post(
+                    "/api/v1/repairs",
+                    json={
+                        "community_id": block.community,
+                        "building_id": block.building,
+                        "category": category,
+                        "description": "渗漏",
+                        "part": "common",
+                    },
+                    headers=block.headers["committee"],
+                )
+            )
+        )
+    assert [t["responsible_kind"] for t in tickets] == ["contractor", "company"]
+    await RepairTicket.update({RepairTicket.due_at: now() - timedelta(days=2)}).where(
+        RepairTicket.id == uuid.UUID(tickets[0]["id"])
+    )
+    response = await client.get(
+        f"/api/v1/communities/{block.community}/warranty-report.pdf",
+        headers=world.h("contractor"),
+    )
+    assert response.status_code == 200, response.text
+    first_page_shows_chinese(response.content, tmp_path)
+    text = pdf_text(response.content, tmp_path)
+    assert "屋面及管网改造" in text and "1,234,567.00" in text
+    assert ends["roofing"] in text and ends["plumbing"] in text
+    assert "保修期内" in text and "已过保修期" in text
+    assert "2 件（其中超期 1 件）" in text
+    payer = next(
+        line.split() for line in text.splitlines() if line.strip().startswith("施工单位（保修")
+    )
+    assert payer[-2:] == ["1", "1"], payer
+    book = workbook(
+        await client.get(
+            f"/api/v1/communities/{block.community}/warranty-report.xlsx", headers=bureau
+        )
+    )
+    assert book.sheetnames == ["改造工程", "保修部位", "未完成报修"]
+    assert Decimal(str(book["改造工程"].cell(row=2, column=4).value)) == Decimal("1234567.00")
+    assert book["改造工程"].cell(row=2, column=4).number_format == "#,##0.00"
+    overdue = [r[-1] for r in book["未完成报修"].iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert sorted(overdue) == ["否", "是"]
+
+
+async def test_the_yearly_statement_excel_twin_holds_the_pdfs_figures(
+    client: httpx.AsyncClient, world: World, settled: tuple[Block, dict[str, Any]]
+) -> None:
+    block, use = settled
+    book = workbook(
+        await client.get(
+            f"/api/v1/communities/{block.community}/fund/statement.xlsx",
+            params={"year": today().year},
+            headers=block.headers["committee"],
+        )
+    )
+    assert book.sheetnames == ["资金总额", "使用项目", "分摊明细", "分户账"]
+    project = [c.value for c in book["使用项目"][2]]
+    assert project[1] == use["title"]
+    assert [Decimal(str(v)) for v in project[-3:]] == [
+        Decimal("10000.00"),
+        Decimal("8000.00"),
+        Decimal(use["self_funded"]),
+    ]
+    lines = book["分户账"]
+    assert lines.freeze_panes == "A2"
+    owners = [r[1] for r in lines.iter_rows(min_row=2, max_row=5, values_only=True)]
+    assert owners == ["业*0", "业*1", "业*2", "业*3"]
+    fund = (
+        await client.get(f"/api/v1/communities/{block.community}/fund", headers=world.h("bureau"))
+    ).json()
+    rows = lines.iter_rows(min_row=2, max_row=5, values_only=True)
+    closing = sum(Decimal(str(r[-1])) for r in rows)
+    assert closing == Decimal(fund["balance"])
