@@ -20,6 +20,7 @@ from service.reports import (
     fund_use_notice,
     household_statement,
     rating_report,
+    subsidy_list,
     warranty_report,
 )
 from service.reports.excel import XLSX
@@ -97,6 +98,52 @@ class RatingReportController(Controller):
         report = await rating_report.build_report(caller, period_id)
         content = await render_pdf("documents/rating_report.html", {"r": report})
         return pdf_response(content, "rating-report.pdf", f"{report.period['name']}评价报告.pdf")
+
+    @get(
+        "/{period_id:str}/report.xlsx",
+        opt=allow(BUREAU, AUDITOR, COMPANY),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def rating_report_xlsx(
+        self, caller: CallerDep, period_id: FromPath[str]
+    ) -> Response[bytes]:
+        """评价期质量评价报告的 Excel 版（各项得分、总分、等级、补贴）。
+        物业企业只看到本企业的行。"""
+        report = await rating_report.build_report(caller, period_id)
+        return xlsx_response(
+            subsidy_list.report_workbook(report),
+            "rating-report.xlsx",
+            f"{report.period['name']}评价报告.xlsx",
+        )
+
+    @get(
+        "/{period_id:str}/subsidies.pdf",
+        opt=allow(BUREAU, AUDITOR, COMPANY),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def subsidies_pdf(self, caller: CallerDep, period_id: FromPath[str]) -> Response[bytes]:
+        """评价期物业服务补贴清单（PDF）：企业、小区、总分、等级、补贴基数、比例、金额、状态。
+        物业企业只看到本企业的行。"""
+        report = await rating_report.build_report(caller, period_id)
+        content = await render_pdf("documents/subsidy_list.html", {"r": report})
+        return pdf_response(content, "subsidies.pdf", f"{report.period['name']}补贴清单.pdf")
+
+    @get(
+        "/{period_id:str}/subsidies.xlsx",
+        opt=allow(BUREAU, AUDITOR, COMPANY),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def subsidies_xlsx(self, caller: CallerDep, period_id: FromPath[str]) -> Response[bytes]:
+        """补贴清单的 Excel 版。"""
+        report = await rating_report.build_report(caller, period_id)
+        return xlsx_response(
+            subsidy_list.subsidy_workbook(report),
+            "subsidies.xlsx",
+            f"{report.period['name']}补贴清单.xlsx",
+        )
 
 
 def xlsx_response(content: bytes, fallback: str, name: str) -> Response[bytes]:
