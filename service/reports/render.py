@@ -48,6 +48,8 @@ DOCUMENTS_DIR = TEMPLATES_DIR / "documents"
 # The font stack (Noto CJK, then WenQuanYi) lives in this one stylesheet, on the body
 # and on every @page margin box.
 STYLESHEET = DOCUMENTS_DIR / "document.css"
+# The user-agent stylesheet: what the documents' elements need of WeasyPrint's HTML5 one.
+UA_STYLESHEET = DOCUMENTS_DIR / "ua.css"
 
 # What a fresh Debian machine needs for readable, fast PDFs (README, Makefile, .ci/run).
 FONT_PACKAGE = "fonts-noto-cjk"
@@ -246,15 +248,24 @@ def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
 
 
 @lru_cache(maxsize=1)
-def _weasyprint() -> tuple[Any, Any]:
-    """The process's font configuration and parsed stylesheet, made once and reused."""
-    from weasyprint import CSS
+def _weasyprint() -> tuple[Any, Any, Any]:
+    """The process's font configuration, parsed stylesheet and document class (HTML
+    with the documents' own user-agent stylesheet), made once and reused."""
+    from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     install_log_filter()
     _install_subsetting()
     fonts = FontConfiguration()
-    return fonts, CSS(filename=str(STYLESHEET), font_config=fonts)
+    user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)
+
+    class DocumentHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [user_agent]
+
+    # WeasyPrint's own sheet if a later version no longer asks this method for it.
+    document_class = DocumentHTML if hasattr(HTML, "_ua_stylesheets") else HTML
+    return fonts, CSS(filename=str(STYLESHEET), font_config=fonts), document_class
 
 
 def write_pdf(html: str) -> bytes:
@@ -263,11 +274,9 @@ def write_pdf(html: str) -> bytes:
 
 
 def _write_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
     with _WEASYPRINT:
-        fonts, stylesheet = _weasyprint()
-        document = HTML(string=html, base_url=str(DOCUMENTS_DIR))
+        fonts, stylesheet, document_class = _weasyprint()
+        document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
         pdf = document.write_pdf(
             stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
         )

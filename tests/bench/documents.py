@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -68,6 +69,8 @@ async def batch(
     rows = await fetch("SELECT id, code FROM community ORDER BY code")
     chosen = rows if limit is None else rows[:limit]
     wall = time.perf_counter()
+    cpu_self = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     sizes: list[int] = []
     if sequential:
         for row in chosen:
@@ -83,9 +86,18 @@ async def batch(
             year, out, community_ids=[UUID(str(r["id"])) for r in chosen], workers=workers
         )
         sizes = [path.stat().st_size for path in written]
+    seconds = time.perf_counter() - wall
+    after_self = resource.getrusage(resource.RUSAGE_SELF)
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(
+        getattr(after, f) - getattr(before, f)
+        for after, before in ((after_self, cpu_self), (after_children, cpu_children))
+        for f in ("ru_utime", "ru_stime")
+    )
     return {
         "statements": len(chosen),
-        "seconds": time.perf_counter() - wall,
+        "seconds": seconds,
+        "cpu": cpu,
         "total_bytes": sum(sizes),
         "largest": max(sizes, default=0),
     }
@@ -115,7 +127,9 @@ async def run(args: argparse.Namespace) -> None:
             result = await batch(args.year, Path(folder), args.limit, args.sequential, args.workers)
         mode = "sequential" if args.sequential else f"process pool of {args.workers}"
         print(
-            f"batch ({mode}): {result['statements']} statements in {result['seconds']:.1f} s,"
+            f"batch ({mode}): {result['statements']} statements in {result['seconds']:.1f} s"
+            f" wall, {result['cpu']:.1f} s CPU in all processes (on two idle cores:"
+            f" about {result['cpu'] / 2:.1f} s),"
             f" {result['total_bytes']:,} bytes in all, largest {result['largest']:,} bytes"
         )
         print("load average after:", machine()["loadavg"])
