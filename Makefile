@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEFAULT_TEST_POSTGRES_URL := postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install browser pdf-deps pdf-test-deps run migrate seed serve lint test test-sqlite test-postgres soak bench screenshots clean
+.PHONY: install browser pdf-deps pdf-test-deps bench-documents run migrate seed serve lint test test-sqlite test-postgres soak bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -97,6 +97,16 @@ soak: install
 ## make bench: benchmarks (numbers go to docs/benchmarks.md)
 bench: install pdf-deps
 	$(BIN)/python -m tests.bench.run
+	$(MAKE) bench-documents
+
+## bench-documents: the yearly statement's time and size, and the 126-statement batch, on a
+## freshly seeded demo district (SQLite under var/); numbers go to docs/benchmarks.md by hand
+BENCH_DOCS_DB := var/bench-documents.sqlite3
+bench-documents: install pdf-deps
+	rm -f $(BENCH_DOCS_DB)*
+	DATABASE_URL=sqlite:///$(BENCH_DOCS_DB) $(BIN)/changxiao migrate
+	DATABASE_URL=sqlite:///$(BENCH_DOCS_DB) $(BIN)/changxiao seed --demo
+	DATABASE_URL=sqlite:///$(BENCH_DOCS_DB) $(BIN)/python -m tests.bench.documents --workers 2
 
 ## make screenshots: the browser tests on SQLite, saving each page to docs/screenshots/
 screenshots: install browser
