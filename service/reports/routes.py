@@ -174,6 +174,21 @@ class FundUseNoticeController(Controller):
         )
 
     @get(
+        "/{use_id:str}/vote-result.pdf",
+        opt=allow(*NOTICE_READERS),
+        responses=PROBLEMS,
+        media_type=PDF,
+    )
+    async def vote_result_pdf(self, access: ScopeDep, use_id: FromPath[str]) -> Response[bytes]:
+        """业主表决结果公告（PDF）：表决范围、参与、同意与反对的人数和面积，对照表决规则的各项门槛。
+        不列业主个人信息。"""
+        notice = await fund_use_notice.build_notice(await uses.visible_use(access, use_id))
+        content = await render_pdf("documents/vote_result.html", {"n": notice})
+        return pdf_response(
+            content, f"vote-result-{notice.use['id']}.pdf", f"{notice.use['title']}表决结果公告.pdf"
+        )
+
+    @get(
         "/{use_id:str}/notice.xlsx",
         opt=allow(*NOTICE_READERS),
         responses=PROBLEMS,

@@ -350,3 +350,44 @@ async def test_the_yearly_statement_excel_twin_holds_the_pdfs_figures(
     rows = lines.iter_rows(min_row=2, max_row=5, values_only=True)
     closing = sum(Decimal(str(r[-1])) for r in rows)
     assert closing == Decimal(fund["balance"])
+
+
+async def test_the_vote_result_notice_shows_the_tally_and_no_owner(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    block = await make_block(client, world)
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses", json=proposal(block), headers=block.headers["company"]
+        )
+    )
+    for household, choice in zip(block.households, ["yes", "yes", "yes", "no"], strict=True):
+        cast = await client.post(
+            f"/api/v1/fund-uses/{use['id']}/ballots",
+            json={"household_id": household, "choice": choice},
+            headers=block.headers["committee"],
+        )
+        assert cast.status_code == 201, cast.text
+    closed = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/close-vote", headers=world.h("bureau")
+    )
+    assert closed.status_code == 200, closed.text
+    tally = (
+        await client.get(f"/api/v1/fund-uses/{use['id']}/tally", headers=world.h("bureau"))
+    ).json()
+    response = await client.get(
+        f"/api/v1/fund-uses/{use['id']}/vote-result.pdf", headers=block.headers["owner0"]
+    )
+    assert response.status_code == 200, response.text
+    first_page_shows_chinese(response.content, tmp_path)
+    text = pdf_text(response.content, tmp_path)
+    assert "业主表决结果公告" in text and "表决结果：通过" in text
+    voted = next(line.split() for line in text.splitlines() if line.strip().startswith("参与表决 "))
+    assert voted[-2:] == [str(tally["voted_owners"]), tally["voted_area"]], voted
+    yes = next(line.split() for line in text.splitlines() if line.strip().startswith("同意 "))
+    assert yes[-2:] == [str(tally["yes_owners"]), tally["yes_area"]], yes
+    assert "业主0" not in text and "业*0" not in text
+    foreign = await client.get(
+        f"/api/v1/fund-uses/{use['id']}/vote-result.pdf", headers=world.h("committee")
+    )
+    assert foreign.status_code == 404
