@@ -335,3 +335,32 @@ async def test_a_project_shows_its_cost_what_the_fund_paid_and_what_owners_self_
         await client.get(f"/api/v1/communities/{block.community}/fund", headers=world.h("bureau"))
     ).json()
     assert fund["balance"] == "0.00"
+
+
+async def test_the_batch_writes_each_statement_through_a_process_pool(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    """``changxiao report fund-statements`` and the yearly job's path: the statements of
+    the given communities as files, holding what the API's statement holds."""
+    from service.reports.publish import render_fund_statements
+
+    seen: list[tuple[int, int]] = []
+    communities = [uuid.UUID(estate.community), uuid.UUID(world.ids["CA"])]
+    paths = await render_fund_statements(
+        YEAR,
+        tmp_path / "out",
+        community_ids=communities,
+        workers=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert paths[0].name == f"fund-statement-{estate.code}-{YEAR}.pdf"
+    assert paths[1].name.startswith("fund-statement-CA") and paths[1].name.endswith(f"-{YEAR}.pdf")
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    pdf = paths[0].read_bytes()
+    assert pdf.startswith(b"%PDF-") and paths[1].read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf, tmp_path)
+    assert estate.name in text and "9,908.00" in text and "1号楼屋面防水维修" in text
+    fund = (
+        await client.get(f"/api/v1/communities/{estate.community}/fund", headers=world.h("bureau"))
+    ).json()
+    assert fund["chain_head"] in squeezed(text)
