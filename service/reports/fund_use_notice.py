@@ -166,6 +166,28 @@ def _local_day(value: Any) -> str:
     return _local_date(value).isoformat()
 
 
+def vote_workbook(n: Notice) -> bytes:
+    """The vote result notice as Excel: one sheet, the tally against the thresholds."""
+    t = n.tally
+    rows: list[list[Any]] = [
+        ["列支范围内业主", t.eligible_owners, excel.Area(t.eligible_area)],
+        ["参与表决", t.voted_owners, excel.Area(t.voted_area)],
+        ["同意", t.yes_owners, excel.Area(t.yes_area)],
+        ["反对", t.no_owners, excel.Area(t.no_area)],
+    ]
+    rows += [[f"门槛：{b.label} {b.rule}", "达到" if b.met else "未达到", None] for b in n.bars]
+    return excel.workbook(
+        [
+            excel.Sheet(
+                "表决结果",
+                ["项目", "业主人数", "专有部分面积（m²）"],
+                rows,
+                [n.rule_name, f"表决事项：{n.use['title']}", f"发布单位：{n.issuer}"],
+            )
+        ]
+    )
+
+
 def notice_workbook(n: Notice) -> bytes:
     """The notice's tables as Excel (概况, 分摊及结算, 表决结果, 拨付记录)."""
     use = n.use

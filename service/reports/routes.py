@@ -189,6 +189,21 @@ class FundUseNoticeController(Controller):
         )
 
     @get(
+        "/{use_id:str}/vote-result.xlsx",
+        opt=allow(*NOTICE_READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def vote_result_xlsx(self, access: ScopeDep, use_id: FromPath[str]) -> Response[bytes]:
+        """业主表决结果公告的 Excel 版。"""
+        notice = await fund_use_notice.build_notice(await uses.visible_use(access, use_id))
+        return xlsx_response(
+            fund_use_notice.vote_workbook(notice),
+            f"vote-result-{notice.use['id']}.xlsx",
+            f"{notice.use['title']}表决结果公告.xlsx",
+        )
+
+    @get(
         "/{use_id:str}/notice.xlsx",
         opt=allow(*NOTICE_READERS),
         responses=PROBLEMS,

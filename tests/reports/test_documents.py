@@ -387,7 +387,17 @@ async def test_the_vote_result_notice_shows_the_tally_and_no_owner(
     yes = next(line.split() for line in text.splitlines() if line.strip().startswith("同意 "))
     assert yes[-2:] == [str(tally["yes_owners"]), tally["yes_area"]], yes
     assert "业主0" not in text and "业*0" not in text
-    foreign = await client.get(
-        f"/api/v1/fund-uses/{use['id']}/vote-result.pdf", headers=world.h("committee")
+    book = workbook(
+        await client.get(
+            f"/api/v1/fund-uses/{use['id']}/vote-result.xlsx", headers=block.headers["owner0"]
+        )
     )
-    assert foreign.status_code == 404
+    sheet = book["表决结果"]
+    assert sheet.freeze_panes == "A2"
+    assert [c.value for c in sheet[3]][:2] == ["参与表决", tally["voted_owners"]]
+    assert Decimal(str(sheet.cell(row=3, column=3).value)) == Decimal(tally["voted_area"])
+    for suffix in ("pdf", "xlsx"):
+        foreign = await client.get(
+            f"/api/v1/fund-uses/{use['id']}/vote-result.{suffix}", headers=world.h("committee")
+        )
+        assert foreign.status_code == 404
