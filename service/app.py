@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,16 +38,15 @@ async def healthz() -> Response[Any]:
     return problem(503, "数据库无法连接。")
 
 
-def warn_without_cjk_fonts() -> None:
-    """PDFs render CJK text as boxes without a CJK font; say so at startup."""
-    if shutil.which("fc-list") is None:
-        logger.warning("fc-list not found: cannot check for CJK fonts (install fontconfig)")
-        return
-    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
-    if not found.strip():
-        logger.warning(
-            "no CJK font installed: PDFs will show boxes (apt-get install fonts-noto-cjk)"
-        )
+def warn_about_pdf_fonts() -> None:
+    """PDFs need a CJK font (else boxes) and HarfBuzz subsetting (else seconds per
+    document, and WeasyPrint looks for it only when imported): name both packages and
+    the restart at start-up. WeasyPrint's per-string ``.notdef`` warnings are filtered."""
+    from service.reports.render import font_problems, install_log_filter
+
+    install_log_filter()
+    for sentence in font_problems():
+        logger.warning(sentence)
 
 
 @asynccontextmanager
@@ -90,7 +87,7 @@ def create_app() -> Litestar:
             "paging": Provide(provide_paging, sync_to_thread=False),
         },
     )
-    warn_without_cjk_fonts()
+    warn_about_pdf_fonts()
     app = Litestar(
         route_handlers=[api, healthz, build_page_router(), build_static_router()],
         template_config=TemplateConfig(

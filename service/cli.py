@@ -171,6 +171,39 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return int(_run(cli.worker()))
 
 
+def progress_bar(done: int, total: int) -> None:
+    """A one-line progress bar on standard error."""
+    width = 30
+    filled = width * done // total if total else width
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr)
+
+
+def cmd_report_fund_statements(args: argparse.Namespace) -> int:
+    from service.clock import today
+    from service.db import close_database, open_database
+    from service.reports.fund_statement import FIRST_STATEMENT_YEAR
+    from service.reports.publish import render_fund_statements
+
+    if not FIRST_STATEMENT_YEAR <= args.year <= today().year:
+        print(f"error: --year must be {FIRST_STATEMENT_YEAR}..{today().year}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"var/statements/{args.year}")
+
+    async def go() -> int:
+        await open_database()
+        try:
+            paths = await render_fund_statements(
+                args.year, out, workers=args.workers, progress=progress_bar
+            )
+        finally:
+            await close_database()
+        print(f"{len(paths)} 份年度公布表已写入 {out}")
+        return 0
+
+    return int(_run(go()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="changxiao",
@@ -305,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
         " processes free of jobs set CHANGXIAO_SCHEDULER=0 on them)",
     )
     p.set_defaults(func=cmd_worker)
+
+    report = sub.add_parser("report", help="documents").add_subparsers(
+        dest="report_cmd", required=True
+    )
+    p = report.add_parser(
+        "fund-statements",
+        help="every community's yearly maintenance-fund statement (PDF) into a folder,"
+        " rendered by a process pool",
+    )
+    p.add_argument("--year", type=int, required=True, help="the statement year")
+    p.add_argument("--out", help="folder for the PDFs (default var/statements/YEAR)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.set_defaults(func=cmd_report_fund_statements)
     return parser
 
 

@@ -75,6 +75,14 @@ def format_hundredths(value: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def format_grouped(value: int) -> str:
+    """Integer hundredths → ``"1,234.50"``: thousands separated, as documents print
+    amounts (the API keeps ``format_hundredths``' plain form)."""
+    sign = "-" if value < 0 else ""
+    whole, cents = divmod(abs(value), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 format_yuan = format_hundredths
 format_area = format_hundredths
 format_factor = format_hundredths

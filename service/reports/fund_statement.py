@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from service.clock import today
+from service.clock import DISTRICT_ZONE, today
 from service.db import fetch
 from service.errors import InputError
 from service.funds.rules import GENESIS_HASH
@@ -90,20 +90,46 @@ class HouseholdLine:
 
 @dataclass
 class Share:
+    """One household's part of a project's cost in the year: what its account paid and
+    what its owner had to fund (自筹) because the balance could not cover it."""
+
     label: str
     owner_name: str
-    amount: int
+    from_fund: int
+    self_funded: int = 0
+
+    @property
+    def cost(self) -> int:
+        return self.from_fund + self.self_funded
+
+    @property
+    def amount(self) -> int:
+        """The amount drawn from the household's account (kept for older callers)."""
+        return self.from_fund
 
 
 @dataclass
 class Project:
+    """A fund use paid in the year: its cost (paid from the fund + self-funded, 165号令
+    arts. 19, 33) and each household's share of it."""
+
     fund_use_id: UUID | None
     title: str
     first_date: date
     last_date: date
-    total: int
+    from_fund: int
     households: int
+    self_funded: int = 0
     shares: list[Share] = field(default_factory=list)
+
+    @property
+    def cost(self) -> int:
+        return self.from_fund + self.self_funded
+
+    @property
+    def total(self) -> int:
+        """What the fund paid (kept for older callers; the cost is ``cost``)."""
+        return self.from_fund
 
 
 @dataclass
@@ -131,7 +157,8 @@ def household_label(building: str, unit_no: str, room_no: str) -> str:
     return f"{building} {unit} {room_no}室"
 
 
-async def _chain(community_id: UUID) -> tuple[int, str]:
+async def chain_of(community_id: UUID) -> tuple[int, str]:
+    """The community's journal position and head hash now (genesis when empty)."""
     rows = await fetch(
         "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community_id
     )
@@ -196,6 +223,37 @@ async def _households(community_id: UUID, owner_id: UUID | None) -> list[dict[st
     return await fetch(sql + " AND h.owner = {}", community_id, owner_id)
 
 
+async def _self_funded(
+    community_id: UUID, seq: int, year: int
+) -> list[tuple[str, UUID, int, date]]:
+    """What owners funded themselves (自筹) in ``year``, per fund use and household: the
+    part of each payment that a household's balance could not cover. A payment belongs
+    to the year of its journal entry (cut at the chain position ``seq``), or, when
+    nothing could be drawn from any account, to the day it was made."""
+    rows = await fetch(
+        "SELECT s.fund_use AS fund_use, s.household AS household, s.amount_fen AS amount,"
+        " d.created_at AS created_at, e.value_date AS value_date, e.seq AS seq"
+        " FROM fund_self_funded AS s JOIN fund_disbursement AS d ON d.id = s.disbursement"
+        " JOIN fund_use AS u ON u.id = s.fund_use"
+        " LEFT JOIN fund_entry AS e ON e.id = d.entry_id"
+        " WHERE u.community = {} AND s.amount_fen <> 0",
+        community_id,
+    )
+    found: list[tuple[str, UUID, int, date]] = []
+    for row in rows:
+        if row["value_date"] is not None:
+            if int(row["seq"]) > seq:
+                continue
+            day = _as_date(row["value_date"])
+        else:
+            day = _local_date(row["created_at"])
+        if day.year == year:
+            found.append(
+                (str(row["fund_use"]), UUID(str(row["household"])), int(row["amount"]), day)
+            )
+    return found
+
+
 async def _projects(
     community_id: UUID,
     seq: int,
@@ -203,8 +261,9 @@ async def _projects(
     labels: dict[UUID, tuple[str, str]],
     shown: set[UUID],
 ) -> list[Project]:
-    """Fund uses charged in ``year``: entries of kind 'use' (net of their reversals)
-    grouped by ``fund_use_id``, with each household's share."""
+    """Fund uses paid in ``year``: entries of kind 'use' (net of their reversals)
+    grouped by ``fund_use_id``, plus what owners funded themselves, with each household's
+    share (cost = paid from the fund + self-funded)."""
     rows = await fetch(
         "SELECT e.fund_use_id AS fund_use_id, l.household AS household,"
         " SUM(l.principal_delta + l.interest_delta) AS amount,"
@@ -218,7 +277,8 @@ async def _projects(
         seq,
         year,
     )
-    if not rows:
+    owed = await _self_funded(community_id, seq, year)
+    if not rows and not owed:
         return []
     memos = await fetch(
         "SELECT fund_use_id, memo FROM fund_entry WHERE community = {} AND seq <= {}"
@@ -232,17 +292,18 @@ async def _projects(
         key = None if memo["fund_use_id"] is None else str(memo["fund_use_id"])
         if memo["memo"] and key not in titles:
             titles[key] = str(memo["memo"])
-    # The fund use's own title, where the entries belong to a recorded fund use.
+    # The fund use's own title, where the money belongs to a recorded fund use.
+    charged = {key for key, _, _, _ in owed}
     for use in await fetch(
         "SELECT u.id, u.title FROM fund_use AS u WHERE u.community = {}", community_id
     ):
-        if str(use["id"]) in titles:
+        if str(use["id"]) in titles or str(use["id"]) in charged:
             titles[str(use["id"])] = str(use["title"])
     projects: dict[str | None, Project] = {}
-    for row in rows:
-        key = None if row["fund_use_id"] is None else str(row["fund_use_id"])
-        amount = -int(row["amount"])
-        first, last = _as_date(row["first_date"]), _as_date(row["last_date"])
+    # (project key, household) → the household's share of that project this year
+    shares: dict[tuple[str | None, UUID], Share] = {}
+
+    def project_of(key: str | None, first: date, last: date) -> Project:
         project = projects.get(key)
         if project is None:
             default = "维修资金使用项目" if key is not None else "未关联使用项目的支出"
@@ -251,22 +312,51 @@ async def _projects(
                 title=titles.get(key, default),
                 first_date=first,
                 last_date=last,
-                total=0,
+                from_fund=0,
                 households=0,
             )
         project.first_date = min(project.first_date, first)
         project.last_date = max(project.last_date, last)
+        return project
+
+    def share_of(key: str | None, household: UUID) -> Share | None:
+        project = projects[key]
+        share = shares.get((key, household))
+        if share is None:
+            project.households += 1
+            label, owner = labels.get(household, (str(household), ""))
+            share = shares[(key, household)] = Share(label, owner, 0, 0)
+            if household in shown:
+                project.shares.append(share)
+        return share
+
+    for row in rows:
+        key = None if row["fund_use_id"] is None else str(row["fund_use_id"])
+        amount = -int(row["amount"])
+        project = project_of(key, _as_date(row["first_date"]), _as_date(row["last_date"]))
         if amount == 0:
             continue
-        project.total += amount
-        project.households += 1
-        household = UUID(str(row["household"]))
-        if household in shown:
-            label, owner = labels.get(household, (str(household), ""))
-            project.shares.append(Share(label, owner, amount))
+        project.from_fund += amount
+        share = share_of(key, UUID(str(row["household"])))
+        assert share is not None
+        share.from_fund += amount
+    for key, household, amount, day in owed:
+        project = project_of(key, day, day)
+        project.self_funded += amount
+        share = share_of(key, household)
+        assert share is not None
+        share.self_funded += amount
     for project in projects.values():
         project.shares.sort(key=lambda s: _natural(s.label))
     return sorted(projects.values(), key=lambda p: (p.first_date, p.title))
+
+
+def _local_date(value: Any) -> date:
+    """A stored timestamp's date in the district's zone (SQLite hands back text)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(DISTRICT_ZONE).date()
 
 
 def _as_date(value: Any) -> date:
@@ -282,7 +372,7 @@ async def build_statement(
     published, but household lines and shares only of that owner's households.
     """
     community_id = UUID(str(community["id"]))
-    seq, head = await _chain(community_id)
+    seq, head = await chain_of(community_id)
     flows = await _household_flows(community_id, seq, year)
     owners_then = await _year_end_owners(community_id, seq, year)
     households = await _households(community_id, owner_id)

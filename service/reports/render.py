@@ -4,10 +4,27 @@ WeasyPrint, with a CJK font on the body and on the page-number margin boxes.
 WeasyPrint is synchronous, CPU-bound and not thread-safe (STACK-NOTES "WeasyPrint and
 Chinese"): ``render_pdf`` runs it in a worker thread, never on the event loop, and one
 render at a time (a capacity limiter of one, and a lock for callers outside the loop).
+A batch (every statement of a district) renders in a process pool instead
+(``service.reports.publish``).
+
+What makes a document fast and small (issue 14, numbers in docs/benchmarks.md):
+- the Jinja environment, the parsed stylesheet and WeasyPrint's font configuration are
+  made once per process and reused by every document;
+- the stylesheet sets one face of one family (Noto Sans CJK SC, regular), so a document
+  embeds one subsetted font;
+- Noto CJK is a CID-keyed CFF font. WeasyPrint subsets it keeping every glyph id below
+  the highest one used (``RETAIN_GIDS``), which leaves ~60,000 empty glyphs and about
+  170 KB in each embedded face. Because the font is CID-keyed, the PDF can carry the bare
+  CFF program instead (``/FontFile3 /Subtype /CIDFontType0C``, PDF 32000-1 9.9), where a
+  viewer finds each glyph by its CID through the font's charset: the subset then keeps
+  only the glyphs used. ``_subset_cid_keyed`` does this, and checks that every kept
+  glyph's CID is the glyph id the page content uses; any other font goes WeasyPrint's
+  own way.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import subprocess
@@ -21,7 +38,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service.clock import now
 from service.config import PROJECT_ROOT
-from service.units import format_area, format_yuan
+from service.registry.rules import mask_name
+from service.units import format_grouped
 
 logger = logging.getLogger("changxiao")
 
@@ -30,6 +48,31 @@ DOCUMENTS_DIR = TEMPLATES_DIR / "documents"
 # The font stack (Noto CJK, then WenQuanYi) lives in this one stylesheet, on the body
 # and on every @page margin box.
 STYLESHEET = DOCUMENTS_DIR / "document.css"
+# The user-agent stylesheet: what the documents' elements need of WeasyPrint's HTML5 one.
+UA_STYLESHEET = DOCUMENTS_DIR / "ua.css"
+
+# What a fresh Debian machine needs for readable, fast PDFs (README, Makefile, .ci/run).
+FONT_PACKAGE = "fonts-noto-cjk"
+SUBSET_PACKAGE = "libharfbuzz-subset0"
+INSTALL_COMMAND = f"apt-get install {FONT_PACKAGE} {SUBSET_PACKAGE}"
+
+DROPPED_TABLES = (
+    b"BASE",
+    b"DSIG",
+    b"EBDT",
+    b"EBLC",
+    b"EBSC",
+    b"GDEF",
+    b"GPOS",
+    b"GSUB",
+    b"JSTF",
+    b"LTSH",
+    b"PCLT",
+    b"SVG ",
+    b"VORG",
+    b"vhea",
+    b"vmtx",
+)
 
 _LIMITER = anyio.CapacityLimiter(1)
 _WEASYPRINT = threading.Lock()
@@ -37,17 +80,30 @@ _WEASYPRINT = threading.Lock()
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The Jinja environment of the documents (autoescaped, undefined names are errors)."""
+    """The Jinja environment of the documents (autoescaped, undefined names are errors).
+
+    Amounts and areas print with thousands separators (``yuan``, ``area``); ``mask``
+    shows an owner's name as published to neighbours (张*明)."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
-    env.filters["yuan"] = format_yuan
-    env.filters["area"] = format_area
+    env.filters["yuan"] = format_grouped
+    env.filters["area"] = format_grouped
+    env.filters["mask"] = mask_name
+    env.filters["grouped"] = group_amount
     return env
+
+
+def group_amount(amount: str) -> str:
+    """An API amount (``"-1234.50"``) as documents print it (``"-1,234.50"``)."""
+    sign = "-" if amount.startswith("-") else ""
+    whole, _, cents = amount.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}.{cents or '00'}"
 
 
 def render_html(template_name: str, context: dict[str, Any]) -> str:
@@ -57,15 +113,173 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
     return environment().get_template(template_name).render(**values)
 
 
-def _write_pdf(html: str) -> bytes:
+class NotdefFilter(logging.Filter):
+    """Keeps WeasyPrint's ``.notdef`` flood (one warning per string no font covers, and
+    "Too many glyphs missing" once a font runs out of spare glyph ids) out of the log:
+    the first one becomes a single warning naming the package to install, the rest are
+    dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if ".notdef" not in message and "glyphs missing" not in message:
+            return True
+        self.seen += 1
+        if self.seen > 1:
+            return False
+        record.msg = (
+            "PDF text has characters that no installed font covers (shown as boxes); "
+            "install the CJK font (%s) and restart; further such warnings are suppressed"
+        )
+        record.args = (INSTALL_COMMAND,)
+        return True
+
+
+NOTDEF_FILTER = NotdefFilter()
+
+
+def install_log_filter() -> None:
+    """Attach the ``.notdef`` filter to WeasyPrint's logger (once)."""
+    weasy = logging.getLogger("weasyprint")
+    if NOTDEF_FILTER not in weasy.filters:
+        weasy.addFilter(NOTDEF_FILTER)
+
+
+def _subset_cid_keyed(font: Any, to_unicode: dict[int, str], hinting: bool) -> bool:
+    """Subset a CID-keyed CFF font to exactly the glyphs used, as a bare CFF program
+    (see the module's docstring). False (and the font untouched) for any other font,
+    or when a kept glyph's CID is not the glyph id the content stream uses."""
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.ttLib import TTFont
+    from weasyprint.pdf.fonts import get_hb_object_data
+    from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+
+    if harfbuzz_subset is None:
+        return False
+    kept = sorted({0, *to_unicode})
+    subset_input = ffi.gc(
+        harfbuzz_subset.hb_subset_input_create_or_fail(),
+        harfbuzz_subset.hb_subset_input_destroy,
+    )
+    glyphs = harfbuzz_subset.hb_subset_input_glyph_set(subset_input)
+    wanted = ffi.new(f"hb_codepoint_t[{len(kept)}]", kept)
+    harfbuzz.hb_set_add_sorted_array(glyphs, wanted, len(kept))
+    flags = (
+        harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED
+        | harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE
+    )
+    if not hinting:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING
+    if font.missing:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
+    harfbuzz_subset.hb_subset_input_set_flags(subset_input, flags)
+    # The layout tables are of no use in a PDF, and following them would keep glyphs
+    # the page does not show (WeasyPrint drops the same ones).
+    dropped = harfbuzz_subset.hb_subset_input_set(
+        subset_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG
+    )
+    tags = [harfbuzz.hb_tag_from_string(tag, -1) for tag in DROPPED_TABLES]
+    harfbuzz.hb_set_add_sorted_array(
+        dropped, ffi.new(f"hb_codepoint_t[{len(tags)}]", sorted(tags)), len(tags)
+    )
+    face = harfbuzz_subset.hb_subset_or_fail(font.hb_face, subset_input)
+    if not face:
+        return False
+    face = ffi.gc(face, harfbuzz.hb_face_destroy)
+    data = get_hb_object_data(face)
+    if not data or data[:4] != b"OTTO":  # TrueType outlines: WeasyPrint's own way
+        return False
+    try:
+        cff = bytes(TTFont(io.BytesIO(data)).reader["CFF "])
+        program = CFFFontSet()
+        program.decompile(io.BytesIO(cff), None)
+        top = program.topDictIndex[0]
+        if not hasattr(top, "ROS"):
+            return False
+        charset = list(top.charset)
+    except Exception:
+        return False
+    # The page content names each glyph by its original id: it must be that glyph's CID.
+    if not {f"cid{gid:05d}" for gid in kept[1:]} <= set(charset):
+        return False
+    font.file_content = cff
+    font.changxiao_bare_cff = True
+    return True
+
+
+@lru_cache(maxsize=1)
+def _install_subsetting() -> bool:
+    """Route WeasyPrint's HarfBuzz subsetting of CID-keyed fonts through
+    ``_subset_cid_keyed`` (once per process)."""
+    from weasyprint.pdf import fonts
+
+    original_subset = fonts.Font._harfbuzz_subset
+    original_type = fonts.Font.type
+
+    def harfbuzz_subset(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+        if not _subset_cid_keyed(self, to_unicode, hinting):
+            original_subset(self, to_unicode, hinting)
+
+    def font_type(self: Any) -> str:
+        # A bare CFF program is embedded as FontFile3 with a CIDFontType0 descendant.
+        if getattr(self, "changxiao_bare_cff", False):
+            return "otf"
+        return str(original_type.fget(self))
+
+    fonts.Font._harfbuzz_subset = harfbuzz_subset
+    fonts.Font.type = property(font_type)
+    return True
+
+
+def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
+    """Name a bare CFF program's stream ``/CIDFontType0C`` (WeasyPrint wrote
+    ``/OpenType``, right for the OpenType files it embeds otherwise)."""
+    import pydyf
+
+    for item in pdf.objects:
+        if not isinstance(item, pydyf.Stream) or item.extra.get("Subtype") != "/OpenType":
+            continue
+        head = item.stream[0] if item.stream else b""
+        if isinstance(head, bytes) and head[:2] == b"\x01\x00":  # CFF 1.0, not "OTTO"
+            item.extra["Subtype"] = "/CIDFontType0C"
+
+
+@lru_cache(maxsize=1)
+def _weasyprint() -> tuple[Any, Any, Any]:
+    """The process's font configuration, parsed stylesheet and document class (HTML
+    with the documents' own user-agent stylesheet), made once and reused."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    install_log_filter()
+    _install_subsetting()
+    fonts = FontConfiguration()
+    user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)
+
+    class DocumentHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [user_agent]
+
+    # WeasyPrint's own sheet if a later version no longer asks this method for it.
+    document_class = DocumentHTML if hasattr(HTML, "_ua_stylesheets") else HTML
+    return fonts, CSS(filename=str(STYLESHEET), font_config=fonts), document_class
+
+
+def write_pdf(html: str) -> bytes:
+    """HTML of a document → PDF bytes, in the calling thread (one at a time)."""
+    return _write_pdf(html)
+
+
+def _write_pdf(html: str) -> bytes:
     with _WEASYPRINT:
-        fonts = FontConfiguration()
-        stylesheet = CSS(filename=str(STYLESHEET), font_config=fonts)
-        document = HTML(string=html, base_url=str(DOCUMENTS_DIR))
-        pdf = document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
+        fonts, stylesheet, document_class = _weasyprint()
+        document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
+        pdf = document.write_pdf(
+            stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
+        )
     assert pdf is not None
     return bytes(pdf)
 
@@ -84,9 +298,41 @@ async def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     return await anyio.to_thread.run_sync(render_pdf_sync, template_name, context, limiter=_LIMITER)
 
 
+async def render_pdf_html(html: str) -> bytes:
+    """A document's finished HTML to PDF, in a worker thread, one at a time."""
+    return await anyio.to_thread.run_sync(_write_pdf, html, limiter=_LIMITER)
+
+
 def cjk_fonts_installed() -> bool:
     """True when fontconfig knows a font covering Chinese (else PDFs show boxes)."""
     if shutil.which("fc-list") is None:
         return False
     found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
     return bool(found.stdout.strip())
+
+
+def harfbuzz_subset_loaded() -> bool:
+    """True when WeasyPrint found HarfBuzz's subsetter when it was imported (it looks
+    only then: installing the library later needs a restart)."""
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    return harfbuzz_subset is not None
+
+
+def font_problems() -> list[str]:
+    """What stands between this process and readable, fast PDFs, one sentence each
+    naming the Debian package (empty when all is well)."""
+    problems = []
+    if not cjk_fonts_installed():
+        problems.append(
+            f"no CJK font installed: every Chinese character in PDFs is a box"
+            f" (install {FONT_PACKAGE})"
+        )
+    if not harfbuzz_subset_loaded():
+        problems.append(
+            f"HarfBuzz subsetting not loaded: each PDF takes seconds instead of a fraction"
+            f" of one (install {SUBSET_PACKAGE})"
+        )
+    if problems:
+        problems.append(f"run: {INSTALL_COMMAND}, then restart changxiao (WeasyPrint looks once)")
+    return problems

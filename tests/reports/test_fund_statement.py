@@ -82,6 +82,16 @@ def squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def grouped(amount: str) -> str:
+    """An API amount ("9908.00") as documents print it ("9,908.00")."""
+    whole, cents = amount.split(".")
+    return f"{int(whole):,}.{cents}"
+
+
+def masked(name: str) -> str:
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 async def test_the_statement_is_a_pdf_with_the_year_totals_households_and_chain_head(
     client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
 ) -> None:
@@ -95,12 +105,14 @@ async def test_the_statement_is_a_pdf_with_the_year_totals_households_and_chain_
     assert f"{YEAR} 年" in text
     flat = squeezed(text)
     # opening, deposited, earned, used, closing
-    for figure in ("3600.00", "7200.00", "108.00", "1000.00", "9908.00"):
+    for figure in ("3,600.00", "7,200.00", "108.00", "1,000.00", "9,908.00"):
         assert figure in text, figure
     for room in ("101", "102", "201"):
         assert f"{room}室" in text
-        assert await balance(client, world, estate.households[room]) in text
-    assert estate.owner_name in text and estate.neighbour_name in text
+        assert grouped(await balance(client, world, estate.households[room])) in text
+    # Published to the community: names masked (张*明), never whole.
+    assert masked(estate.owner_name) in text and masked(estate.neighbour_name) in text
+    assert estate.owner_name not in text and estate.neighbour_name not in text
     assert "1号楼屋面防水维修" in text
     for share in ("333.33", "250.00", "416.67"):
         assert share in text
@@ -124,7 +136,7 @@ async def test_household_closing_balances_match_the_fund_api_and_sum_to_the_tota
         # apportionment names it too, with three cells).
         row = max((line.split() for line in lines if f"{room}室" in line), key=len)
         assert len(row) >= 9, row
-        assert row[-1] == expected, row
+        assert row[-1] == grouped(expected), row
 
 
 async def test_a_year_without_fund_uses_says_so(
@@ -134,8 +146,8 @@ async def test_a_year_without_fund_uses_says_so(
     assert response.status_code == 200, response.text
     text = pdf_text(response.content, tmp_path)
     assert "本年度无维修资金使用项目" in text
-    assert "3600.00" in text
-    assert "9908.00" not in text
+    assert "3,600.00" in text
+    assert "9,908.00" not in text
 
 
 async def test_the_pdf_embeds_a_cjk_font_on_body_and_page_numbers(
@@ -199,11 +211,13 @@ async def test_an_owner_sees_only_their_own_households_lines(
     text = pdf_text(response.content, tmp_path)
     assert "101室" in text and "102室" in text
     assert "201室" not in text
-    assert estate.neighbour_name not in text
+    assert estate.neighbour_name not in text and masked(estate.neighbour_name) not in text
+    # The owner's own lines carry the owner's full name.
+    assert estate.owner_name in text
     assert "416.67" not in text  # the neighbour's share of the roof repair
-    assert await balance(client, world, estate.households["201"]) not in text
+    assert grouped(await balance(client, world, estate.households["201"])) not in text
     # The community's published totals stay whole.
-    assert "9908.00" in text and "1000.00" in text
+    assert "9,908.00" in text and "1,000.00" in text
 
 
 async def test_the_first_page_renders_readably(
@@ -238,9 +252,9 @@ async def test_a_100_household_statement_renders_in_a_few_seconds(
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     text = pdf_text(response.content, tmp_path)
-    assert "业主099" in text
+    assert "业***9" in text  # 业主099, masked
     total = sum(300000 + i for i in range(100))
-    assert f"{total // 100}.{total % 100:02d}" in text
+    assert f"{total // 100:,}.{total % 100:02d}" in text
     print(f"100-household statement: {elapsed:.2f} s, {len(response.content)} bytes")
     assert elapsed < 10
 
@@ -263,4 +277,90 @@ async def test_a_reversed_deposit_counts_against_deposits_not_as_a_use(
     assert row[-5:] == ["0.00", "0.00", "0.00", "0.00", "0.00"], row
     assert "本年度无维修资金使用项目" in text
     totals = max((line.split() for line in text.splitlines() if "合计" in line), key=len)
-    assert totals[-5:] == ["0.00", "3600.00", "0.00", "0.00", "3600.00"], totals
+    assert totals[-5:] == ["0.00", "3,600.00", "0.00", "0.00", "3,600.00"], totals
+
+
+async def test_a_project_shows_its_cost_what_the_fund_paid_and_what_owners_self_funded(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    """Issue 10 item 9: a use costing 10,000.00 of which 2,000.00 is self-funded shows
+    10,000.00, 8,000.00 and 2,000.00, and each household's share of each."""
+    from tests.fund_uses.test_api import make_block, proposal
+
+    block = await make_block(client, world, deposits=("2500.00", "2500.00", "2500.00", "500.00"))
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses",
+            json=proposal(block, emergency=True, emergency_reason="roof_leak"),
+            headers=block.headers["company"],
+        )
+    )
+    approved = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
+    )
+    assert approved.status_code == 200, approved.text
+    paid = await created(
+        await client.post(
+            f"/api/v1/fund-uses/{use['id']}/disbursements",
+            json={"amount": "10000.00", "stage": "final"},
+            headers={**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex},
+        )
+    )
+    assert (paid["amount"], paid["posted"], paid["self_funded"]) == (
+        "10000.00",
+        "8000.00",
+        "2000.00",
+    )
+    shown = (await client.get(f"/api/v1/fund-uses/{use['id']}", headers=world.h("bureau"))).json()
+    response = await client.get(
+        f"/api/v1/communities/{block.community}/fund/statement.pdf",
+        params={"year": today().year},
+        headers=block.headers["committee"],
+    )
+    assert response.status_code == 200, response.text
+    lines = pdf_text(response.content, tmp_path).splitlines()
+    project = next(line.split() for line in lines if "1号楼屋面翻新" in line and "." in line)
+    # households, cost, from the fund, self-funded
+    assert project[-4:] == ["4", "10,000.00", "8,000.00", "2,000.00"], project
+    assert project[-3] == grouped(shown["paid"])
+    assert project[-1] == grouped(shown["self_funded"])
+    shares = [line.split() for line in lines if "室" in line and len(line.split()) == 7]
+    by_room = {row[2]: row[-3:] for row in shares}
+    assert by_room["101室"] == ["2,500.00", "2,500.00", "0.00"], shares
+    assert by_room["401室"] == ["2,500.00", "500.00", "2,000.00"], shares
+    total = next(line.split() for line in lines if "合计（4 户）" in line)
+    assert total[-3:] == ["10,000.00", "8,000.00", "2,000.00"], total
+    # The yearly totals count only what left the accounts.
+    fund = (
+        await client.get(f"/api/v1/communities/{block.community}/fund", headers=world.h("bureau"))
+    ).json()
+    assert fund["balance"] == "0.00"
+
+
+async def test_the_batch_writes_each_statement_through_a_process_pool(
+    client: httpx.AsyncClient, world: World, estate: Estate, tmp_path: Path
+) -> None:
+    """``changxiao report fund-statements`` and the yearly job's path: the statements of
+    the given communities as files, holding what the API's statement holds."""
+    from service.reports.publish import render_fund_statements
+
+    seen: list[tuple[int, int]] = []
+    communities = [uuid.UUID(estate.community), uuid.UUID(world.ids["CA"])]
+    paths = await render_fund_statements(
+        YEAR,
+        tmp_path / "out",
+        community_ids=communities,
+        workers=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert paths[0].name == f"fund-statement-{estate.code}-{YEAR}.pdf"
+    assert paths[1].name.startswith("fund-statement-CA") and paths[1].name.endswith(f"-{YEAR}.pdf")
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    pdf = paths[0].read_bytes()
+    assert pdf.startswith(b"%PDF-") and paths[1].read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf, tmp_path)
+    assert estate.name in text and "9,908.00" in text and "1号楼屋面防水维修" in text
+    fund = (
+        await client.get(f"/api/v1/communities/{estate.community}/fund", headers=world.h("bureau"))
+    ).json()
+    assert fund["chain_head"] in squeezed(text)

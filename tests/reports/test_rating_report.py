@@ -227,3 +227,69 @@ async def test_the_report_embeds_a_cjk_font_and_renders_landscape(
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(next(tmp_path.glob("p*.png")), Path(keep) / "rating-report-page1.png")
+
+
+async def test_the_subsidy_list_and_its_excel_twin_hold_the_computed_subsidies(
+    client: httpx.AsyncClient, world: World, period: Period, tmp_path: Path
+) -> None:
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    path = f"/api/v1/rating-periods/{period.id}/subsidies"
+    response = await client.get(f"{path}.pdf", headers=world.h("bureau"))
+    assert response.status_code == 200, response.text
+    fonts = pdf_fonts(response.content, tmp_path)
+    assert len(fonts) == 1 and "CJK" in fonts[0]["name"], fonts
+    text = pdf_text(response.content, tmp_path)
+    assert "补贴清单" in text and period.name in text
+    total = sum(Decimal(s["amount"]) for s in period.subsidies)
+    assert f"{total:,.2f}" in text
+    for subsidy in period.subsidies:
+        assert f"{Decimal(subsidy['amount']):,.2f}" in text
+        assert f"{Decimal(subsidy['base']):,.2f}" in text
+    for rated in (period.first, period.second):
+        assert rated.company_name in text and rated.community_name in text
+    book = load_workbook(
+        io.BytesIO((await client.get(f"{path}.xlsx", headers=world.h("auditor"))).content)
+    )
+    assert book.sheetnames == ["补贴清单"]
+    sheet = book["补贴清单"]
+    assert sheet.freeze_panes == "A2"
+    amounts = [r[7] for r in sheet.iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert sorted(Decimal(str(a)) for a in amounts) == sorted(
+        Decimal(s["amount"]) for s in period.subsidies
+    )
+    assert sheet.cell(row=2, column=8).number_format == "#,##0.00"
+    # A company sees only its own contract's line.
+    own = pdf_text(
+        (await client.get(f"{path}.pdf", headers=period.first.company_h)).content, tmp_path
+    )
+    assert period.first.company_name in own and period.second.company_name not in own
+    report = load_workbook(
+        io.BytesIO(
+            (
+                await client.get(
+                    f"/api/v1/rating-periods/{period.id}/report.xlsx", headers=world.h("bureau")
+                )
+            ).content
+        )
+    )
+    assert report.sheetnames == ["评价结果"]
+    assert report["评价结果"].freeze_panes == "A2"
+
+
+async def test_the_subsidy_list_is_404_for_a_missing_period_and_403_for_others(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    for suffix in ("subsidies.pdf", "subsidies.xlsx", "report.xlsx"):
+        missing = await client.get(
+            f"/api/v1/rating-periods/{uuid.uuid4()}/{suffix}", headers=world.h("bureau")
+        )
+        assert missing.status_code == 404
+        for who in ("committee", "owner1", "contractor"):
+            denied = await client.get(
+                f"/api/v1/rating-periods/{uuid.uuid4()}/{suffix}", headers=world.h(who)
+            )
+            assert denied.status_code == 403, who

@@ -4,6 +4,7 @@ time; templates are autoescaped; a CJK font is known to fontconfig."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import threading
 import time
@@ -25,11 +26,15 @@ def test_templates_escape_what_they_show() -> None:
     assert "<b>now</b>" not in html
 
 
-def test_money_and_area_filters_show_two_decimals() -> None:
+def test_money_and_area_filters_show_two_decimals_and_thousands() -> None:
     env = render.environment()
-    assert env.from_string("{{ 123450|yuan }} {{ -5|yuan }} {{ 8640|area }}").render() == (
-        "1234.50 -0.05 86.40"
-    )
+    text = "{{ 123450|yuan }} {{ -5|yuan }} {{ 8640|area }} {{ 123456789|yuan }} {{ 0|yuan }}"
+    assert env.from_string(text).render() == "1,234.50 -0.05 86.40 1,234,567.89 0.00"
+
+
+def test_published_names_are_masked() -> None:
+    env = render.environment()
+    assert env.from_string("{{ '张小明'|mask }} {{ '欧阳小明'|mask }}").render() == "张*明 欧**明"
 
 
 async def test_renders_run_off_the_event_loop_one_at_a_time(
@@ -79,3 +84,57 @@ async def test_a_real_render_produces_an_a4_pdf(tmp_path: Path) -> None:
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert "Page size:       595.276 x 841.89" in info  # A4 portrait, in points
+
+
+def test_a_flood_of_notdef_warnings_reaches_the_log_once_naming_the_font_package(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    render.install_log_filter()
+    render.install_log_filter()  # idempotent: one filter, not two
+    render.NOTDEF_FILTER.seen = 0
+    caplog.set_level(logging.WARNING)
+    # Private-use characters: no installed font has a glyph for them.
+    for _ in range(2):
+        pdf = render.write_pdf("<p>" + "".join(chr(0xE000 + i) for i in range(40)) + "</p>")
+        assert pdf.startswith(b"%PDF-")
+    notdef = [r for r in caplog.records if r.name.startswith("weasyprint")]
+    assert len(notdef) == 1, [r.getMessage() for r in notdef]
+    assert "fonts-noto-cjk" in notdef[0].getMessage()
+    assert ".notdef" not in caplog.text
+
+
+def test_other_weasyprint_warnings_pass_the_filter(caplog: pytest.LogCaptureFixture) -> None:
+    render.install_log_filter()
+    caplog.set_level(logging.WARNING)
+    logging.getLogger("weasyprint").warning("Ignored `foo: bar` at 1:1, unknown property.")
+    assert "unknown property" in caplog.text
+
+
+def test_the_start_up_check_names_both_packages_and_the_restart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert render.font_problems() == []  # this machine has both
+    monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
+    monkeypatch.setattr(render, "harfbuzz_subset_loaded", lambda: False)
+    said = " ".join(render.font_problems())
+    assert "fonts-noto-cjk" in said and "libharfbuzz-subset0" in said
+    assert "apt-get install fonts-noto-cjk libharfbuzz-subset0" in said
+    assert "restart" in said
+
+
+def test_one_cjk_font_is_embedded_as_a_bare_cid_keyed_cff_subset(tmp_path: Path) -> None:
+    """One face of one family, only the glyphs used: small, and every glyph found by CID
+    (the text extracts and the page shows Chinese, not boxes)."""
+    html = render.render_html("documents/base.html", {"generated_at": "2026-12-02 08:00"}).replace(
+        "<h1>", "<h1>住宅专项维修资金 <strong>粗体</strong> 1,234.50"
+    )
+    pdf = render.write_pdf(html)
+    path = tmp_path / "one.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert len(rows) == 1, fonts
+    assert "Noto-Sans-CJK-SC" in rows[0] and "CID Type 0C" in rows[0], fonts
+    assert len(pdf) < 40_000, len(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "住宅专项维修资金" in text and "1,234.50" in text
