@@ -12,30 +12,26 @@ from uuid import UUID
 from jobs.runs import Period
 from service.config import get_settings
 from service.db import fetch
-from service.funds.witness import record_seen_head
 from service.notices.recipients import committees
 from service.notices.service import Draft, Recipient, send
-from service.reports import fund_statement
-from service.reports.render import render_pdf
+from service.reports.publish import render_fund_statement
 
 JOB = "fund-statements"
 FOLDER = "statements"
 
 
 async def render_statement(community_id: UUID, year: int) -> tuple[str, str]:
-    """Render the community's statement of ``year`` into the attachments folder; its path
-    there and the community's name."""
-    header = await fund_statement.community_header(community_id)
-    statement = await fund_statement.build_statement(header, year)
-    await record_seen_head(community_id, statement.chain_seq, statement.chain_head, "statement")
-    content = await render_pdf("documents/fund_statement.html", {"s": statement})
-    relative = Path(FOLDER) / f"fund-statement-{header['code']}-{year}-{community_id}.pdf"
+    """Render the community's statement of ``year`` into the attachments folder, by the
+    documents' own path (``service.reports.publish``: fonts and stylesheet reused, the
+    head it shows witnessed); its path there and the community's name."""
+    pdf = await render_fund_statement(community_id, year)
+    relative = Path(FOLDER) / f"fund-statement-{pdf.community_code}-{year}-{community_id}.pdf"
     target = Path(get_settings().attachments_dir) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    partial.write_bytes(content)
+    partial.write_bytes(pdf.content)
     partial.replace(target)
-    return str(relative), str(header["name"])
+    return str(relative), pdf.community_name
 
 
 async def publish_statements(
