@@ -160,7 +160,7 @@ async def _lift_project(client: httpx.AsyncClient, bureau: dict[str, str], area:
             building["id"],
             f"{floor}01",
             "60.00",
-            (f"梯户{floor}", make_id_no(900 + _next_serial())),
+            (f"梯户{floor}", make_id_no(_next_serial(), birth="19520202")),
             floor=floor,  # type: ignore[arg-type]
         )
     body = {"building_id": building["id"], "unit_no": "1", "estimated_cost": "300000.00"}
