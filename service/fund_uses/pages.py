@@ -15,6 +15,7 @@ from litestar.response import Template
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid, resolve_scope
 from service.clock import today
+from service.db import transaction
 from service.fund_uses import reads
 from service.fund_uses import service as uses
 from service.fund_uses.attachments import KINDS, FundAttachment, attach, attachment_response
@@ -173,8 +174,10 @@ async def cast_ballots(
     if not ballots:
         return await _detail(request, use_id, ["请选择同意、反对或弃权。"], 422)
     try:
-        for ballot in ballots:
-            await uses.cast_ballot(caller, access, use_id, ballot)
+        # All of the form's ballots or none: a refused flat leaves nothing half-cast.
+        async with transaction():
+            for ballot in ballots:
+                await uses.cast_ballot(caller, access, use_id, ballot)
     except ValidationException as exc:
         return await _detail(request, use_id, form_errors(exc), 422)
     except HTTPException as exc:

@@ -162,7 +162,9 @@ async def fund_use_out(
 async def cast_ballot(caller: Caller, access: Scope, use_id: str, data: BallotIn) -> BallotOut:
     """An owner votes for their own households; a committee records paper ballots.
 
-    A later ballot for the same household replaces the earlier one while voting is open.
+    A later ballot for the same household replaces the earlier one while voting is open,
+    except that a paper ballot never replaces the one the owner cast in person (the
+    owner's own word stands; only the owner may change it): 409.
     """
     use = await visible_use(access, use_id)
     if caller.role == OWNER:
@@ -186,10 +188,19 @@ async def cast_ballot(caller: Caller, access: Scope, use_id: str, data: BallotIn
         )
         assert owner is not None
         previous = (
-            await FundBallot.select(FundBallot.id, FundBallot.choice)
+            await FundBallot.select(
+                FundBallot.id, FundBallot.choice, FundBallot.cast_role, FundBallot.owner
+            )
             .where((FundBallot.fund_use == use["id"]) & (FundBallot.household == data.household_id))
             .first()
         )
+        if (
+            previous is not None
+            and previous["cast_role"] == OWNER
+            and previous["owner"] == owner["owner"]
+            and caller.role != OWNER
+        ):
+            raise Conflict("该户业主已本人投票，纸质选票不能覆盖业主本人的选择。")
         moment = now()
         if previous is None:
             await FundBallot.insert(

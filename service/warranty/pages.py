@@ -184,7 +184,7 @@ async def repair_report(
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("where", "category", "description", "urgency")}
     places = await _places(caller, access)
-    uploads = [u for u in form.getall("photos") if isinstance(u, UploadFile) and u.filename]
+    uploads = [u for u in form.getall("photos", []) if isinstance(u, UploadFile) and u.filename]
     try:
         photos = store_photos([await u.read() for u in uploads])
         ticket_id = await report(caller, access, _repair_in(caller, places, form, photos))

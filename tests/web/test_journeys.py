@@ -205,3 +205,91 @@ async def test_swagger_ui_is_served_without_any_outside_address(client: httpx.As
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
         answer = await client.get(asset)
         assert answer.status_code == 200, asset
+
+
+async def test_a_ballot_form_is_cast_whole_or_not_at_all(
+    app: Any, client: httpx.AsyncClient, world: World, vote: str
+) -> None:
+    """The owner's own flat and a flat not theirs in one form: 404, and the own flat's
+    ballot is not changed either."""
+
+    def mine() -> Any:
+        return (
+            FundBallot.select(FundBallot.choice)
+            .where((FundBallot.fund_use == vote) & (FundBallot.household == world.ids["h1"]))
+            .first()
+        )
+
+    before = await mine()
+    owner = await signed_in(app, client, world, "owner1")
+    async with owner:
+        token = await csrf_of(owner, f"/fund-uses/{vote}")
+        choice = "no" if (before or {}).get("choice") == "yes" else "yes"
+        mixed = await owner.post(
+            f"/fund-uses/{vote}/ballots",
+            data={
+                "csrf_token": token,
+                f"choice-{world.ids['h1']}": choice,
+                f"choice-{world.ids['h3']}": choice,
+            },
+        )
+        assert mixed.status_code == 404
+    assert await mine() == before
+
+
+async def test_a_paper_ballot_never_replaces_the_owners_own(
+    app: Any, client: httpx.AsyncClient, world: World, vote: str
+) -> None:
+    owner = await signed_in(app, client, world, "owner1")
+    committee = await signed_in(app, client, world, "committee")
+    async with owner, committee:
+        token = await csrf_of(owner, f"/fund-uses/{vote}")
+        own = await owner.post(
+            f"/fund-uses/{vote}/ballots",
+            data={"csrf_token": token, f"choice-{world.ids['h1']}": "yes"},
+        )
+        assert own.status_code == 303
+        token = await csrf_of(committee, f"/fund-uses/{vote}")
+        paper = await committee.post(
+            f"/fund-uses/{vote}/ballots",
+            data={"csrf_token": token, "household_id": world.ids["h1"], "choice": "no"},
+        )
+        assert paper.status_code == 409
+        assert "业主已本人投票" in paper.text
+    stored = (
+        await FundBallot.select(FundBallot.choice, FundBallot.cast_role)
+        .where((FundBallot.fund_use == vote) & (FundBallot.household == world.ids["h1"]))
+        .first()
+    )
+    assert stored == {"choice": "yes", "cast_role": "owner"}
+
+
+async def test_a_repair_reported_without_a_photo_field_is_taken(
+    app: Any, client: httpx.AsyncClient, world: World
+) -> None:
+    """A plain form post (no multipart, no photos field) is a report without photos."""
+    owner = await signed_in(app, client, world, "owner1")
+    async with owner:
+        token = await csrf_of(owner, "/repairs/new")
+        response = await owner.post(
+            "/repairs",
+            data={
+                "csrf_token": token,
+                "where": f"building:{world.ids['h1']}",
+                "category": "roofing",
+                "description": "楼道灯不亮",
+                "urgency": "normal",
+            },
+        )
+        assert response.status_code == 303, response.text
+        garbage = await owner.post(
+            "/repairs",
+            data={
+                "csrf_token": token,
+                "where": "garbage",
+                "category": "roofing",
+                "description": "x",
+                "urgency": "normal",
+            },
+        )
+        assert garbage.status_code == 422
