@@ -68,9 +68,31 @@ def _body_type(handler: Any) -> Any:
     return None if field is None else field.annotation
 
 
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """Where a text holds NUL (PostgreSQL cannot store it; SQLite would): its field."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        where = (
+            f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else str(key)
+        )
+        if (found := _nul_at(item, where)) is not None:
+            return found
+    return None
+
+
 def check_strictly(value: Any, body_type: Any) -> None:
     """Convert ``value`` to ``body_type`` without coercions; a mismatch is a 422 naming
-    the field (``items[0].amount``)."""
+    the field (``items[0].amount``). A NUL character in any text is refused alike on both
+    engines."""
+    if (field := _nul_at(value)) is not None:
+        raise InputError(field or "body", "不能包含空字符（NUL）")
     try:
         msgspec.convert(value, body_type, strict=True, dec_hook=decode_request_value)
     except msgspec.ValidationError as exc:

@@ -199,3 +199,46 @@ async def test_json_with_a_charset_or_a_json_suffix_type_is_json(
             },
         )
         assert response.status_code == 201, (content_type, response.text)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("fund-uses", {"title": "   "}, "title"),
+        ("fund-uses", {"title": "屋面", "description": "a\x1b[31m"}, "description"),
+        ("fund-uses", {"title": "屋面", "description": "a\x00b"}, "description"),
+        ("repairs", {"description": "a\x00b"}, "description"),
+        ("repairs", {"description": "a\x07"}, "description"),
+    ],
+)
+async def test_blank_names_and_control_characters_are_refused_alike_on_both_engines(
+    client: httpx.AsyncClient, world: World, path: str, body: dict[str, Any], field: str
+) -> None:
+    base: dict[str, Any] = (
+        {
+            "community_id": world.ids["CA"],
+            "title": "屋面维修",
+            "description": "屋面渗漏",
+            "estimated_cost": "100.00",
+            "household_ids": [world.ids["h1"]],
+            "component": "other",
+        }
+        if path == "fund-uses"
+        else {"community_id": world.ids["CA"], "category": "plumbing", "description": "漏水"}
+    )
+    response = await client.post(f"{API}/{path}", json={**base, **body}, headers=world.h("bureau"))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_line_breaks_stay_allowed_in_free_text(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    body = {
+        "community_id": world.ids["CA"],
+        "category": "plumbing",
+        "description": "一楼\n二楼\t漏水",
+    }
+    response = await client.post(f"{API}/repairs", json=body, headers=world.h("committee"))
+    assert response.status_code == 201, response.text
+    assert response.json()["description"] == "一楼\n二楼\t漏水"

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from service.fund_uses.rules import EMERGENCY_REASONS
-from service.registry.schemas import PRINTABLE, Input, one_of
+from service.registry.schemas import MULTILINE, PRINTABLE, Input, one_of
 from service.units import PositiveMoney
 from service.warranty.rules import CATEGORIES
 
@@ -17,7 +17,7 @@ EmergencyReason = Annotated[str, one_of(*EMERGENCY_REASONS)]
 RepairCategory = Annotated[str, one_of(*CATEGORIES)]
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
-Description = Annotated[str, msgspec.Meta(max_length=4000)]
+Description = Annotated[str, msgspec.Meta(max_length=4000, pattern=MULTILINE)]
 
 
 class PartIn(Input):

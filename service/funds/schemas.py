@@ -8,11 +8,11 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import Input
+from service.registry.schemas import MULTILINE, Input
 from service.units import PositiveMoney
 
-Memo = Annotated[str, msgspec.Meta(max_length=500)]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Memo = Annotated[str, msgspec.Meta(max_length=500, pattern=MULTILINE)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTILINE)]
 # A year, a month, a quarter or a half year: 2026, 2026-06, 2026-Q2, 2026-H1.
 Period = Annotated[
     str,
@@ -64,7 +64,7 @@ class InterestOut(msgspec.Struct):
 class IncomeIn(Input):
     community_id: UUID
     amount: PositiveMoney
-    memo: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    memo: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTILINE)]
     received_on: date
 
 

@@ -9,11 +9,11 @@ from uuid import UUID
 import msgspec
 
 from service.fund_uses.schemas import TallyOut
-from service.registry.schemas import PRINTABLE, Input, Short
+from service.registry.schemas import MULTILINE, PRINTABLE, Input, Short
 from service.units import Factor, Money, PositiveMoney
 
 Factors = dict[str, Factor]
-Reason = Annotated[str, msgspec.Meta(max_length=1000)]
+Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=MULTILINE)]
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
 
 
@@ -157,14 +157,14 @@ class AgreedShareIn(Input):
 
     household_id: UUID
     share: Money
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=MULTILINE)]
     agreed_on: date | None = None
 
 
 class TransitionIn(Input):
     action: Literal["design_approved", "construction_done", "accepted", "registered", "cancel"]
     on: date | None = None
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000, pattern=MULTILINE)] | None = None
     # accepted: the installer (a contractor organisation), its settlement and warranty.
     contractor_id: UUID | None = None
     settlement_amount: PositiveMoney | None = None

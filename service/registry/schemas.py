@@ -10,8 +10,13 @@ import msgspec
 
 from service.units import Area, Money
 
-# No control characters (NUL breaks PostgreSQL text) and no zero-width-only names.
-PRINTABLE = r"^[^\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]+$"
+# No control characters (NUL breaks PostgreSQL text), and at least one visible character:
+# a name of spaces or zero-width characters alone is no name.
+_UNSEEN = r"\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff"
+PRINTABLE = rf"^[^{_UNSEEN}]*[^\s{_UNSEEN}][^{_UNSEEN}]*$"
+# Free text (descriptions, notes, reasons): line breaks and tabs allowed, no other control
+# characters.
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_\-]+$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=PRINTABLE)]

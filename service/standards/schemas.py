@@ -9,11 +9,11 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import PRINTABLE, Input, one_of
+from service.registry.schemas import MULTILINE, PRINTABLE, Input, one_of
 from service.standards import rules
 from service.warranty.rules import CATEGORIES, UTILITIES
 
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=MULTILINE)]
 # Bounds of list items do not reach the OpenAPI document: the service checks them
 # (service.standards.service.record_inspection), so no schema-valid body is refused here.
 Photo = str
@@ -60,7 +60,7 @@ class StandardItemIn(Input):
     name: Text200
     level: Level
     group: Text200
-    check: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    check: Annotated[str, msgspec.Meta(max_length=500, pattern=MULTILINE)] = ""
     utility: Utility | None = None
     warranty_category: WarrantyCategory | None = None
     fallback: Fallback = "company"

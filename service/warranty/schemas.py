@@ -8,11 +8,11 @@ from uuid import UUID
 
 import msgspec
 
-from service.registry.schemas import Input, one_of
+from service.registry.schemas import MULTILINE, PRINTABLE, Input, one_of
 from service.units import Money, PositiveMoney
 from service.warranty import rules
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
 Years = Annotated[int, msgspec.Meta(ge=0, le=200)]
 TermMonths = Annotated[int, msgspec.Meta(ge=0, le=1200)]
 Seasons = Annotated[int, msgspec.Meta(ge=0, le=20)]
@@ -49,7 +49,7 @@ class WorkIn(Input):
     retention_amount: Money | None = None
     defects_liability_months: Months = 12
     building_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] | None = None
-    construction_unit: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    construction_unit: Annotated[str, msgspec.Meta(max_length=200, pattern=MULTILINE)] = ""
 
 
 class ComponentOut(msgspec.Struct):
@@ -111,7 +111,7 @@ class WarrantyEndOut(msgspec.Struct):
 class RepairIn(Input):
     community_id: UUID
     category: Category
-    description: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=MULTILINE)]
     urgency: Urgency = "normal"
     building_id: UUID | None = None
     household_id: UUID | None = None
@@ -128,7 +128,7 @@ class RepairIn(Input):
 
 class TransitionIn(Input):
     action: Action
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000, pattern=MULTILINE)] | None = None
     # decide_dispute only: upheld (not a warranty defect: re-route) | rejected.
     decision: DisputeDecision | None = None
 
@@ -219,7 +219,7 @@ class TakeOverIn(Input):
     repairer_id: UUID
     # The repair cost charged to the contractor (yuan).
     charge_amount: PositiveMoney
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=MULTILINE)]
 
 
 class ChargeOut(msgspec.Struct):
@@ -252,7 +252,7 @@ class WorkdayOverrideIn(Input):
     day: date
     # True: a working day; False: a rest day.
     working: bool
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTILINE)]
 
 
 class WorkdayOverrideOut(msgspec.Struct):
