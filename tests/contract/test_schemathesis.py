@@ -76,6 +76,10 @@ def test_the_api_keeps_its_openapi_contract(server: str, world: World, role: str
             "off",
             "--workers",
             "1",
+            # A district-wide document (the standards matrix PDF over every community the
+            # suite made) may take longer than the default 10 s on a loaded machine.
+            "--request-timeout",
+            "90",
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
