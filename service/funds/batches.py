@@ -71,6 +71,14 @@ def _which(chains: dict[UUID, ledger.Chain], community_id: object) -> str:
     return "该小区" if len(chains) == 1 else f"小区 {community_id} "
 
 
+def _overlaps(other: str | None, start: date, end: date) -> bool:
+    try:
+        first, last = interest_period(other or "")
+    except ValueError:
+        return False  # a label of another shape is compared by equality only
+    return first <= end and start <= last
+
+
 def period_bounds(period: str) -> tuple[date, date]:
     """The first and last day of an interest period, or 422 naming ``period``."""
     try:
@@ -133,19 +141,20 @@ async def _allocate_interest(
     ordered = sorted(chains, key=str)
     for chunk in chunks(ordered):
         live = await fetch(
-            "SELECT e.community FROM fund_entry AS e"
+            "SELECT DISTINCT e.community, e.period FROM fund_entry AS e"
             f" WHERE e.community IN {placeholders(len(chunk))}"
-            " AND e.kind = 'interest' AND e.period = {}"
-            " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)"
-            " LIMIT 1",
+            " AND e.kind = 'interest'"
+            " AND NOT EXISTS (SELECT 1 FROM fund_entry AS r WHERE r.reverses_entry = e.id)",
             *chunk,
-            period,
         )
-        if live:
-            raise Conflict(
-                f"{_which(chains, live[0]['community'])} {period} 期的利息已分配；"
-                "如需更正请先冲正原分录。"
-            )
+        # A day earns interest once: a period overlapping one already allocated (2026-12
+        # after 2026-Q4, or 2026 after 2026-H1) would pay its shared days twice.
+        for row in live:
+            if row["period"] == period or _overlaps(row["period"], start, end):
+                raise Conflict(
+                    f"{_which(chains, row['community'])}{row['period']} 期的利息已分配，"
+                    f"与 {period} 期重叠；如需更正请先冲正原分录。"
+                )
     weights: dict[UUID, list[dict[str, Any]]] = {c: [] for c in ordered}
     for chunk in chunks(ordered):
         for row in await balance_days_of(chunk, start, end):

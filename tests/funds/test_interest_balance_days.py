@@ -192,7 +192,8 @@ async def test_the_set_based_sql_agrees_with_the_pure_rule_line_by_line(
             client, world, "/fund/refunds", {"household_id": estate.households[0], "reason": "拆迁"}
         )
     )
-    for period, amount in (("2026-Q2", "456.78"), ("2026-H1", "1000.01"), ("2026-05", "0.07")):
+    # Periods that do not overlap (a day earns interest once): a quarter and two months.
+    for period, amount in (("2026-Q2", "456.78"), ("2026-07", "1000.01"), ("2026-08", "0.07")):
         response = await post(
             client,
             world,
@@ -282,3 +283,23 @@ async def test_a_deposit_reversed_later_never_earned_interest(
     assert (await post(client, world, "/fund/interest", body)).status_code == 201
     assert await interest_of(client, world, right) == "5.00"
     assert await interest_of(client, world, wrong) == "5.00"
+
+
+async def test_a_period_overlapping_one_already_allocated_is_a_conflict(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A day earns interest once: after 2026-10, the quarter, half year and year holding
+    it are refused; an adjacent month is not; a reversed allocation frees its days."""
+    estate = await make_estate(client, world, areas=("80.00",))
+    (household,) = estate.households
+    await pay(client, world, household, "10000.00", "2026-01-05")
+    body = {"community_id": estate.community, "period": "2026-10", "amount": "10.00"}
+    first = await post(client, world, "/fund/interest", body)
+    assert first.status_code == 201, first.text
+    for period in ("2026-10", "2026-Q4", "2026-H2", "2026"):
+        again = await post(client, world, "/fund/interest", body | {"period": period})
+        assert again.status_code == 409, (period, again.text)
+    beside = await post(client, world, "/fund/interest", body | {"period": "2026-09"})
+    assert beside.status_code == 201, beside.text
+    assert await interest_of(client, world, household) == "20.00"
+    await verify_ok(client, world, estate.community)
