@@ -165,6 +165,11 @@ async def test_the_owner_casts_a_ballot_sees_the_tally_change_and_reports_a_repa
     await page.set_input_files("input[name=photos]", str(photo))
     await page.click("text=提交报修")
     await page.locator("text=报修已提交").wait_for()
+    # The photo loads after the page: wait for it rather than read it mid-flight.
+    await page.wait_for_function(
+        "(() => { const i = document.querySelector('.photos img');"
+        " return i !== null && i.complete && i.naturalWidth > 0; })()"
+    )
     assert await page.evaluate("document.querySelector('.photos img').naturalWidth") == 64
     assert await page.locator("#responsible").inner_text()
     await shoot(page, screenshots, "10-repair")
