@@ -40,7 +40,7 @@ from service.lifts.schemas import (
     UpkeepIn,
     UpkeepOut,
 )
-from service.lifts.tables import LiftProject, LiftShare
+from service.lifts.tables import LiftProject
 from service.pagination import Page, fetch_page
 from service.registry.tables import Household
 from service.reports.render import render_pdf
@@ -97,24 +97,7 @@ class LiftProjectController(Controller):
         status: FromQuery[str | None] = None,
     ) -> Page[LiftProjectOut]:
         """可见的加装电梯项目（不含分摊明细、表决、文件与进度；业主只看到本人房屋所在单元的项目）。"""
-        query = LiftProject.select().where(views.visible_projects(access))
-        if community_id is not None:
-            query = query.where(LiftProject.community == community_id)
-        if status:
-            query = query.where(LiftProject.status == status)
-        if access.owner_id is not None:
-            mine = await LiftShare.select(LiftShare.project).where(
-                LiftShare.household.is_in(
-                    [
-                        h["id"]
-                        for h in await Household.select(Household.id).where(
-                            Household.owner == access.owner_id
-                        )
-                    ]
-                    or [None]
-                )
-            )
-            query = query.where(LiftProject.id.is_in([m["project"] for m in mine] or [None]))
+        query = await views.listed_projects(access, community_id, status)
         rows, cursor = await fetch_page(query, LiftProject.id, paging)
         return Page(
             items=[await views.project_out(r, access, full=False) for r in rows],
