@@ -15,11 +15,11 @@ from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.fund_uses.pages import drawn_bars
 from service.http import CallerDep, ScopeDep
 from service.lifts import service, views
+from service.lifts.consent import tally_of
 from service.lifts.rules import STAGE_NAMES, LiftStatus
-from service.lifts.schemas import ConsentResultOut
 from service.lifts.tables import LiftProject
 from service.registry.tables import Community, Household
-from service.votes.rules import Matter, Tally
+from service.votes.rules import Matter
 from service.web.render import page
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
@@ -38,28 +38,6 @@ ACTION_NAMES = {
     "claim": "申请补贴",
     "paid": "补贴拨付",
 }
-
-
-def _hundredths(value: str) -> int:
-    """``"123.45"`` (a non-negative figure of the API) → 12345."""
-    whole, _, cents = value.partition(".")
-    return int(whole) * 100 + int((cents + "00")[:2])
-
-
-def consent_tally(result: ConsentResultOut) -> Tally:
-    """The tally the API shows (published or live), as the votes rules' numbers."""
-    return Tally(
-        eligible_area=_hundredths(result.eligible_area),
-        eligible_owners=result.eligible_owners,
-        voted_area=_hundredths(result.voted_area),
-        voted_owners=result.voted_owners,
-        yes_area=_hundredths(result.yes_area),
-        yes_owners=result.yes_owners,
-        no_area=_hundredths(result.no_area),
-        no_owners=result.no_owners,
-        quorum_met=result.quorum_met,
-        approved=result.approved,
-    )
 
 
 async def _community_names(ids: set[Any]) -> dict[Any, str]:
@@ -104,7 +82,7 @@ async def lift_project_page(
         project=out,
         community_name=names.get(out.community_id, ""),
         tally=out.consent,
-        bars=drawn_bars(consent_tally(out.consent), "civil_code", Matter.ALTER),
+        bars=drawn_bars(tally_of(out.consent), "civil_code", Matter.ALTER),
         published=project["published_at"] is not None,
         consent_open=project["status"] == LiftStatus.CONSENT.value,
         mine=mine,

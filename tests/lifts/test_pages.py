@@ -5,13 +5,16 @@ an owner sees their own share highlighted and on their household page."""
 from __future__ import annotations
 
 import html
+import io
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
+from openpyxl import load_workbook
 
 from service.auth.sessions import SESSION_COOKIE, open_session
 from tests.lifts.estate import Estate, Unit, close, consents, make_estate, make_unit, new_project
@@ -228,3 +231,57 @@ async def test_the_published_result_links_the_notice_and_the_household_page_show
     # The committee reads the same share on the household's page.
     async with await browser_as(app, client, estate.committee) as page:
         assert "加装电梯分摊" in text_of(await page.get(f"/households/{household}"))
+
+
+async def test_the_notice_has_an_excel_twin_with_the_same_figures_and_names_masked(
+    client: httpx.AsyncClient,
+    world: World,
+    estate: Estate,
+    closed_unit: Unit,
+    closed_project: dict[str, Any],
+    open_project: dict[str, Any],
+) -> None:
+    url = f"/api/v1/lift-projects/{closed_project['id']}"
+    api = (await client.get(url, headers=estate.committee)).json()
+    response = await client.get(f"{url}/notice.xlsx", headers=closed_unit.owner_h[5])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["公示概况", "表决结果", "反对意见", "分摊方案"]
+    summary = {row[0]: row[1] for row in book["公示概况"].iter_rows(values_only=True) if row[0]}
+    assert Decimal(str(summary["工程估算（元）"])) == Decimal(api["estimated_cost"])
+    assert Decimal(str(summary["业主分摊合计（元）"])) == Decimal(api["owners_cost"])
+    assert summary["表决结果"] == "同意加装电梯"
+    votes = list(book["表决结果"].iter_rows(min_row=2, max_row=5, values_only=True))
+    heads = {row[0]: row for row in votes}
+    assert heads["参与表决（人数）"][1:3] == (11, 12)
+    assert heads["同意（人数）"][1:3] == (9, 11) and heads["同意（人数）"][3] == "≥ 3/4"
+    assert all(row[4] == "是" for row in votes)
+    objections = list(book["反对意见"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert objections[0][2] == "张*明" and objections[0][3] == "底层采光和通风受影响"
+    rows = list(book["分摊方案"].iter_rows(min_row=2, max_row=13, values_only=True))
+    by_room = {row[0]: row for row in rows}
+    for share in api["shares"]:
+        row = by_room[share["room_no"]]
+        assert row[1] == share["floor"]
+        assert Decimal(str(row[3])) == Decimal(share["floor_area"])
+        assert Decimal(str(row[4])) == Decimal(share["coefficient"])
+        assert Decimal(str(row[5])) == Decimal(share["share"])
+    total = next(r for r in book["分摊方案"].iter_rows(values_only=True) if r[0] == "合计")
+    assert Decimal(str(total[5])) == Decimal(api["owners_cost"])
+    cells = " ".join(
+        str(v) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for v in r if v
+    )
+    for name, id_no in closed_unit.owners:
+        assert name not in cells and id_no not in cells
+    assert "13912345678" not in cells
+    # Before the result is published: 409, as the PDF; outside scope: 404.
+    early = await client.get(
+        f"/api/v1/lift-projects/{open_project['id']}/notice.xlsx", headers=estate.committee
+    )
+    assert early.status_code == 409
+    outside = await client.get(f"{url}/notice.xlsx", headers=world.h("committee"))
+    assert outside.status_code == 404
