@@ -7,6 +7,8 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
+from piccolo.query import Select
+
 from service.auth.scope import Scope
 from service.lifts import rules
 from service.lifts.consent import consent_result
@@ -225,7 +227,7 @@ def visible_projects(access: Scope) -> Any:
 
 async def listed_projects(
     access: Scope, community_id: UUID | None = None, status: str | None = None
-) -> Any:
+) -> Select[Any]:
     """The select of the projects the caller sees (API list and pages): in scope, and
     for an owner only the projects of units where they own a flat now."""
     query = LiftProject.select().where(visible_projects(access))
