@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
@@ -48,15 +48,21 @@ async def _community_names(ids: set[Any]) -> dict[Any, str]:
 
 
 @get("/lift-projects", opt=allow(*READERS), include_in_schema=False)
-async def lift_project_list(access: ScopeDep) -> Template:
-    """加装电梯项目一览（业主只看到本人房屋所在单元的项目）。"""
-    query = await views.listed_projects(access)
+async def lift_project_list(
+    access: ScopeDep, community_id: FromQuery[str | None] = None
+) -> Template:
+    """加装电梯项目一览（业主只看到本人房屋所在单元的项目；可按小区筛选）。"""
+    community = None
+    if community_id:
+        community = await access.community(community_id, Community.id, Community.name)
+    query = await views.listed_projects(access, community["id"] if community else None)
     rows = await query.order_by(LiftProject.created_at, ascending=False)
     projects = [await views.project_out(r, access, full=False) for r in rows]
     names = await _community_names({p.community_id for p in projects})
     return page(
         "lift_projects.html",
         projects=projects,
+        community=community,
         community_names=names,
     )
 

@@ -109,6 +109,10 @@ async def test_the_committee_sees_the_live_tally_and_every_share_as_the_api_has_
         listed = await page.get("/lift-projects")
         assert f'href="/lift-projects/{open_project["id"]}"' in listed.text
         assert 'href="/lift-projects">加装电梯</a>' in listed.text  # the layout's link
+        home = await page.get(f"/communities/{estate.community}")
+        assert f'href="/lift-projects?community_id={estate.community}"' in home.text
+        filtered = await page.get(f"/lift-projects?community_id={estate.community}")
+        assert f'href="/lift-projects/{open_project["id"]}"' in filtered.text
         response = await page.get(f"/lift-projects/{open_project['id']}")
     text = text_of(response)
     assert "业主表决" in text and "实时计票" in text
@@ -166,6 +170,10 @@ async def test_out_of_scope_is_the_same_404_page_as_a_missing_project_and_anonym
             assert other.text == missing.text
             assert url not in (await page.get("/lift-projects")).text, who
             assert (await page.get("/lift-projects/not-an-id")).status_code == 404
+    # Another community's committee filtering the list by this community.
+    async with await signed_in(app, client, world, "committee") as page:
+        other = await page.get(f"/lift-projects?community_id={open_project['community_id']}")
+        assert other.status_code == 404
     async with await browser(app) as page:
         for target in (url, "/lift-projects"):
             response = await page.get(target)
