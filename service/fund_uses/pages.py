@@ -25,7 +25,7 @@ from service.fund_uses.schemas import BallotIn
 from service.http import CallerDep, ScopeDep
 from service.registry.tables import Community
 from service.units import format_area
-from service.votes.rules import Tally, VoteRule, drawn_thresholds
+from service.votes.rules import Matter, Tally, VoteRule, drawn_thresholds
 from service.warranty.rules import CATEGORY_NAMES
 from service.web.render import caller_of, form_errors, page, see_other
 
@@ -53,10 +53,10 @@ KIND_NAMES = {"quote": "报价单", "photo": "照片", "acceptance": "验收记�
 STAGE_NAMES = {"advance": "预付款", "progress": "进度款", "final": "结算款"}
 
 
-def drawn_bars(tally: Tally, rule: str) -> list[dict[str, Any]]:
-    """The rule's thresholds with this tally's amounts, ready to draw."""
+def drawn_bars(tally: Tally, rule: str, matter: Matter = Matter.USE) -> list[dict[str, Any]]:
+    """The rule's thresholds (for this matter) with this tally's amounts, ready to draw."""
     bars = []
-    for bar in drawn_thresholds(VoteRule(rule)):
+    for bar in drawn_thresholds(VoteRule(rule), matter):
         part, whole = bar.amounts(tally)
         shown = format_area if bar.measure == "area" else str
         unit = " m²" if bar.measure == "area" else " 人"

@@ -14,6 +14,9 @@ from service.clock import today
 from service.funds import ledger, reads
 from service.funds.routes import FUND_READERS, VERIFIERS
 from service.http import ScopeDep
+from service.lifts.rules import STAGE_NAMES as LIFT_STAGES
+from service.lifts.tables import LiftProject
+from service.lifts.views import household_lift
 from service.pagination import Paging
 from service.registry.places import flats
 from service.registry.tables import Community, Household
@@ -48,6 +51,7 @@ async def community_page(access: ScopeDep, community_id: FromPath[str]) -> Templ
         more_below=more is not None,
         series=await reads.monthly_balances(community["id"], today()),
         year=today().year,
+        lift_projects=await LiftProject.count().where(LiftProject.community == community["id"]),
     )
 
 
@@ -103,6 +107,8 @@ async def household_page(access: ScopeDep, household_id: FromPath[str]) -> Templ
         more=more is not None,
         kind_names=KIND_NAMES,
         year=today().year,
+        lifts=await household_lift(household["id"]),
+        lift_stages={s.value: name for s, name in LIFT_STAGES.items()},
     )
 
 

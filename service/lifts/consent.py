@@ -190,3 +190,25 @@ async def close_consent(caller: Caller, access: Scope, project_id: str) -> Conse
             audit={"tally": msgspec.to_builtins(tally_out(tally, "civil_code"))},
         )
     return result
+
+
+def _hundredths(value: str) -> int:
+    """``"123.45"`` (a non-negative figure of the API) → 12345."""
+    whole, _, cents = value.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def tally_of(result: ConsentResultOut) -> Tally:
+    """The tally the API shows (published or live), as the votes rules' numbers."""
+    return Tally(
+        eligible_area=_hundredths(result.eligible_area),
+        eligible_owners=result.eligible_owners,
+        voted_area=_hundredths(result.voted_area),
+        voted_owners=result.voted_owners,
+        yes_area=_hundredths(result.yes_area),
+        yes_owners=result.yes_owners,
+        no_area=_hundredths(result.no_area),
+        no_owners=result.no_owners,
+        quorum_met=result.quorum_met,
+        approved=result.approved,
+    )

@@ -20,7 +20,7 @@ from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.lifts import consent, payments, service, stages, views
-from service.lifts.notice import notice_context
+from service.lifts.notice import notice_context, notice_workbook
 from service.lifts.schemas import (
     AgreedShareIn,
     ConsentIn,
@@ -40,11 +40,12 @@ from service.lifts.schemas import (
     UpkeepIn,
     UpkeepOut,
 )
-from service.lifts.tables import LiftProject, LiftShare
+from service.lifts.tables import LiftProject
 from service.pagination import Page, fetch_page
 from service.registry.tables import Household
+from service.reports.excel import XLSX
 from service.reports.render import render_pdf
-from service.reports.routes import PDF, ascii_name, pdf_response
+from service.reports.routes import PDF, ascii_name, pdf_response, xlsx_response
 from service.units import format_factor, format_yuan
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
@@ -97,24 +98,7 @@ class LiftProjectController(Controller):
         status: FromQuery[str | None] = None,
     ) -> Page[LiftProjectOut]:
         """可见的加装电梯项目（不含分摊明细、表决、文件与进度；业主只看到本人房屋所在单元的项目）。"""
-        query = LiftProject.select().where(views.visible_projects(access))
-        if community_id is not None:
-            query = query.where(LiftProject.community == community_id)
-        if status:
-            query = query.where(LiftProject.status == status)
-        if access.owner_id is not None:
-            mine = await LiftShare.select(LiftShare.project).where(
-                LiftShare.household.is_in(
-                    [
-                        h["id"]
-                        for h in await Household.select(Household.id).where(
-                            Household.owner == access.owner_id
-                        )
-                    ]
-                    or [None]
-                )
-            )
-            query = query.where(LiftProject.id.is_in([m["project"] for m in mine] or [None]))
+        query = await views.listed_projects(access, community_id, status)
         rows, cursor = await fetch_page(query, LiftProject.id, paging)
         return Page(
             items=[await views.project_out(r, access, full=False) for r in rows],
@@ -288,6 +272,23 @@ class LiftProjectController(Controller):
             content,
             ascii_name(f"lift-notice-{project['id']}.pdf"),
             f"{context['community']}{context['place']}加装电梯公示.pdf",
+        )
+
+    @get(
+        "/{project_id:str}/notice.xlsx",
+        opt=allow(*READERS),
+        responses=PROBLEMS,
+        media_type=XLSX,
+    )
+    async def notice_xlsx(self, access: ScopeDep, project_id: FromPath[str]) -> Response[bytes]:
+        """加装电梯公示的 Excel 版（同样的表格：概况、表决结果、反对意见、分摊方案）；
+        业主姓名只显示首尾字。"""
+        project = await service.visible_project(access, project_id)
+        context = await notice_context(project)
+        return xlsx_response(
+            notice_workbook(context),
+            ascii_name(f"lift-notice-{project['id']}.xlsx"),
+            f"{context['community']}{context['place']}加装电梯公示.xlsx",
         )
 
 

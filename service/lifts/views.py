@@ -7,6 +7,8 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
+from piccolo.query import Select
+
 from service.auth.scope import Scope
 from service.lifts import rules
 from service.lifts.consent import consent_result
@@ -221,3 +223,29 @@ def visible_projects(access: Scope) -> Any:
     """Condition on ``LiftProject`` for the caller's communities (owners are narrowed to
     their units by the caller)."""
     return access.communities(LiftProject.community, LiftProject.district)
+
+
+async def listed_projects(
+    access: Scope, community_id: UUID | None = None, status: str | None = None
+) -> Select[Any]:
+    """The select of the projects the caller sees (API list and pages): in scope, and
+    for an owner only the projects of units where they own a flat now."""
+    query = LiftProject.select().where(visible_projects(access))
+    if community_id is not None:
+        query = query.where(LiftProject.community == community_id)
+    if status:
+        query = query.where(LiftProject.status == status)
+    if access.owner_id is not None:
+        mine = await LiftShare.select(LiftShare.project).where(
+            LiftShare.household.is_in(
+                [
+                    h["id"]
+                    for h in await Household.select(Household.id).where(
+                        Household.owner == access.owner_id
+                    )
+                ]
+                or [None]
+            )
+        )
+        query = query.where(LiftProject.id.is_in([m["project"] for m in mine] or [None]))
+    return query

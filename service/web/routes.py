@@ -22,6 +22,8 @@ from service.contexts import page_handlers
 from service.fund_uses.reads import visible_uses
 from service.funds.reads import household_fund
 from service.http import CallerDep, ScopeDep, provide_caller, provide_scope
+from service.lifts.tables import LiftProject
+from service.lifts.views import listed_projects, project_out
 from service.ratings.tables import RatingPeriod
 from service.registry.places import flats
 from service.warranty.pages import STATUS_NAMES as REPAIR_STATUS_NAMES
@@ -47,8 +49,9 @@ async def home(request: Request[Any, Any, Any]) -> Redirect | Template:
 
 @get("/households", opt=allow(*ALL_ROLES), include_in_schema=False)
 async def owner_home(caller: CallerDep, access: ScopeDep) -> Redirect | Template:
-    """An owner's home: its flats with their balances, the votes that ask it, the
-    satisfaction surveys of open rating periods, its repair tickets."""
+    """An owner's home: its flats with their balances, the votes that ask it, the lift
+    projects of its units, the satisfaction surveys of open rating periods, its repair
+    tickets."""
     if caller.role != OWNER:
         return see_other("/")
     households = [
@@ -65,9 +68,12 @@ async def owner_home(caller: CallerDep, access: ScopeDep) -> Redirect | Template
         .order_by(RepairTicket.reported_at, ascending=False)
         .limit(5)
     )
+    lift_rows = await (await listed_projects(access)).order_by(LiftProject.created_at)
+    lifts = [await project_out(row, access, full=False) for row in lift_rows]
     return page(
         "owner_home.html",
         households=households,
+        lifts=lifts,
         votes=votes,
         periods=periods,
         tickets=tickets,
