@@ -5,13 +5,16 @@ nothing else (403 for a route never theirs, 404 outside their areas)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 
 from service.audit.tables import AuditEntry
+from service.auth.sessions import SESSION_COOKIE, open_session
 from tests.standards.estate import API, fresh_area, inspect, organization
 from tests.support import World, add_user, created, login, unique
+from tests.web.support import browser
 
 
 async def community_in(client: httpx.AsyncClient, world: World, area: str) -> str:
@@ -238,3 +241,24 @@ async def test_the_bureau_names_a_street_offices_areas_audited_and_checked(
         headers=world.h("bureau"),
     )
     assert company_user.status_code == 422 and "org_id" in company_user.text
+
+
+async def test_a_street_users_web_home_lists_its_inspections_and_tasks_only(
+    app: Any, client: httpx.AsyncClient, world: World
+) -> None:
+    _street, area, _community, headers = await street_office(client, world)
+    body = {"area_id": area, "items": [{"code": "zheng_area_road", "result": "not_met"}]}
+    await created(await post_inspection(client, headers, body))
+    me = (await client.get(f"{API}/auth/me", headers=headers)).json()
+    page = await browser(app)
+    page.cookies.set(SESSION_COOKIE, await open_session(uuid.UUID(me["id"])))
+    async with page:
+        home = await page.get("/")
+        assert home.status_code == 303
+        assert home.headers["location"] == "/standards/street"
+        mine = await page.get("/standards/street")
+        assert mine.status_code == 200, mine.text
+        assert "片区道路整洁" in mine.text and "整改中" in mine.text
+        for path in ("/standards", "/communities", f"/communities/{world.ids['CA']}", "/repairs"):
+            refused = await page.get(path)
+            assert refused.status_code == 403, (path, refused.status_code)
