@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--role",
         required=True,
-        choices=["bureau", "auditor", "company", "committee", "contractor", "owner"],
+        choices=["bureau", "auditor", "company", "committee", "contractor", "owner", "street"],
     )
     p.add_argument(
         "--org-id", help="the user's organisation (all roles but owner and bootstrap bureau)"

@@ -11,7 +11,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from service.auth.claims import ClaimIn, claim_login
-from service.auth.roles import ALL_ROLES, allow
+from service.auth.roles import ACCOUNT_ROLES, allow
 from service.auth.sessions import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -105,7 +105,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     return redirect
 
 
-@post("/logout", opt=allow(*ALL_ROLES), include_in_schema=False)
+@post("/logout", opt=allow(*ACCOUNT_ROLES), include_in_schema=False)
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """退出登录：删除会话，浏览器的 cookie 随之作废。"""
     await close_session(request.cookies.get(SESSION_COOKIE))

@@ -21,8 +21,17 @@ COMPANY = "company"
 COMMITTEE = "committee"
 CONTRACTOR = "contractor"
 OWNER = "owner"
+# A street office (街道办事处) the bureau names for the areas it covers: it records
+# inspections of those areas and their communities and answers the rectification tasks
+# routed to it, and nothing else.
+STREET = "street"
 
+# The roles that use the registry and the routes open to "every role": all but the
+# street office, whose account is limited to its inspections and tasks (so a route that
+# allows ``*ALL_ROLES`` refuses it with 403 unless it names ``STREET`` too).
 ALL_ROLES = frozenset({BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR, OWNER})
+# Every role an account may have.
+ACCOUNT_ROLES = ALL_ROLES | {STREET}
 DISTRICT_READERS = frozenset({BUREAU, AUDITOR})
 
 # The organisation kind each non-owner role must belong to.
@@ -32,9 +41,11 @@ ROLE_ORG_KIND = {
     COMPANY: "company",
     COMMITTEE: "committee",
     CONTRACTOR: "contractor",
+    STREET: "street",
 }
 # ``operator``: a professional operator (专业经营单位: water, power, gas, heat, telecom),
-# to which repairs of its lines are routed; it has no users of its own.
+# to which repairs of its lines are routed; it has no users of its own. ``street``: a
+# street office; its users (role ``street``) see the areas the bureau names for it.
 ORG_KINDS = frozenset(
     {"bureau", "audit", "company", "committee", "contractor", "street", "operator"}
 )
@@ -44,7 +55,7 @@ PUBLIC: dict[str, Any] = {"public": True}
 
 def allow(*roles: str) -> dict[str, Any]:
     """Route policy: the roles that may call it (others get 403)."""
-    unknown = set(roles) - ALL_ROLES
+    unknown = set(roles) - ACCOUNT_ROLES
     if unknown or not roles:
         raise ValueError(f"unknown roles in policy: {unknown or 'none given'}")
     return {"roles": frozenset(roles)}

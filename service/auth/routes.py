@@ -12,7 +12,7 @@ from litestar.security.jwt import JWTAuth, Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth import service
-from service.auth.roles import ALL_ROLES, BUREAU, OWNER, PUBLIC, Caller, allow
+from service.auth.roles import ACCOUNT_ROLES, BUREAU, OWNER, PUBLIC, Caller, allow
 from service.auth.schemas import LoginIn, LoginOut, UserIn, UserOut
 from service.auth.tables import Account
 from service.auth.throttle import THROTTLED, authenticate_throttled
@@ -69,7 +69,7 @@ class AuthController(Controller):
             access_token=token, token_type="bearer", expires_in=ttl, user=await user_out(row)
         )
 
-    @get("/me", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    @get("/me", opt=allow(*ACCOUNT_ROLES), responses=PROBLEMS)
     async def me(self, caller: CallerDep) -> UserOut:
         """当前登录用户。"""
         row = await Account.select().where(Account.id == caller.id).first()

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from service.auth.roles import ALL_ROLES
+from service.auth.roles import ACCOUNT_ROLES
 from service.registry.schemas import Input, one_of
 
-Role = Annotated[str, one_of(*sorted(ALL_ROLES))]
+Role = Annotated[str, one_of(*sorted(ACCOUNT_ROLES))]
 
 
 class LoginIn(Input):

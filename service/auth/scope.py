@@ -3,7 +3,8 @@
 bureau, auditor → the whole district; company → communities under its live contracts
 (and those it still serves in hand-over, Civil Code art. 950);
 committee → its community; contractor → communities of its works; owner → the
-households it owns now (and their communities). Everything outside answers 404,
+households it owns now (and their communities); street office → the areas the bureau
+named for it and their communities. Everything outside answers 404,
 exactly like something that does not exist.
 """
 
@@ -25,10 +26,11 @@ from service.auth.roles import (
     COMPANY,
     CONTRACTOR,
     OWNER,
+    STREET,
     Caller,
 )
 from service.contracts.tables import Contract
-from service.registry.tables import Building, Community, Household
+from service.registry.tables import Building, Community, Household, StreetArea
 from service.warranty.tables import Work
 
 
@@ -44,6 +46,9 @@ class Scope:
     community_ids: frozenset[UUID] | None
     # Set for owners: only this owner's households.
     owner_id: UUID | None
+    # The areas themselves (an area inspection): None every area of the district (bureau,
+    # auditor); a street office those it covers; the other roles none.
+    area_ids: frozenset[UUID] | None = frozenset()
 
     def communities(self, community_column: Column, district_column: Column) -> Combinable:
         """Condition restricting rows that belong to a community to the visible ones."""
@@ -115,7 +120,7 @@ def as_uuid(value: UUID | str) -> UUID:
 
 
 async def resolve_scope(caller: Caller) -> Scope:
-    """Compute what ``caller`` may see (one query at most)."""
+    """Compute what ``caller`` may see (one query at most; two for a street office)."""
     ids: frozenset[UUID] | None
     if caller.role in (BUREAU, AUDITOR):
         ids = None
@@ -132,12 +137,31 @@ async def resolve_scope(caller: Caller) -> Scope:
     elif caller.role == OWNER:
         rows = await Household.select(Household.community).where(Household.owner == caller.owner_id)
         ids = frozenset(r["community"] for r in rows)
+    elif caller.role == STREET:
+        areas = frozenset(
+            r["area"]
+            for r in await StreetArea.select(StreetArea.area).where(
+                StreetArea.street == caller.org_id
+            )
+        )
+        rows = (
+            await Community.select(Community.id).where(
+                Community.area.is_in(list(areas)) & (Community.district == caller.district_id)
+            )
+            if areas
+            else []
+        )
+        ids = frozenset(r["id"] for r in rows)
+        return Scope(
+            district_id=caller.district_id, community_ids=ids, owner_id=None, area_ids=areas
+        )
     else:  # pragma: no cover - roles are validated on creation
         ids = frozenset()
     return Scope(
         district_id=caller.district_id,
         community_ids=ids,
         owner_id=caller.owner_id if caller.role == OWNER else None,
+        area_ids=None if caller.role in (BUREAU, AUDITOR) else frozenset(),
     )
 
 

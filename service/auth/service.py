@@ -7,7 +7,7 @@ from uuid import UUID
 
 from service.audit.service import record
 from service.auth.passwords import hash_password, verify_password
-from service.auth.roles import ALL_ROLES, OWNER, ROLE_ORG_KIND, Caller
+from service.auth.roles import ACCOUNT_ROLES, OWNER, ROLE_ORG_KIND, Caller
 from service.auth.schemas import UserIn
 from service.auth.tables import Account
 from service.clock import now
@@ -38,8 +38,8 @@ async def authenticate(username: str, password: str) -> dict[str, object] | None
 async def create_user(caller: Caller | None, district_id: UUID, data: UserIn) -> Account:
     """Create a user of one role: an owner is tied to the owner of its households,
     every other role to one organisation of the matching kind in the district."""
-    if data.role not in ALL_ROLES:
-        raise InputError("role", "应为 " + " | ".join(sorted(ALL_ROLES)) + " 之一")
+    if data.role not in ACCOUNT_ROLES:
+        raise InputError("role", "应为 " + " | ".join(sorted(ACCOUNT_ROLES)) + " 之一")
     owner_id: UUID | None = None
     org_id: UUID | None = None
     if data.role == OWNER:

@@ -39,6 +39,7 @@ from service.registry.tables import (
     Organization,
     Owner,
     Ownership,
+    StreetArea,
 )
 from service.warranty.rules import warranty_last_day, warranty_until
 from service.warranty.tables import Work, WorkComponent
@@ -60,6 +61,8 @@ DEMO_LOGINS: dict[str, tuple[str, str]] = {
     "committee": ("committee", "committee-demo"),
     "contractor": ("contractor", "contractor-demo"),
     "owner": ("owner", "owner-demo"),
+    # The first street office, covering every eighth area (the areas go round the offices).
+    "street": ("street", "street-demo"),
 }
 
 
@@ -215,8 +218,7 @@ def build_demo(
     )
     bureau = org("bureau", bureau_name)
     audit = org("audit", f"{district_name}审计局")
-    for street in STREET_OFFICES:
-        org("street", f"{district_name}{street}街道办事处")
+    streets = [org("street", f"{district_name}{street}街道办事处") for street in STREET_OFFICES]
     companies = [org("company", name) for name in COMPANIES]
     contractors = [org("contractor", name) for name in CONTRACTORS]
 
@@ -242,6 +244,9 @@ def build_demo(
                 "renovation_year": year,
             }
             plan.rows("area").append(area)
+            plan.rows("street_area").append(
+                {"id": new_id(), "street": streets[index % len(streets)], "area": area["id"]}
+            )
             contractor = contractors[index % len(contractors)]
             accepted_on = rng.choice(accepted)
             for _ in range(count):
@@ -401,6 +406,7 @@ def build_demo(
         "company": companies[0],
         "committee": committees[communities[0]["id"]],
         "contractor": contractors[0],
+        "street": streets[0],
     }
     for key, (username, password) in DEMO_LOGINS.items():
         plan.accounts.append(
@@ -459,6 +465,7 @@ async def _insert_registry(plan: DemoPlan, stamp: datetime) -> None:
     await bulk_insert(Area, plan.rows("area"), stamp)
     await bulk_insert(Community, plan.rows("community"), stamp)
     await bulk_insert(Organization, plan.rows("organization"), stamp)
+    await bulk_insert(StreetArea, plan.rows("street_area"), stamp)
     await bulk_insert(Building, plan.rows("building"), stamp)
     await bulk_insert(Owner, owners, stamp)
     await bulk_insert(Household, plan.rows("household"), stamp)

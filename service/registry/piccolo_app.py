@@ -20,6 +20,7 @@ from service.registry.tables import (
     Organization,
     Owner,
     Ownership,
+    StreetArea,
 )
 
 APP_CONFIG = AppConfig(
@@ -34,6 +35,7 @@ APP_CONFIG = AppConfig(
         Owner,
         Household,
         Ownership,
+        StreetArea,
         Account,
         WebSession,
         ClaimCode,

@@ -169,6 +169,25 @@ class OrganizationController(Controller):
             raise NotFoundException("组织不存在，或不在您的权限范围内。")
         return organization_out(row)
 
+    @get("/{org_id:str}/areas", opt=allow(*DISTRICT_READERS), responses=PROBLEMS)
+    async def street_areas(
+        self, caller: CallerDep, org_id: FromPath[str]
+    ) -> schemas.StreetAreasOut:
+        """街道办事处负责的片区（其用户可见这些片区及其小区）。"""
+        oid = as_uuid(org_id)
+        areas = await service.street_areas(caller.district_id, oid)
+        return schemas.StreetAreasOut(org_id=oid, area_ids=areas)
+
+    @put("/{org_id:str}/areas", opt=allow(BUREAU), responses=PROBLEMS)
+    async def set_street_areas(
+        self, caller: CallerDep, org_id: FromPath[str], data: JSONBody[schemas.StreetAreasIn]
+    ) -> schemas.StreetAreasOut:
+        """区住建局指定街道办事处负责的片区（整体替换）：街道用户只能检查这些片区及其小区，
+        并只看到本街道的检查与派给本街道的整改任务。"""
+        oid = as_uuid(org_id)
+        areas = await service.set_street_areas(caller, oid, data)
+        return schemas.StreetAreasOut(org_id=oid, area_ids=areas)
+
 
 class AreaController(Controller):
     path = "/areas"

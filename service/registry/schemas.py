@@ -53,6 +53,16 @@ class OrganizationOut(msgspec.Struct):
     community_id: UUID | None
 
 
+class StreetAreasIn(Input):
+    # The whole set of areas the street office covers (replaces the previous one).
+    area_ids: Annotated[list[UUID], msgspec.Meta(max_length=200)]
+
+
+class StreetAreasOut(msgspec.Struct):
+    org_id: UUID
+    area_ids: list[UUID]
+
+
 class AreaIn(Input):
     name: Name
     code: Code

@@ -23,6 +23,7 @@ from service.registry.tables import (
     Organization,
     Owner,
     Ownership,
+    StreetArea,
 )
 from service.units import parse_area, parse_fen
 
@@ -62,6 +63,62 @@ async def create_organization(caller: Caller, data: schemas.OrganizationIn) -> d
         await org.save()
         await record(caller, "organization.create", "organization", org.id, after=org.to_dict())
     return org.to_dict()
+
+
+STREET_NOT_FOUND = "街道办事处不存在，或不在您的权限范围内。"
+
+
+async def street_areas(district_id: UUID, org_id: UUID) -> list[UUID]:
+    """The areas a street office of the district covers (404 for anything else)."""
+    street = await Organization.exists().where(
+        (Organization.id == org_id)
+        & (Organization.district == district_id)
+        & (Organization.kind == "street")
+    )
+    if not street:
+        raise NotFoundException(STREET_NOT_FOUND)
+    rows = await StreetArea.select(StreetArea.area).where(StreetArea.street == org_id)
+    return sorted((r["area"] for r in rows), key=str)
+
+
+async def set_street_areas(caller: Caller, org_id: UUID, data: schemas.StreetAreasIn) -> list[UUID]:
+    """The bureau names the areas a street office covers (the whole set, replacing the
+    previous one); its users then see those areas and their communities."""
+    wanted = set(data.area_ids)
+    found = {
+        r["id"]
+        for r in await Area.select(Area.id).where(
+            Area.id.is_in(list(wanted) or [None]) & (Area.district == caller.district_id)
+        )
+    }
+    if found != wanted:
+        raise InputError("area_ids", "有片区不存在")
+    async with transaction():
+        before = await street_areas(caller.district_id, org_id)
+        if is_postgres():
+            await Organization.select(Organization.id).where(Organization.id == org_id).lock_rows()
+            before = await street_areas(caller.district_id, org_id)
+        gone = set(before) - wanted
+        if gone:
+            await StreetArea.delete().where(
+                (StreetArea.street == org_id) & StreetArea.area.is_in(list(gone))
+            )
+        added = wanted - set(before)
+        if added:
+            moment = now()
+            await StreetArea.insert(
+                *[StreetArea(street=org_id, area=a, created_at=moment) for a in added]
+            )
+        after = sorted(wanted, key=str)
+        await record(
+            caller,
+            "street_areas.set",
+            "organization",
+            org_id,
+            before={"area_ids": [str(a) for a in before]},
+            after={"area_ids": [str(a) for a in after]},
+        )
+    return after
 
 
 async def create_area(caller: Caller, data: schemas.AreaIn) -> dict[str, Any]:

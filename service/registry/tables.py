@@ -62,6 +62,16 @@ class Organization(Table, tablename="organization"):
     created_at = Timestamptz()
 
 
+class StreetArea(Table, tablename="street_area"):
+    """An area a street office (an organisation of kind ``street``) covers, as the bureau
+    named it: the office's users see the area and its communities."""
+
+    id = UUID(primary_key=True)
+    street = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
+    area = ForeignKey(Area, on_delete=OnDelete.restrict, index=True)
+    created_at = Timestamptz()
+
+
 class Building(Table, tablename="building"):
     id = UUID(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, index=True)

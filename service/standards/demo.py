@@ -14,7 +14,7 @@ from uuid import UUID
 from service.auth.roles import Caller
 from service.auth.scope import resolve_scope
 from service.clock import today
-from service.registry.tables import Area, Community, Organization
+from service.registry.tables import Area, Community, Organization, StreetArea
 from service.standards import rules
 from service.standards.schemas import InspectionIn, ResultIn, TransitionIn
 from service.standards.service import (
@@ -58,17 +58,24 @@ async def seed_demo_standards(bureau: Caller, responders: Sequence[Caller] = ())
     )
     first, last = rules.quarter_bounds(last_quarter)
     this_first = rules.quarter_bounds(rules.quarter_of(today()))[0]
-    places: list[tuple[str, UUID]] = [
-        (rules.COMMUNITY, c["id"])
-        for c in await Community.select(Community.id)
+    places: list[tuple[str, UUID, UUID]] = [
+        (rules.COMMUNITY, c["id"], c["area"])
+        for c in await Community.select(Community.id, Community.area)
         .where(Community.district == district)
         .order_by(Community.code)
     ] + [
-        (rules.AREA, a["id"])
+        (rules.AREA, a["id"], a["id"])
         for a in await Area.select(Area.id).where(Area.district == district).order_by(Area.code)
     ]
+    # The office covering the place's area inspects it (round the offices when none does).
+    covering = {
+        r["area"]: r["street"]
+        for r in await StreetArea.select(StreetArea.area, StreetArea.street).where(
+            StreetArea.street.is_in(streets or [None])
+        )
+    }
     made = 0
-    for number, (level, place) in enumerate(places):
+    for number, (level, place, area) in enumerate(places):
         items = [i for i in catalogue if i["level"] == level]
         findings = [
             ResultIn(
@@ -80,7 +87,7 @@ async def seed_demo_standards(bureau: Caller, responders: Sequence[Caller] = ())
             )
             for k, item in enumerate(items)
         ]
-        street = streets[number % len(streets)] if streets else None
+        street = covering.get(area) or (streets[number % len(streets)] if streets else None)
         await record_inspection(
             bureau,
             access,

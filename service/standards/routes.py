@@ -2,10 +2,12 @@
 tasks, the matrix and its documents are ours, in the same style).
 
 Who may call what: the bureau keeps the catalogue and records inspections and closes
-tasks; the responsible company or contractor answers its tasks (the bureau answers for
-operators and street offices, which have no users here); the company sees its
-communities' inspections and tasks, the committee its community's, a contractor the
-tasks given to it; the matrix and its documents are the bureau's (and the auditor's).
+tasks; a street office's user records inspections of the areas the bureau named for it
+and their communities; the responsible company, contractor or street office answers its
+tasks (the bureau answers for operators, which have no users here, and may for street
+offices); the company sees its communities' inspections and tasks, the committee its
+community's, a contractor the tasks given to it, a street office its own inspections and
+the tasks given to it; the matrix and its documents are the bureau's (and the auditor's).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, CONTRACTOR, allow
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, CONTRACTOR, STREET, allow
 from service.clock import today
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
@@ -26,9 +28,10 @@ from service.reports.routes import PDF, ascii_name, pdf_response
 from service.standards import document, rules, schemas, service, views
 from service.standards.tables import Inspection, Rectification
 
-CATALOGUE_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR)
-INSPECTION_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE)
-TASK_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR)
+CATALOGUE_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR, STREET)
+INSPECTORS = (BUREAU, STREET)
+INSPECTION_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, STREET)
+TASK_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, CONTRACTOR, STREET)
 DISTRICT = (BUREAU, AUDITOR)
 
 
@@ -159,13 +162,14 @@ class InspectionController(Controller):
     path = "/inspections"
     tags = ("改造提质标准",)
 
-    @post("/", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
+    @post("/", opt=allow(*INSPECTORS), responses=PROBLEMS, status_code=HTTP_201_CREATED)
     async def create(
         self, caller: CallerDep, access: ScopeDep, data: JSONBody[schemas.InspectionIn]
     ) -> schemas.InspectionOut:
         """记录一次小区或片区的标准检查（逐项 met / not_met / na，可附照片与说明）：
         每个未达标项开出整改任务（按责任路由：专业经营单位、保修期内的施工单位、物业服务企业或
-        街道办事处），期限按工作日计算；复查达标即关闭该项的整改任务。"""
+        街道办事处），期限按工作日计算；复查达标即关闭该项的整改任务。街道用户只能检查区住建局
+        指定给本街道的片区及其小区，检查记在本街道名下。"""
         made = await service.record_inspection(caller, access, data)
         return await views.inspection_out(
             await service.visible_inspection(caller, access, made["id"])
@@ -242,7 +246,7 @@ class RectificationController(Controller):
 
     @post(
         "/{task_id:str}/transitions",
-        opt=allow(BUREAU, COMPANY, CONTRACTOR),
+        opt=allow(BUREAU, COMPANY, CONTRACTOR, STREET),
         responses=PROBLEMS,
         status_code=HTTP_200_OK,
     )
@@ -253,7 +257,8 @@ class RectificationController(Controller):
         task_id: FromPath[str],
         data: JSONBody[schemas.TransitionIn],
     ) -> schemas.TaskOut:
-        """answer：责任方答复整改情况（专业经营单位、街道办事处的由区住建局代为登记）；
+        """answer：责任方答复整改情况（专业经营单位的由区住建局代为登记，街道办事处的可由其用户
+        或区住建局登记）；
         close：区住建局现场确认后关闭；reopen：区住建局认为答复不实，退回整改。"""
         done = await service.transition(caller, access, task_id, data)
         return service.task_out(await service.visible_task(caller, access, done))

@@ -13,7 +13,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
 from service.audit.service import record
-from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, CONTRACTOR, Caller
+from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, CONTRACTOR, STREET, Caller
 from service.auth.scope import Scope, as_uuid
 from service.clock import now, today
 from service.db import is_integrity_error, is_postgres, read_json, transaction
@@ -138,7 +138,7 @@ async def _place(caller: Caller, access: Scope, data: schemas.InspectionIn) -> t
         .where((Area.id == data.area_id) & (Area.district == caller.district_id))
         .first()
     )
-    if area is None:
+    if area is None or (access.area_ids is not None and area["id"] not in access.area_ids):
         raise NotFoundException("片区不存在，或不在您的权限范围内。")
     return rules.AREA, UUID(str(area["id"]))
 
@@ -217,7 +217,13 @@ async def record_inspection(
             )
     if errors:
         raise InputErrors("；".join(f"{e['field']}: {e['message']}" for e in errors), errors)
-    street = await _org(caller, data.street_office_id, "street", "street_office_id")
+    street_id = data.street_office_id
+    if caller.role == STREET:
+        # A street office's user records for its own office.
+        if street_id is not None and street_id != caller.org_id:
+            raise InputError("street_office_id", "街道用户只能以本街道办事处的名义检查")
+        street_id = caller.org_id
+    street = await _org(caller, street_id, "street", "street_office_id")
     operators = {
         n: await _org(caller, given.operator_id, "operator", f"items[{n}].operator_id")
         for n, given in enumerate(data.items)
@@ -340,10 +346,13 @@ async def record_inspection(
 
 def inspection_visibility(caller: Caller, access: Scope) -> Combinable:
     """Inspections a caller may see: the bureau and auditor the district's; a company or
-    committee those of the communities in its scope (areas are the bureau's)."""
+    committee those of the communities in its scope (areas are the bureau's); a street
+    office those it carried out."""
+    condition: Combinable = Inspection.district == caller.district_id
     if caller.role in (BUREAU, AUDITOR):
-        condition: Combinable = Inspection.district == caller.district_id
         return condition
+    if caller.role == STREET:
+        return condition & (Inspection.street_office == caller.org_id)
     return access.communities(Inspection.community, Inspection.district)
 
 
@@ -371,12 +380,12 @@ async def visible_inspection(
 def task_visibility(caller: Caller, access: Scope) -> Combinable:
     """Tasks a caller may see: the bureau and auditor the district's; a company those of
     its communities and those given to it; a committee its community's; a contractor
-    those given to it."""
+    and a street office those given to it."""
     in_district: Combinable = Rectification.district == caller.district_id
     if caller.role in (BUREAU, AUDITOR):
         return in_district
     mine: Combinable = in_district & (Rectification.responsible_org == caller.org_id)
-    if caller.role == CONTRACTOR:
+    if caller.role in (CONTRACTOR, STREET):
         return mine
     visible = access.communities(Rectification.community, Rectification.district)
     return visible | mine if caller.role == COMPANY else visible
@@ -406,11 +415,11 @@ async def locked_task(caller: Caller, access: Scope, task_id: UUID | str) -> dic
 
 
 def may_take(caller: Caller, task: dict[str, Any], action: str) -> bool:
-    """``answer``: the responsible organisation (the bureau for an operator, a street
-    office or a task with no organisation: they have no users here); ``close`` and
-    ``reopen``: the bureau."""
+    """``answer``: the responsible organisation (the bureau also for an operator, which
+    has no users here, for a street office, whose users may not have been created, and
+    for a task with no organisation); ``close`` and ``reopen``: the bureau."""
     if action == "answer":
-        if caller.role in (COMPANY, CONTRACTOR):
+        if caller.role in (COMPANY, CONTRACTOR, STREET):
             return bool(caller.org_id == task["responsible_org"])
         return caller.role == BUREAU and (
             task["responsible_org"] is None or task["responsible_kind"] in ("operator", "street")

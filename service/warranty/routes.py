@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from service.auth.roles import (
+    ACCOUNT_ROLES,
     ALL_ROLES,
     AUDITOR,
     BUREAU,
@@ -249,13 +250,15 @@ class WorkdayController(Controller):
     path = "/workdays"
     tags = ("改造工程与保修",)
 
-    @get("/{day:date}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    # The district's calendar is every account's, a street office's too (its tasks are
+    # due in working days).
+    @get("/{day:date}", opt=allow(*ACCOUNT_ROLES), responses=PROBLEMS)
     async def read(self, caller: CallerDep, day: FromPath[date]) -> schemas.WorkdayOut:
         """某日是否为本区工作日（国务院放假安排含调休，加本区调整），以及期间最后一日
         为该日时期间于何日届满（《民法典》第二百零三条）。"""
         return await workdays.workday_out(caller.district_id, day)
 
-    @get("/overrides", opt=allow(*ALL_ROLES), responses=PROBLEMS)
+    @get("/overrides", opt=allow(*ACCOUNT_ROLES), responses=PROBLEMS)
     async def overrides(
         self,
         caller: CallerDep,

@@ -16,7 +16,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
-from service.auth.roles import ALL_ROLES, COMMITTEE, OWNER, allow
+from service.auth.roles import ACCOUNT_ROLES, ALL_ROLES, COMMITTEE, OWNER, STREET, allow
 from service.clock import now
 from service.contexts import page_handlers
 from service.fund_uses.reads import visible_uses
@@ -35,11 +35,14 @@ from service.web.render import PAGE_EXCEPTION_HANDLERS, caller_of, page, see_oth
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-@get("/", opt=allow(*ALL_ROLES), include_in_schema=False)
+@get("/", opt=allow(*ACCOUNT_ROLES), include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Redirect | Template:
-    """The caller's home: a committee its community, an owner its households, the
-    others the communities they see (their pages come with "Web pages II")."""
+    """The caller's home: a committee its community, an owner its households, a street
+    office its inspections and tasks, the others the communities they see (their pages
+    come with "Web pages II")."""
     caller = caller_of(request)
+    if caller.role == STREET:
+        return see_other("/standards/street")
     if caller.role == COMMITTEE and caller.committee_community_id is not None:
         return see_other(f"/communities/{caller.committee_community_id}")
     if caller.role == OWNER:

@@ -4,7 +4,9 @@ Side A is the world's community CA (district 1). Side B is, for the community-sc
 roles (company, committee, contractor, owner), the world's community CB in the same
 district; for the district-wide roles (bureau, auditor), a second district. Each side
 holds one object of each kind the route table names by id (``IDS[param]``), so the
-authorization matrix can ask every route for a foreign object and a missing one.
+authorization matrix can ask every route for a foreign object and a missing one. The
+street offices' users: each office covers an area of its own; each is asked for side
+B's (A's) objects and for the other office's inspection and task.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from tests.support import (
 )
 
 API = "/api/v1"
-ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner")
+ROLES = ("bureau", "auditor", "company", "committee", "contractor", "owner", "street")
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Tenants:
         if role in ("bureau", "auditor"):
             side = self.sides["D2"] if tenant == "A" else self.sides["A"]
             return Side({**side.ids, **side.district_ids})
+        if role == "street":
+            return self.sides["street-B" if tenant == "A" else "street-A"]
         return self.sides["B"] if tenant == "A" else self.sides["A"]
 
 
@@ -310,6 +314,28 @@ async def _work(district: uuid.UUID, community: str, contractor: str) -> str:
     return str(work.id)
 
 
+async def _street(
+    client: httpx.AsyncClient, bureau: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A street office covering an area of its own, its user, and the inspection that
+    user made of the area (with a not-met item: a task routed to the office)."""
+    area = await created(
+        await client.post(
+            f"{API}/areas", json={"name": "街道片区", "code": unique("SA")}, headers=bureau
+        )
+    )
+    street = await _org(client, bureau, "street")
+    covered = await client.put(
+        f"{API}/organizations/{street}/areas", json={"area_ids": [area["id"]]}, headers=bureau
+    )
+    assert covered.status_code == 200, covered.text
+    headers = await _user(client, bureau, "street", org_id=street)
+    body = {"area_id": area["id"], "items": [{"code": "zheng_shopfront", "result": "not_met"}]}
+    made = await created(await client.post(f"{API}/inspections", json=body, headers=headers))
+    assert made["tasks"][0]["responsible_org_id"] == street
+    return headers, {"inspection_id": str(made["id"]), "task_id": str(made["tasks"][0]["id"])}
+
+
 async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     tenants = Tenants()
     bureau = world.h("bureau")
@@ -361,6 +387,9 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     )
     b.ids["household_id"] = flat_b
     tenants.headers[("owner", "B")] = await _user(client, bureau, "owner", household_ids=[flat_b])
+    street_objects: dict[str, dict[str, str]] = {}
+    for tenant in ("A", "B"):
+        tenants.headers[("street", tenant)], street_objects[tenant] = await _street(client, bureau)
     a.ids["entry_id"] = await _deposit(client, bureau, world.ids["h2"])
     b.ids["entry_id"] = await _deposit(client, bureau, flat_b)
     a.ids["ticket_id"] = await _repair(client, world.h("committee"), world.ids["CA"])
@@ -444,5 +473,11 @@ async def build_tenants(client: httpx.AsyncClient, world: World) -> Tenants:
     company2_user = await _user(client, bureau2, "company", org_id=company2)
     await _ratings(client, bureau2, {"D2": (d2, d2.ids["contract_id"], company2_user)}, d2)
     d2.ids["inspection_id"], d2.ids["task_id"] = await _inspection(client, bureau2, community["id"])
-    tenants.sides = {"A": a, "B": b, "D2": d2}
+    tenants.sides = {
+        "A": a,
+        "B": b,
+        "D2": d2,
+        "street-A": Side({**a.ids, **street_objects["A"]}),
+        "street-B": Side({**b.ids, **street_objects["B"]}),
+    }
     return tenants

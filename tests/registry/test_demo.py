@@ -278,3 +278,26 @@ def test_building_layouts_hold_the_flats_with_few_left_off(flats: int) -> None:
     assert sum(f * u * 2 for f, u in layouts) - surplus == flats
     assert 0 <= surplus < 8
     assert all(5 <= f <= 7 for f, _ in layouts)
+
+
+async def test_the_demo_street_office_covers_every_eighth_area_and_inspects_only_those(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
+    street = await demo.headers(client, "street")
+    me = (await client.get("/api/v1/auth/me", headers=street)).json()
+    assert me["role"] == "street"
+    covered = await client.get(
+        f"/api/v1/organizations/{me['org_id']}/areas", headers=await demo.headers(client, "bureau")
+    )
+    areas = covered.json()["area_ids"]
+    assert len(areas) == 3  # 20 areas round 8 offices: the first gets areas 1, 9 and 17
+    item = [{"code": "zheng_shopfront", "result": "met"}]
+    mine = await client.post(
+        "/api/v1/inspections", json={"area_id": areas[0], "items": item}, headers=street
+    )
+    assert mine.status_code == 201, mine.text
+    other = next(str(a["id"]) for a in demo.plan.rows("area") if str(a["id"]) not in areas)
+    theirs = await client.post(
+        "/api/v1/inspections", json={"area_id": other, "items": item}, headers=street
+    )
+    assert theirs.status_code == 404, theirs.text

@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
-from service.auth.roles import ALL_ROLES
+from service.auth.roles import ACCOUNT_ROLES
 from tests.support import World, created
 from tests.web.support import browser, signed_in
 
@@ -44,7 +44,7 @@ def test_every_page_route_declares_its_roles(app: Litestar) -> None:
             assert path in ANONYMOUS_PAGES, f"{path} is open to anonymous visitors"
             continue
         roles = handler.opt.get("roles")
-        if not roles or not set(roles) <= ALL_ROLES:
+        if not roles or not set(roles) <= ACCOUNT_ROLES:
             undeclared.append(f"{sorted(handler.http_methods)} {path}")
     assert not undeclared, undeclared
     assert len(page_routes(app)) >= 20
