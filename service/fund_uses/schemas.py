@@ -38,7 +38,7 @@ class FundUseIn(Input):
     estimated_cost: PositiveMoney
     # The repair category of the part repaired (165号令 art. 18: the warranty guard
     # always runs on it); required.
-    component: str
+    component: RepairCategory
     household_ids: list[UUID] | None = None
     building_ids: list[UUID] | None = None
     emergency: bool = False
@@ -57,7 +57,7 @@ class FundUseSubmitIn(Input):
     building_ids: list[UUID] | None = None
     title: Title | None = None
     description: Description | None = None
-    component: str | None = None
+    component: RepairCategory | None = None
     emergency: bool = False
     emergency_reason: EmergencyReason | None = None
     vote_closes_on: date | None = None

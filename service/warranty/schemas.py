@@ -24,6 +24,7 @@ Hours = Annotated[int, msgspec.Meta(ge=1, le=24 * 90)]
 
 Category = Annotated[str, one_of(*rules.CATEGORIES)]
 Urgency = Annotated[str, one_of(*rules.URGENCIES)]
+Utility = Annotated[str, one_of(*rules.UTILITIES)]
 Action = Annotated[str, one_of(*sorted(rules.ACTIONS))]
 DisputeDecision = Annotated[str, one_of("upheld", "rejected")]
 
@@ -121,7 +122,7 @@ class RepairIn(Input):
     # ``household_id``, else ``common``.
     part: Annotated[str, one_of("private", "common")] | None = None
     # An operator's line or facility: water | power | gas | heat | telecom.
-    utility: str | None = None
+    utility: Utility | None = None
     # The operator (an organisation of kind ``operator``), when known.
     operator_id: UUID | None = None
 
