@@ -19,6 +19,7 @@ from service.contracts.service import NOT_FOUND, load_contract
 from service.contracts.tables import ServiceRecord, ServiceRecordBatch
 from service.db import transaction
 from service.errors import Conflict, InputError, InputErrors
+from service.registry.schemas import LINE_OR_EMPTY
 
 
 def _record_problems(
@@ -46,7 +47,7 @@ def _record_problems(
         problems.append({"field": f"{prefix}description", "message": "不能为空"})
     elif not re.match(schemas.MULTILINE, data.description):
         problems.append({"field": f"{prefix}description", "message": "含有不可见的控制字符"})
-    if not re.match(schemas.LINE_OR_EMPTY, data.place):
+    if not re.match(LINE_OR_EMPTY, data.place):
         problems.append({"field": f"{prefix}place", "message": "含有不可见的控制字符"})
     if len(data.photos) > 9:
         problems.append({"field": f"{prefix}photos", "message": "最多 9 张照片"})

@@ -9,11 +9,10 @@ from uuid import UUID
 import msgspec
 
 from service.contracts import rules
-from service.registry.schemas import PRINTABLE, Input, one_of
+from service.registry.schemas import LINE_OR_EMPTY, PRINTABLE, Input, one_of
 from service.units import Money
 
 # One line: no control or zero-width characters (as the registry's PRINTABLE), maybe empty.
-LINE_OR_EMPTY = PRINTABLE.replace("]+$", "]*$")
 # Free text: line breaks and tabs allowed, other control characters not (NUL breaks PostgreSQL).
 MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]*$"
 

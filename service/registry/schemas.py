@@ -14,6 +14,8 @@ from service.units import Area, Money
 # a name of spaces or zero-width characters alone is no name.
 _UNSEEN = r"\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff"
 PRINTABLE = rf"^[^{_UNSEEN}]*[^\s{_UNSEEN}][^{_UNSEEN}]*$"
+# The same characters for an optional one-line text (may be empty or blank).
+LINE_OR_EMPTY = rf"^[^{_UNSEEN}]*$"
 # Free text (descriptions, notes, reasons): line breaks and tabs allowed, no other control
 # characters.
 MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
