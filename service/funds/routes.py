@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
@@ -153,11 +154,14 @@ class HouseholdFundController(Controller):
 
     @get("/{household_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def summary(
-        self, access: ScopeDep, household_id: FromPath[str]
+        self, caller: CallerDep, household_id: FromPath[str]
     ) -> schemas.HouseholdFundOut:
         """分户账：本金、利息、余额、首期金额、续交线（首期的 30%）与是否需续交。"""
-        household = await access.household(household_id)
-        return await reads.household_fund(household)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.household_fund_in_scope(caller, as_uuid(household_id))
+        if found is None:
+            raise NotFoundException("房屋不存在，或不在您的权限范围内。")
+        return found
 
     @get("/{household_id:str}/fund/entries", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def entries(
