@@ -15,7 +15,7 @@ from msgspec import Meta
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.errors import InputError
-from service.funds import batches, reads, schemas, service, witness
+from service.funds import batches, ledger, reads, schemas, service, witness
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
@@ -39,12 +39,15 @@ class FundPostingController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.DepositOut]:
         """首期交存（kind=first，每户一次）或续交（kind=replenish）。需 Idempotency-Key。"""
+        # The community's journal lock goes out in one statement with the key's claim.
+        lead = ledger.household_lock_lead(caller.district_id, data.household_id)
         return await idempotent(
             key=idempotency_key,
             caller=caller,
             request=request,
             body=data,
-            operation=lambda key: service.deposit(caller, data, key=key),
+            operation=lambda key: service.deposit(caller, data, key=key, lead=lead),
+            lead=lead,
         )
 
     @post("/interest", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
