@@ -589,11 +589,12 @@ def cpu_split(bench: Bench, load: LoadResult, cpu: dict[str, float]) -> str:
         " A deposit through the API does more than the raw posting's UPDATE and INSERT: "
         "HTTP parsing and routing, the bearer token and the caller's scope, the idempotency "
         "record, the ledger entry with its hash chain and lines, the balance, the audit row. "
-        "Its statements: the caller's account; in the transaction the idempotency claim, the "
-        "community's journal lock (one upsert that also finds the household), the account "
-        "state, and one statement with every write (entry, lines, balances, chain head, audit "
-        "row, stored answer). The profile below counts the statements per request and shows "
-        "where the server's CPU goes."
+        "Its statements (the caller comes from the worker's caller cache, "
+        "`CHANGXIAO_CALLER_CACHE_SECONDS`): BEGIN; the idempotency claim and the community's "
+        "journal lock in one statement (the lock an upsert that also finds the household, "
+        "taken only for a new key); the account state; one statement with every write (entry, "
+        "lines, balances, chain head, audit row, stored answer); COMMIT. The profile below "
+        "counts the statements per request and shows where the server's CPU goes."
     )
 
 
