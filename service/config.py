@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # the database, so whoever rewrites the database cannot forge the witness.
     witness_key: str = Field(default="", alias="CHANGXIAO_WITNESS_KEY")
     token_ttl_seconds: int = Field(default=8 * 3600, alias="CHANGXIAO_TOKEN_TTL")
+    # How long a worker process reuses an API caller it has loaded (account, role,
+    # organisation) before reading it again: the bound within which a deactivated account
+    # or a changed organisation takes effect in every worker (at once in the process that
+    # makes the change, service.auth.tokens.forget_caller). 0 reads it on every request.
+    caller_cache_seconds: float = Field(default=5.0, ge=0, alias="CHANGXIAO_CALLER_CACHE_SECONDS")
     host: str = Field(default="127.0.0.1", alias="CHANGXIAO_HOST")
     port: int = Field(default=8000, alias="CHANGXIAO_PORT")
     # uvicorn worker processes for `changxiao serve`; scheduled jobs claim their slot in

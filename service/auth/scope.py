@@ -165,6 +165,37 @@ async def resolve_scope(caller: Caller) -> Scope:
     )
 
 
+def household_scope_sql(caller: Caller, alias: str = "h") -> tuple[str, list[Any]]:
+    """:func:`resolve_scope` then :meth:`Scope.households` as one SQL condition on the
+    ``household`` table under ``alias`` (``{}`` placeholders, their arguments): the same
+    households, with the caller's communities looked up inside the statement instead of
+    by a query of their own."""
+    district = f"{alias}.district = {{}}"
+    if caller.role in (BUREAU, AUDITOR):
+        return district, [caller.district_id]
+    if caller.role == COMPANY:
+        return (
+            f"{district} AND {alias}.community IN (SELECT k.community FROM contract AS k"
+            " WHERE k.company = {} AND k.status IN ('live', 'handover'))",
+            [caller.district_id, caller.org_id],
+        )
+    if caller.role == COMMITTEE and caller.committee_community_id is not None:
+        return f"{district} AND {alias}.community = {{}}", [
+            caller.district_id,
+            caller.committee_community_id,
+        ]
+    if caller.role == CONTRACTOR:
+        return (
+            f"{district} AND {alias}.community IN (SELECT w.community FROM work AS w"
+            " WHERE w.contractor = {})",
+            [caller.district_id, caller.org_id],
+        )
+    if caller.role == OWNER and caller.owner_id is not None:
+        # The owner's own households (their communities are visible by definition).
+        return f"{district} AND {alias}.owner = {{}}", [caller.district_id, caller.owner_id]
+    return "FALSE", []
+
+
 def contract_party_visible(caller: Caller, row: dict[str, Any]) -> bool:
     """Who sees an object of a property contract (the contract, its ratings, subsidies):
     bureau and auditor the district; the company its own, ended ones included (its

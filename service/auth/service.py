@@ -10,6 +10,7 @@ from service.auth.passwords import hash_password, verify_password
 from service.auth.roles import ACCOUNT_ROLES, OWNER, ROLE_ORG_KIND, Caller
 from service.auth.schemas import UserIn
 from service.auth.tables import Account
+from service.auth.tokens import forget_caller
 from service.clock import now
 from service.db import transaction
 from service.errors import Conflict, InputError
@@ -102,3 +103,61 @@ async def household_ids_of(owner_ids: list[UUID]) -> dict[UUID, list[UUID]]:
         for row in rows:
             result[row["owner"]].append(row["id"])
     return result
+
+
+async def deactivate_account(caller: Caller | None, account_id: UUID) -> None:
+    """Deactivate an account: its tokens stop working at once in this process and within
+    ``CHANGXIAO_CALLER_CACHE_SECONDS`` in every other (service.auth.tokens)."""
+    async with transaction():
+        row = await Account.select(Account.district).where(Account.id == account_id).first()
+        if row is None:
+            raise InputError("account_id", "账号不存在")
+        await Account.update({Account.active: False}).where(Account.id == account_id)
+        await record(
+            caller,
+            "user.deactivate",
+            "user",
+            account_id,
+            after={"active": False},
+            district_id=row["district"],
+        )
+    # After COMMIT: a request in between reads the row still active and keeps it no
+    # longer than the cache's bound.
+    forget_caller(account_id)
+
+
+async def change_organization(caller: Caller | None, account_id: UUID, org_id: UUID) -> None:
+    """Move a (non-owner) account to another organisation of its role's kind in its
+    district; the change reaches its tokens like a deactivation does."""
+    async with transaction():
+        row = (
+            await Account.select(Account.district, Account.role, Account.organization)
+            .where(Account.id == account_id)
+            .first()
+        )
+        if row is None:
+            raise InputError("account_id", "账号不存在")
+        if row["role"] == OWNER:
+            raise InputError("org_id", "业主账号不属于任何组织")
+        org = (
+            await Organization.select(Organization.kind)
+            .where((Organization.id == org_id) & (Organization.district == row["district"]))
+            .first()
+        )
+        if org is None:
+            raise InputError("org_id", "组织不存在")
+        if org["kind"] != ROLE_ORG_KIND[row["role"]]:
+            raise InputError(
+                "org_id", f"角色 {row['role']} 须属于 {ROLE_ORG_KIND[row['role']]} 类组织"
+            )
+        await Account.update({Account.organization: org_id}).where(Account.id == account_id)
+        await record(
+            caller,
+            "user.organization",
+            "user",
+            account_id,
+            before={"organization": row["organization"]},
+            after={"organization": org_id},
+            district_id=row["district"],
+        )
+    forget_caller(account_id)

@@ -40,6 +40,7 @@ from service.db import (
 )
 from service.funds.rules import GENESIS_HASH, canonical_entry, entry_hash, lines_balance
 from service.funds.tables import FundAccount
+from service.idempotency import Lead
 
 
 class LineDraft(NamedTuple):
@@ -182,23 +183,40 @@ async def lock_community(community_id: UUID) -> Chain:
     return (await lock_communities([community_id]))[community_id]
 
 
-async def lock_community_of_household(district_id: UUID, household_id: UUID) -> Chain | None:
+LOCK_OF_HOUSEHOLD_SQL = (
+    "INSERT INTO fund_chain (id, community, last_seq, head_hash)"
+    " SELECT {}, community, 0, {} FROM household WHERE id = {} AND district = {}"
+    " ON CONFLICT (community) DO UPDATE SET last_seq = fund_chain.last_seq"
+    " RETURNING community, last_seq, head_hash"
+)
+
+
+async def lock_community_of_household(
+    district_id: UUID, household_id: UUID, lead: Lead | None = None
+) -> Chain | None:
     """Take the journal lock of a household's community, in one statement with finding
-    the household among the district's; None when it is not there."""
-    rows = await fetch(
-        "INSERT INTO fund_chain (id, community, last_seq, head_hash)"
-        " SELECT {}, community, 0, {} FROM household WHERE id = {} AND district = {}"
-        " ON CONFLICT (community) DO UPDATE SET last_seq = fund_chain.last_seq"
-        " RETURNING community, last_seq, head_hash",
-        uuid.uuid4(),
-        GENESIS_HASH,
-        household_id,
-        district_id,
-    )
+    the household among the district's; None when it is not there. With ``lead`` (from
+    :func:`household_lock_lead`, already sent with an idempotency claim) only read its
+    answer."""
+    if lead is not None and lead.rows is not None:
+        rows = [r for r in lead.rows if r["community"] is not None]
+    else:
+        rows = await fetch(
+            LOCK_OF_HOUSEHOLD_SQL, uuid.uuid4(), GENESIS_HASH, household_id, district_id
+        )
     if not rows:
         return None
     community = UUID(str(rows[0]["community"]))
     return Chain(community, int(rows[0]["last_seq"]), str(rows[0]["head_hash"]))
+
+
+def household_lock_lead(district_id: UUID, household_id: UUID) -> Lead:
+    """:func:`lock_community_of_household`'s statement as the lead of an idempotent
+    request (service.idempotency.Lead): sent with the key's claim, only for a new key."""
+    sql = LOCK_OF_HOUSEHOLD_SQL.replace(
+        "AND district = {}", "AND district = {} AND EXISTS (SELECT 1 FROM claim)"
+    )
+    return Lead(sql, (uuid.uuid4(), GENESIS_HASH, household_id, district_id))
 
 
 async def custody_accounts(district_id: UUID, community_ids: Iterable[UUID]) -> dict[UUID, UUID]:

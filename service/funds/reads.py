@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from service.auth.roles import Caller
+from service.auth.scope import household_scope_sql
 from service.db import fetch
 from service.errors import InputError
 from service.funds import schemas
@@ -42,16 +44,34 @@ _IN = {
 _OUT = {"use": "used", "refund": "refunded"}
 
 
+HOUSEHOLD_FUND_SQL = (
+    "SELECT h.id, a.principal_fen, a.interest_fen, a.first_deposit_fen, a.closed_at,"
+    " c.deposit_rate_fen, h.floor_area,"
+    # What fund uses could not take from the balance and the current owner owes (自筹).
+    " (SELECT COALESCE(SUM(s.amount_fen), 0) FROM fund_self_funded AS s"
+    "  WHERE s.household = h.id AND s.owner = h.owner) AS self_funded_due"
+    " FROM household AS h JOIN community AS c ON c.id = h.community"
+    " LEFT JOIN fund_account AS a ON a.household = h.id WHERE h.id = {}"
+)
+
+
 async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
     """A household's fund summary (API.md); ``household`` is a visible household row."""
-    rows = await fetch(
-        "SELECT a.principal_fen, a.interest_fen, a.first_deposit_fen, a.closed_at,"
-        " c.deposit_rate_fen,"
-        " h.floor_area FROM household AS h JOIN community AS c ON c.id = h.community"
-        " LEFT JOIN fund_account AS a ON a.household = h.id WHERE h.id = {}",
-        household["id"],
-    )
-    row = rows[0]
+    rows = await fetch(HOUSEHOLD_FUND_SQL, household["id"])
+    return _household_fund(rows[0])
+
+
+async def household_fund_in_scope(
+    caller: Caller, household_id: UUID
+) -> schemas.HouseholdFundOut | None:
+    """:func:`household_fund` of a household the caller may see, in one statement whose
+    predicate carries the caller's scope; None when it does not exist or is out of scope."""
+    condition, args = household_scope_sql(caller)
+    rows = await fetch(f"{HOUSEHOLD_FUND_SQL} AND {condition}", household_id, *args)
+    return _household_fund(rows[0]) if rows else None
+
+
+def _household_fund(row: dict[str, Any]) -> schemas.HouseholdFundOut:
     principal = int(row["principal_fen"] or 0)
     interest = int(row["interest_fen"] or 0)
     fixed = row["first_deposit_fen"]
@@ -64,14 +84,8 @@ async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
     closed = row["closed_at"] is not None
     # A closed (demolished) account is not called on to replenish.
     paid = None if fixed is None or closed else int(fixed)
-    # What fund uses could not take from the balance and the current owner owes (自筹).
-    owed = await fetch(
-        "SELECT COALESCE(SUM(s.amount_fen), 0) AS due FROM fund_self_funded AS s"
-        " JOIN household AS h ON h.id = s.household WHERE s.household = {} AND s.owner = h.owner",
-        household["id"],
-    )
     return schemas.HouseholdFundOut(
-        household_id=household["id"],
+        household_id=row["id"],
         principal=format_yuan(principal),
         interest=format_yuan(interest),
         balance=format_yuan(balance),
@@ -81,7 +95,7 @@ async def household_fund(household: dict[str, Any]) -> schemas.HouseholdFundOut:
         replenish_threshold=format_yuan(replenish_threshold(due)),
         needs_replenishment=needs_replenishment(balance, paid),
         owed_to_threshold=format_yuan(owed_to_threshold(balance, paid)),
-        self_funded_due=format_yuan(int(owed[0]["due"])),
+        self_funded_due=format_yuan(int(row["self_funded_due"])),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta
@@ -14,7 +15,7 @@ from msgspec import Meta
 from service.auth.roles import AUDITOR, BUREAU, COMMITTEE, COMPANY, OWNER, allow
 from service.auth.scope import as_uuid
 from service.errors import InputError
-from service.funds import batches, reads, schemas, service, witness
+from service.funds import batches, ledger, reads, schemas, service, witness
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
@@ -38,12 +39,15 @@ class FundPostingController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.DepositOut]:
         """首期交存（kind=first，每户一次）或续交（kind=replenish）。需 Idempotency-Key。"""
+        # The community's journal lock goes out in one statement with the key's claim.
+        lead = ledger.household_lock_lead(caller.district_id, data.household_id)
         return await idempotent(
             key=idempotency_key,
             caller=caller,
             request=request,
             body=data,
-            operation=lambda key: service.deposit(caller, data, key=key),
+            operation=lambda key: service.deposit(caller, data, key=key, lead=lead),
+            lead=lead,
         )
 
     @post("/interest", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
@@ -153,11 +157,14 @@ class HouseholdFundController(Controller):
 
     @get("/{household_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def summary(
-        self, access: ScopeDep, household_id: FromPath[str]
+        self, caller: CallerDep, household_id: FromPath[str]
     ) -> schemas.HouseholdFundOut:
         """分户账：本金、利息、余额、首期金额、续交线（首期的 30%）与是否需续交。"""
-        household = await access.household(household_id)
-        return await reads.household_fund(household)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.household_fund_in_scope(caller, as_uuid(household_id))
+        if found is None:
+            raise NotFoundException("房屋不存在，或不在您的权限范围内。")
+        return found
 
     @get("/{household_id:str}/fund/entries", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def entries(

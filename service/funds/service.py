@@ -23,6 +23,7 @@ from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import EntryDraft, LineDraft
 from service.funds.rules import earliest_value_date
+from service.idempotency import Lead
 from service.units import format_yuan, parse_fen
 
 
@@ -82,14 +83,16 @@ async def _account_state(
 
 
 async def deposit(
-    caller: Caller, data: schemas.DepositIn, *, key: str | None = None
+    caller: Caller, data: schemas.DepositIn, *, key: str | None = None, lead: Lead | None = None
 ) -> schemas.DepositOut:
-    """Post a first deposit (首期, once per household) or a replenishment (续交, art. 17)."""
+    """Post a first deposit (首期, once per household) or a replenishment (续交, art. 17).
+    ``lead``: the community's journal lock already taken with the idempotency claim
+    (``ledger.household_lock_lead``)."""
     amount = parse_fen(data.amount, "amount")
     paid_on = within_fund_life(data.paid_on, "paid_on")
     household_id = data.household_id
     async with transaction():
-        chain = await ledger.lock_community_of_household(caller.district_id, household_id)
+        chain = await ledger.lock_community_of_household(caller.district_id, household_id, lead)
         if chain is None:
             raise InputError("household_id", "房屋不存在")
         state = await _account_state(caller.district_id, chain.community, household_id)

@@ -211,6 +211,41 @@ async def balance_reads(
     return result, cpu.used
 
 
+async def raw_reads(
+    database_url: str, households: list[str], *, count: int, concurrency: int, max_seconds: float
+) -> tuple[LoadResult, dict[str, float]]:
+    """The floor under the balance read: the read's own SQL statement (the household, its
+    account and community and the self-funded sum, scoped to the district, as
+    ``reads.household_fund_in_scope`` sends it for the bureau) over ``concurrency`` asyncpg
+    connections, one statement per read, no HTTP."""
+    import asyncpg
+
+    from service.funds.reads import HOUSEHOLD_FUND_SQL
+
+    sql = HOUSEHOLD_FUND_SQL.replace("{}", "$1") + " AND h.district = $2"
+    connections = [await asyncpg.connect(database_url) for _ in range(concurrency)]
+    free = list(connections)
+    district = await connections[0].fetchval("SELECT district FROM household LIMIT 1")
+    rng = random.Random(7)
+    order = [uuid.UUID(rng.choice(households)) for _ in range(count)]
+
+    async def one(index: int) -> int:
+        conn = free.pop()
+        try:
+            row = await conn.fetchrow(sql, order[index], district)
+        finally:
+            free.append(conn)
+        return 0 if row is not None else 404
+
+    try:
+        with CpuWatch(None) as cpu:
+            result = await drive(count, concurrency, one, max_seconds=max_seconds, ok=(0,))
+    finally:
+        for conn in connections:
+            await conn.close()
+    return result, cpu.used
+
+
 async def fund_use_payment(
     server: Server,
     bureau: dict[str, str],

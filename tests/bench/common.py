@@ -113,6 +113,8 @@ class Server:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # The module served instead of ``service.cli serve`` (tests/bench/bare.py).
+    module: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -123,7 +125,10 @@ class Server:
         if self.profile_to is not None:
             command += ["-m", "cProfile", "-o", str(self.profile_to)]
             self.workers = 1
-        command += ["-m", "service.cli", "serve", "--host", LOCALHOST, "--port", str(self.port)]
+        if self.module is not None:
+            command += ["-m", self.module, "--port", str(self.port)]
+        else:
+            command += ["-m", "service.cli", "serve", "--host", LOCALHOST, "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
         out = self.log.open("a")
         self.process = subprocess.Popen(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.funds.conftest import Estate, deposit, post
@@ -410,3 +412,23 @@ async def test_reversing_an_unknown_entry_is_not_found(
         {"reason": "x"},
     )
     assert response.status_code == 404
+
+
+async def test_a_deposit_to_an_unknown_household_leaves_its_key_unused(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    # The journal lock is taken in one statement with the key's claim (idempotency.Lead):
+    # a household not found answers 422 and rolls the claim back with it.
+    body = {
+        "household_id": str(uuid.uuid4()),
+        "amount": "100.00",
+        "kind": "first",
+        "paid_on": "2026-01-15",
+    }
+    response = await post(client, world, "/fund/deposits", body, key="dep-unknown-1")
+    assert response.status_code == 422
+    assert "household_id" in response.text
+    body["household_id"] = estate.households[0]
+    response = await post(client, world, "/fund/deposits", body, key="dep-unknown-1")
+    assert response.status_code == 201, response.text
+    assert (await fund_of(client, world, estate.households[0]))["balance"] == "100.00"
