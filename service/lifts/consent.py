@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 
 from service.audit.service import record
-from service.auth.roles import OWNER, Caller
+from service.auth.roles import BUREAU, OWNER, Caller
 from service.auth.scope import Scope
 from service.clock import now, today
 from service.db import read_json, transaction
@@ -162,6 +162,17 @@ async def close_consent(caller: Caller, access: Scope, project_id: str) -> Conse
     async with transaction():
         fresh = await locked(project["id"])
         tally = await count_consent(project["id"])
+        if (
+            fresh["status"] == LiftStatus.CONSENT
+            and caller.role != BUREAU
+            and tally.voted_owners < tally.eligible_owners
+        ):
+            # No published window: as for fund-use votes, only the bureau may close before
+            # every owner of the unit has answered (the others must be given their say).
+            raise Conflict(
+                "尚有业主未表态：未公布征询期限的，只有区住建局可以提前结束征询"
+                f"（已表态 {tally.voted_owners} / {tally.eligible_owners} 户）。"
+            )
         action = LiftAction.CONSENT_GIVEN if tally.approved else LiftAction.CONSENT_REFUSED
         status = step(fresh["status"], action)
         moment = now()

@@ -51,7 +51,7 @@ async def test_consent_exactly_at_two_thirds_taking_part_and_three_quarters_agre
     unit = await make_unit(client, world, estate)
     project = await new_project(client, world.h("bureau"), unit)
     await consents(client, estate, project["id"], unit, AT_THRESHOLD)
-    result = await close(client, estate.committee, project["id"])
+    result = await close(client, world.h("bureau"), project["id"])
     assert (result["eligible_owners"], result["voted_owners"], result["yes_owners"]) == (12, 8, 6)
     assert (result["eligible_area"], result["voted_area"], result["yes_area"]) == (
         "720.00",
@@ -79,7 +79,7 @@ async def test_consent_falls_short_by_the_smallest_area_below_three_quarters(
     unit = await make_unit(client, world, estate, areas)
     project = await new_project(client, world.h("bureau"), unit)
     await consents(client, estate, project["id"], unit, AT_THRESHOLD)
-    result = await close(client, estate.committee, project["id"])
+    result = await close(client, world.h("bureau"), project["id"])
     assert result["quorum_met"] is True
     assert (result["voted_owners"], result["yes_owners"]) == (8, 6)
     assert result["voted_area"] == "480.00"
@@ -163,7 +163,7 @@ async def test_an_objection_needs_its_reason_and_is_published_with_the_owner_mas
     )
     assert early.status_code == 409
     await consents(client, estate, project["id"], unit, AT_THRESHOLD | {0: "no", 8: "yes"})
-    result = await close(client, estate.committee, project["id"])
+    result = await close(client, world.h("bureau"), project["id"])
     objections = result["objections"]
     assert [o["room_no"] for o in objections] == ["101", "401", "402"]
     assert [o["owner_name"] for o in objections] == ["张*明", "周*静", "吴*平"]
@@ -235,3 +235,25 @@ async def test_of_two_closes_at_once_exactly_one_publishes(
         await client.get(f"/api/v1/lift-projects/{project['id']}", headers=estate.committee)
     ).json()["events"]
     assert [e["action"] for e in events] == ["create", "consent_given"]
+
+
+async def test_the_committee_closes_only_once_every_owner_answered_the_bureau_at_any_time(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """No consent window is published: a committee cannot cut the unit's owners short
+    (409, nothing published); once all twelve answered it may close; the bureau may close
+    earlier, as for fund-use votes."""
+    unit = await make_unit(client, world, estate)
+    project = await new_project(client, estate.committee, unit)
+    await consents(client, estate, project["id"], unit, {i: "yes" for i in range(11)})
+    url = f"/api/v1/lift-projects/{project['id']}/close-consent"
+    early = await client.post(url, headers=estate.committee)
+    assert early.status_code == 409, early.text
+    assert "11 / 12" in early.json()["detail"]
+    still = await client.get(f"/api/v1/lift-projects/{project['id']}", headers=estate.committee)
+    assert still.json()["status"] == "consent"
+    await consents(client, estate, project["id"], unit, {11: "yes"})
+    assert (await close(client, estate.committee, project["id"]))["approved"] is True
+
+    other = await new_project(client, estate.committee, await make_unit(client, world, estate))
+    assert (await close(client, world.h("bureau"), other["id"]))["approved"] is False

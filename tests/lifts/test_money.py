@@ -35,7 +35,7 @@ async def approved_project(
     unit = await make_unit(client, world, estate, **unit_options)
     project = await new_project(client, estate.committee, unit)
     await consents(client, estate, project["id"], unit, APPROVE)
-    assert (await close(client, estate.committee, project["id"]))["approved"] is True
+    assert (await close(client, world.h("bureau"), project["id"]))["approved"] is True
     return unit, project
 
 
@@ -81,7 +81,7 @@ async def test_an_agreed_share_is_recorded_and_the_rest_reshared_exactly(
         headers=estate.committee,
     )
     assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "share"
-    await close(client, estate.committee, project["id"])
+    await close(client, world.h("bureau"), project["id"])
     late = await client.post(
         url,
         json={"household_id": unit.households[2], "share": "1.00", "reason": "协商"},

@@ -75,12 +75,12 @@ async def closed_unit(client: httpx.AsyncClient, world: World, estate: Estate) -
 
 @pytest.fixture(scope="module")
 async def closed_project(
-    client: httpx.AsyncClient, estate: Estate, closed_unit: Unit
+    client: httpx.AsyncClient, world: World, estate: Estate, closed_unit: Unit
 ) -> dict[str, Any]:
     """Consent reached and published; flat 5 paid part of its share directly."""
     project = await new_project(client, estate.committee, closed_unit, "280000.00")
     await consents(client, estate, project["id"], closed_unit, PASSING)
-    assert (await close(client, estate.committee, project["id"]))["approved"] is True
+    assert (await close(client, world.h("bureau"), project["id"]))["approved"] is True
     paid = await client.post(
         f"/api/v1/lift-projects/{project['id']}/payments",
         json={"household_id": closed_unit.households[5], "amount": "1234.56", "method": "direct"},
