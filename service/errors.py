@@ -7,6 +7,8 @@ Validation failures (including unknown fields and malformed bodies) answer 422 w
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -73,24 +75,64 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-# msgspec's messages, said in Chinese (the English original follows in brackets).
-_MESSAGES = (
-    ("Object missing required field", "缺少必填字段"),
-    ("Invalid UUID", "不是有效的 UUID"),
-    ("Invalid RFC3339 encoded date", "日期格式应为 YYYY-MM-DD"),
-    ("Invalid RFC3339 encoded datetime", "时间格式应为 ISO 8601（带时区）"),
-    ("Invalid decimal string", "不是有效的数字"),
-    ("Invalid enum value", "不是允许的取值"),
-    ("does not match regex", "含有不允许的字符或格式不符"),
-    ("of length", "长度不符合要求"),
-    ("Expected", "类型或取值不符"),
+# msgspec's messages, said in Chinese. Every one the decoder gives starts with
+# ``DECODER_REFUSAL`` (the contract suite tells a decoder's refusal from a rule's by it).
+DECODER_REFUSAL = "格式不符："
+_TYPES = {
+    "str": "文本",
+    "int": "整数",
+    "float": "数字",
+    "decimal": "数字",
+    "bool": "true 或 false",
+    "null": "null",
+    "array": "数组",
+    "object": "对象",
+    "uuid": "UUID",
+}
+_BOUNDS = {"<=": "不能大于", ">=": "不能小于", "<": "应小于", ">": "应大于"}
+_MESSAGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"Object missing required field `([^`]*)`"), lambda m: f"缺少必填字段 {m[1]}"),
+    (re.compile(r"Object contains unknown field `([^`]*)`"), lambda m: f"不允许的字段 {m[1]}"),
+    (re.compile(r"Invalid UUID"), lambda m: "不是有效的 UUID"),
+    (re.compile(r"Invalid RFC3339 encoded date\b(?!time)"), lambda m: "日期格式应为 YYYY-MM-DD"),
+    (re.compile(r"Invalid RFC3339 encoded datetime"), lambda m: "时间格式应为 ISO 8601（带时区）"),
+    (re.compile(r"Invalid decimal string"), lambda m: "不是有效的数字"),
+    (re.compile(r"Invalid enum value '?([^']*)'?"), lambda m: f"不是允许的取值（{m[1]}）"),
+    (re.compile(r"Expected `str` matching regex"), lambda m: "含有不允许的字符，或格式不对"),
+    (
+        re.compile(r"Expected `(str|array|object)` of length (<=|>=) (\d+)"),
+        lambda m: (
+            f"长度{'不能超过' if m[2] == '<=' else '不能少于'} {m[3]}"
+            + ("个字符" if m[1] == "str" else "项")
+        ),
+    ),
+    (
+        re.compile(r"Expected `(int|float|decimal)` (<=|>=|<|>) (\S+)"),
+        lambda m: f"{_BOUNDS[m[2]]} {m[3]}",
+    ),
+    (
+        re.compile(r"Expected `([^`]*)`, got `([^`]*)`"),
+        lambda m: (
+            "应为"
+            + "或".join(_TYPES.get(t.strip(), t.strip()) for t in m[1].split("|"))
+            + f"，不能是{_TYPES.get(m[2], m[2])}"
+        ),
+    ),
+    (
+        re.compile(r"Missing required (?:query |path |header |cookie )?parameter '([^']*)'"),
+        lambda m: f"缺少必填参数 {m[1]}",
+    ),
+    (re.compile(r"Expected"), lambda m: "类型或取值不符"),
 )
 
 
 def _chinese(message: str) -> str:
-    for english, chinese in _MESSAGES:
-        if english in message:
-            return f"{chinese}（{message}）"
+    """msgspec's message in Chinese, prefixed ``DECODER_REFUSAL``; a message of another
+    origin (already Chinese, or not msgspec's) is returned as it is."""
+    for pattern, say in _MESSAGES:
+        found = pattern.search(message)
+        if found:
+            return DECODER_REFUSAL + say(found)
     return message
 
 
@@ -115,7 +157,9 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
         if "unknown field `" in message or "missing required field `" in message:
             missing = message.split("`")[1]
             key = f"{key}.{missing}" if key and key != "data" else missing
-        message = f"不允许的字段（{message}）" if "unknown field" in message else _chinese(message)
+        message = (
+            "缺少请求体" if key == "data" and message.strip("'") == "data" else _chinese(message)
+        )
         errors.append({"field": str(key), "message": message})
     return errors
 

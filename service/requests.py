@@ -146,8 +146,10 @@ class ExactRequest(Request[Any, Any, Any]):
                     )
                 try:
                     value = _decoder.decode(body or b"null")
-                except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
-                    raise InputError("body", f"请求体不是有效的 JSON（{exc}）") from None
+                except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+                    raise InputError(
+                        "body", "请求体不是有效的 JSON（不完整、嵌套过深或不是 UTF-8 文本）"
+                    ) from None
                 body_type = _body_type(self.route_handler)
                 if body_type is not None and body:
                     check_strictly(value, body_type)

@@ -6,9 +6,12 @@ from typing import Any
 
 import schemathesis
 
+from service.errors import DECODER_REFUSAL
+
 # Marks of a refusal by the decoding path (msgspec's words, kept in brackets by
 # service.errors, and the Hundredths decoder's): a schema-valid body must never get one.
 DECODER_MARKS = (
+    DECODER_REFUSAL,
     "Expected `",
     "unknown field",
     "missing required field",
