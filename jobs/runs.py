@@ -77,7 +77,7 @@ async def claim(
             rows = await fetch(
                 "INSERT INTO job_run (job, slot, started_at, finished_at, outcome, status,"
                 " attempt, lease_until, next_retry_at, run_at, worker, cause, error, counts)"
-                " VALUES ({}, {}, {}, NULL, '', 'running', 1, {}, NULL, {}, {}, {}, '', '{}')"
+                " VALUES ({}, {}, {}, NULL, '', 'running', 1, {}, NULL, {}, {}, {}, '', {})"
                 " RETURNING id",
                 job,
                 slot,
@@ -86,6 +86,8 @@ async def claim(
                 run_at,
                 _worker(),
                 cause,
+                # A parameter, not a literal: '{}' in the text would be read as a placeholder.
+                "{}",
             )
         return Claim(int(rows[0]["id"]), 1, run_at)
     except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 
 from jobs.catalog import Job
@@ -14,7 +15,7 @@ from jobs.scheduler import catch_up, retry_due
 from service.clock import DISTRICT_ZONE, use_clock
 from service.config import get_settings
 from service.db import fetch
-from tests.support import unique
+from tests.support import World, unique
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -68,7 +69,7 @@ async def test_a_month_stopped_is_caught_up_once_per_period_oldest_first() -> No
 
 
 async def test_a_failed_run_is_retried_after_its_backoff_and_given_up_after_the_last_attempt(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, client: httpx.AsyncClient, world: World
 ) -> None:
     settings = get_settings()
     monkeypatch.setattr(settings, "job_retry_seconds", 60)
@@ -103,6 +104,11 @@ async def test_a_failed_run_is_retried_after_its_backoff_and_given_up_after_the_
     )[0]
     assert (row["status"], row["attempt"], row["next_retry_at"]) == ("failed", 3, None)
     assert "the bank's file is missing" in row["error"]
+    # The bureau reads the failed run (a claim's counts are JSON from its first insert).
+    runs = await client.get(f"/api/v1/jobs/runs?job={job.name}", headers=world.h("auditor"))
+    assert runs.status_code == 200, runs.text
+    [listed] = runs.json()["items"]
+    assert (listed["status"], listed["attempt"], listed["counts"]) == ("failed", 3, {})
 
 
 async def test_a_run_whose_process_died_shows_failed_and_is_taken_over_once(
@@ -116,12 +122,13 @@ async def test_a_run_whose_process_died_shows_failed_and_is_taken_over_once(
     await fetch(
         "INSERT INTO job_run (job, slot, started_at, status, attempt, lease_until, run_at,"
         " worker, cause, outcome, error, counts)"
-        " VALUES ({}, {}, {}, 'running', 1, {}, {}, 'gone:1', 'schedule', '', '', '{}')",
+        " VALUES ({}, {}, {}, 'running', 1, {}, {}, 'gone:1', 'schedule', '', '', {})",
         job.name,
         "2031-06-01T09:00",
         started,
         started + timedelta(minutes=5),
         started,
+        "{}",
     )
     with use_clock(lambda: started + timedelta(minutes=1)):
         assert await retry_due([job]) == 0  # the lease still holds
