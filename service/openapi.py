@@ -7,6 +7,7 @@ decimals, within the same bounds.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -18,6 +19,12 @@ from litestar.typing import FieldDefinition
 from service.units import Hundredths
 
 
+def _number(value: Decimal) -> Any:
+    """A bound written into the document as the exact JSON number it is (``0.01``,
+    ``9999999999.99``), never through a float: the encoder copies the raw text."""
+    return msgspec.Raw(format(value, "f").encode())
+
+
 class HundredthsSchema(OpenAPISchemaPlugin):
     @staticmethod
     def is_plugin_supported_type(value: Any) -> bool:
@@ -27,13 +34,13 @@ class HundredthsSchema(OpenAPISchemaPlugin):
         kind: type[Hundredths] = field_definition.annotation
         number = Schema(
             type=OpenAPIType.NUMBER,
-            multiple_of=0.01,
-            maximum=float(kind.maximum()),
+            multiple_of=_number(Decimal("0.01")),
+            maximum=_number(kind.maximum()),
         )
         if kind.positive:
-            number.exclusive_minimum = 0.0
+            number.exclusive_minimum = _number(Decimal(0))
         else:
-            number.minimum = 0.0
+            number.minimum = _number(Decimal(0))
         return Schema(
             one_of=[Schema(type=OpenAPIType.STRING, pattern=kind.pattern()), number],
             description=kind.description,
