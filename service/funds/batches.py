@@ -95,41 +95,58 @@ def period_bounds(period: str) -> tuple[date, date]:
 LINE_VALUE_DATE = "COALESCE(o.value_date, e.value_date)"
 
 
-def _days_counted_sql() -> str:
-    """SQL for ``rules.days_counted`` of a line, with the period's last and first day as
-    the two placeholders (in that order)."""
+def _days_from_sql(later: str, earlier: str) -> str:
+    """SQL for the days from date ``earlier`` to date ``later`` (both SQL expressions)."""
     if is_postgres():
-        return f"({{}}::date - GREATEST({LINE_VALUE_DATE}, {{}}::date) + 1)"
-    return f"(CAST(julianday({{}}) - julianday(MAX({LINE_VALUE_DATE}, {{}})) AS INTEGER) + 1)"
+        return f"(({later})::date - ({earlier})::date)"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 async def balance_days_of(
     communities: Sequence[UUID], start: date, end: date
 ) -> list[dict[str, Any]]:
     """Every open household account of ``communities`` with positive balance-days over
-    [start, end] (``rules.balance_days``, computed set-based: one grouped statement over
-    the journal lines up to the period's end, each line weighted by the days it counts
-    from its value date), with its community, household and current owner."""
+    [start, end] (``rules.balance_days``), with its community, household and current owner.
+
+    Set-based, and reading only the journal lines that date from the period's first day
+    on: every line counts the period's D days unless it dates from inside the period or
+    after it, so an account's balance-days are D × its balance (the cache the journal
+    keeps beside it, in the same transaction, under the chains this batch has locked)
+    less, for each such line, its amount × the days it does not count (``lvd - start``
+    inside the period, all D after it). The same sum as ``rules.balance_days`` line by
+    line, without reading years of history for a month's interest. A line's date is its
+    value date, a reversal's that of the entry it reverses (reversals are read whatever
+    their date: they are few)."""
     first, last = (start, end) if is_postgres() else (start.isoformat(), end.isoformat())
+    days = end.toordinal() - start.toordinal() + 1
+    unshared = (
+        f"CASE WHEN {LINE_VALUE_DATE} > {{}} THEN {days}"
+        f" WHEN {LINE_VALUE_DATE} >= {{}} THEN {_days_from_sql(LINE_VALUE_DATE, '{}')}"
+        " ELSE 0 END"
+    )
+    balance_days = f"((a.principal_fen + a.interest_fen) * {days} - COALESCE(r.unshared, 0))"
+    marks = placeholders(len(communities))
     return await fetch(
         # An account's balance-days fit a BIGINT by far (10^10 fen × 366 days < 2^63): the
         # driver hands back int, not Decimal.
-        "SELECT a.community, a.id, a.household, h.owner, CAST(d.balance_days AS BIGINT)"
+        f"SELECT a.community, a.id, a.household, h.owner, CAST({balance_days} AS BIGINT)"
         " AS balance_days"
-        " FROM (SELECT l.account,"
-        f" SUM((l.principal_delta + l.interest_delta) * {_days_counted_sql()}) AS balance_days"
+        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+        " LEFT JOIN (SELECT l.account,"
+        f" SUM((l.principal_delta + l.interest_delta) * {unshared}) AS unshared"
         " FROM fund_entry AS e LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
         " JOIN fund_line AS l ON l.entry = e.id"
-        f" WHERE e.community IN {placeholders(len(communities))}"
-        f" AND {LINE_VALUE_DATE} <= {{}}"
-        " AND l.household IS NOT NULL GROUP BY l.account) AS d"
-        " JOIN fund_account AS a ON a.id = d.account"
-        " JOIN household AS h ON h.id = a.household"
-        " WHERE a.kind = 'household' AND a.closed_at IS NULL AND d.balance_days > 0",
+        f" WHERE e.community IN {marks}"
+        " AND (e.value_date >= {} OR e.reverses_entry IS NOT NULL)"
+        " GROUP BY l.account) AS r ON r.account = a.id"
+        f" WHERE a.community IN {marks} AND a.kind = 'household' AND a.closed_at IS NULL"
+        f" AND {balance_days} > 0",
         last,
         first,
+        first,
         *communities,
-        last,
+        first,
+        *communities,
     )
 
 

@@ -155,6 +155,45 @@ async def hand_written_allocation(conn: Any, period: str, actor: uuid.UUID) -> i
     return int(status.split()[-1])
 
 
+async def bare_pass(conn: Any, round_no: int) -> float:
+    """Issue 15's floor for a batch: one line per household plus the balance update,
+    set-based, on the same schema (indexes, foreign keys, triggers) — one entry per
+    community for the lines to belong to, each household's line 0.35% of its principal,
+    no balance-days, no shares, no hash chain, no audit. Timed up to its COMMIT, then
+    rolled back, so every round of every path sees the same journal."""
+    started = time.perf_counter()
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        await conn.execute(
+            "CREATE TEMP TABLE bench_bare ON COMMIT DROP AS SELECT community, district,"
+            " gen_random_uuid() AS entry FROM fund_account WHERE kind = 'custody'"
+        )
+        await conn.execute(
+            "INSERT INTO fund_entry (id, district, community, seq, kind, posted_at, value_date,"
+            " book_year, period, memo, reverses_entry, amount_fen, actor_id, idempotency_key,"
+            " fund_use_id, prev_hash, hash)"
+            " SELECT entry, district, community, 1000000 + $1, 'interest', now(), current_date,"
+            " extract(year FROM current_date)::int, 'bare', 'bare', NULL, 0, NULL, NULL, NULL,"
+            " '', '' FROM bench_bare",
+            round_no,
+        )
+        await conn.execute(
+            "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+            " interest_delta) SELECT b.entry, a.id, a.household, h.owner, 0,"
+            " a.principal_fen * 35 / 10000 FROM fund_account AS a"
+            " JOIN bench_bare AS b USING (community) JOIN household AS h ON h.id = a.household"
+            " WHERE a.kind = 'household'"
+        )
+        await conn.execute(
+            "UPDATE fund_account SET interest_fen = interest_fen + principal_fen * 35 / 10000"
+            " WHERE kind = 'household'"
+        )
+        return time.perf_counter() - started
+    finally:
+        await transaction.rollback()
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import asyncpg
 
@@ -258,6 +297,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         # More rounds, service and hand-written alternating, each on a new period: a
         # one-second batch varies by a tenth of a second from run to run on this machine.
         service_runs, hand_runs = [result["service_s"]], [result["hand_s"]]
+        bare_runs = [await bare_pass(conn, 0)]
         for round_no in range(1, args.rounds):
             await open_database()
             try:
@@ -271,7 +311,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             await hand_written_allocation(conn, str(YEAR + 40 + round_no), caller.id)
             hand_runs.append(time.perf_counter() - started)
+            bare_runs.append(await bare_pass(conn, round_no))
         result["service_runs"], result["hand_runs"] = service_runs, hand_runs
+        result["bare_runs"] = bare_runs
+        result["bare_s"] = statistics.median(bare_runs)
         result["service_s"] = statistics.median(service_runs)
         result["hand_s"] = statistics.median(hand_runs)
         if args.profile:
