@@ -7,7 +7,8 @@ bulk inserts and one set-based balance update — never a query per household.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -183,25 +184,28 @@ async def _allocate_interest(
                 "（期内无余额），无法按积数分配利息。"
             )
     custody = await ledger.custody_accounts(caller.district_id, ordered)
-    drafts: list[ledger.EntryDraft] = []
     households: list[int] = []
-    for community_id in ordered:
-        draft, count = _split(
-            caller,
-            chains[community_id],
-            custody[community_id],
-            kind="interest",
-            amount=amounts[community_id],
-            weights=weights[community_id],
-            weight_column="balance_days",
-            value_date=today(),
-            memo=f"{period} 利息",
-            period=period,
-            key=key,
-        )
-        drafts.append(draft)
-        households.append(count)
-    posted = await ledger.post_entries(drafts)
+
+    async def drafts() -> AsyncIterator[ledger.EntryDraft]:
+        for community_id in ordered:
+            draft, count = _split(
+                caller,
+                chains[community_id],
+                custody[community_id],
+                kind="interest",
+                amount=amounts[community_id],
+                weights=weights.pop(community_id),
+                weight_column="balance_days",
+                value_date=today(),
+                memo=f"{period} 利息",
+                period=period,
+                key=key,
+            )
+            households.append(count)
+            yield draft
+            await asyncio.sleep(0)  # the group being written sends its next statement
+
+    posted = await ledger.post_overlapped(drafts())
     await record_many(
         caller,
         "fund.interest",

@@ -18,8 +18,9 @@ interest) a few whatever its size: entries and heads, the lines by COPY, the bal
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -394,6 +395,51 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
         await write_at_commit(writes)
     else:
         await write_together(writes)
+    return posted
+
+
+# A batch posts in groups of about this many lines (``post_overlapped``).
+OVERLAP_GROUP_LINES = 4_000
+
+
+async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
+    """``post_entries`` for a batch whose drafts are made as it goes (shares, lines):
+    drafts are gathered into groups of about ``OVERLAP_GROUP_LINES`` lines, and each group
+    is written while the next one is made, so that the database ingests one group (its
+    lines' keys, indexes and foreign-key checks) while this process computes the next:
+    the two cores work at once instead of in turn. The groups are written strictly one
+    after another on the transaction's connection, in the order made; what
+    ``post_entries`` does to each is unchanged. ``drafts`` should yield control now and
+    then (``await asyncio.sleep(0)``) so that a group's next statement goes out as soon
+    as the previous one is answered. A failure in any group fails the whole call (and
+    so the caller's transaction); a write in flight is awaited before the error leaves.
+    """
+    posted: list[Posted] = []
+    pending: asyncio.Future[list[Posted]] | None = None
+    group: list[EntryDraft] = []
+    lines = 0
+
+    async def flush() -> None:
+        nonlocal pending, group, lines
+        if pending is not None:
+            posted.extend(await pending)
+        pending = asyncio.ensure_future(post_entries(group)) if group else None
+        group, lines = [], 0
+        await asyncio.sleep(0)  # let the group send its first statement
+
+    try:
+        async for draft in drafts:
+            group.append(draft)
+            lines += len(draft.lines)
+            if lines >= OVERLAP_GROUP_LINES:
+                await flush()
+        await flush()
+        await flush()
+    finally:
+        if pending is not None and not pending.done():
+            # Leaving on an error: never leave a statement in flight on the connection
+            # the caller's transaction is about to roll back.
+            await asyncio.gather(pending, return_exceptions=True)
     return posted
 
 

@@ -63,8 +63,11 @@ async def test_a_bad_item_is_named_and_nothing_is_posted(
         {},  # PostgreSQL: one statement, rows as typed VALUES
         {"SMALL_POSTING_LINES": 0},  # a batch: arrays, lines by COPY
         {"SMALL_POSTING_LINES": 0, "ARRAY_CHUNK": 2},  # a batch in chunks of two rows
+        # groups written while the next is made (post_overlapped), one community a group
+        {"OVERLAP_GROUP_LINES": 1},
+        {"SMALL_POSTING_LINES": 0, "OVERLAP_GROUP_LINES": 1},
     ],
-    ids=["values", "batch", "chunks"],
+    ids=["values", "batch", "chunks", "groups", "batch-groups"],
 )
 async def test_every_shape_of_the_postgresql_write_posts_and_verifies(
     client: httpx.AsyncClient,
@@ -94,3 +97,43 @@ async def test_every_shape_of_the_postgresql_write_posts_and_verifies(
         )
         assert verified.status_code == 200
         assert verified.json()["ok"] is True, verified.json()
+
+
+async def test_a_failure_after_earlier_groups_were_written_leaves_nothing_posted(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run writes its communities in groups while it makes the next ones: when making
+    the third fails, the two groups already written go with the transaction."""
+    from service.funds import batches
+
+    monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 1)
+    blocks = [
+        await make_block(client, world, areas=("50.00",), deposits=("1000.00",)) for _ in range(3)
+    ]
+    real_split = batches._split
+    made: list[int] = []
+
+    def failing_split(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        if len(made) == 3:
+            raise RuntimeError("the third community's shares could not be made")
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "_split", failing_split)
+    body = district_run("2027-Q2", {b.community: "10.00" for b in blocks})
+    try:
+        response = await post_run(client, world, body)
+        assert response.status_code == 500
+    except RuntimeError:
+        pass  # a test client that re-raises the server's exception
+    assert len(made) == 3
+    for block in blocks:
+        assert await balance(client, world, block.households[0]) == "1000.00"
+        verified = await client.get(
+            f"/api/v1/communities/{block.community}/fund/verify", headers=world.h("auditor")
+        )
+        assert verified.json()["ok"] is True, verified.json()
+        entries = await client.get(
+            f"/api/v1/households/{block.households[0]}/fund/entries", headers=world.h("bureau")
+        )
+        assert [e for e in entries.json()["items"] if e["kind"] == "interest"] == []
