@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -39,6 +36,8 @@ import pytest
 from service.clock import today
 from service.db import engine_from_url
 from tests.conftest import ADMIN_URL, IS_POSTGRES, _postgres_admin
+from tests.scaling.pgbouncer import free_port, running_pgbouncer, stop, wait_for_port
+from tests.scaling.pgbouncer import pgbouncer_binary as pgbouncer_binary_path
 from tests.support import PASSWORD, add_household, created, login, make_id_no
 
 pytestmark = pytest.mark.skipif(
@@ -48,47 +47,6 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parents[2]
 LOCALHOST = "127.0.0.1"
 SERVER_CONNECTIONS = 3  # pgbouncer's default_pool_size: fewer than the clients' connections
-
-
-def _pgbouncer_binary() -> str:
-    found = shutil.which("pgbouncer") or (
-        "/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer", os.X_OK) else None
-    )
-    if found is None:
-        reason = "pgbouncer is not installed (Debian: apt-get install pgbouncer)"
-        if os.environ.get("CHANGXIAO_REQUIRE_POSTGRES"):
-            pytest.fail(f"{reason}; CHANGXIAO_REQUIRE_POSTGRES=1 requires it (.ci/run installs it)")
-        pytest.skip(reason)
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOCALHOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[Any], log: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection((LOCALHOST, port), 0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port} after {seconds} s: {log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 @dataclass
@@ -128,49 +86,22 @@ class Pooled:
 
 @pytest.fixture(scope="module")
 def pgbouncer_binary() -> str:
-    return _pgbouncer_binary()
+    found = pgbouncer_binary_path()
+    if found is None:
+        reason = "pgbouncer is not installed (Debian: apt-get install pgbouncer)"
+        if os.environ.get("CHANGXIAO_REQUIRE_POSTGRES"):
+            pytest.fail(f"{reason}; CHANGXIAO_REQUIRE_POSTGRES=1 requires it (.ci/run installs it)")
+        pytest.skip(reason)
+    return found
 
 
 @pytest.fixture(scope="module")
 async def pooled(pgbouncer_binary: str) -> AsyncIterator[Pooled]:
     """A scratch database, migrated directly, and a pgbouncer in transaction mode in
     front of it; both gone afterwards."""
-    admin = urlparse(ADMIN_URL)
     name = f"changxiao_pgbouncer_{uuid.uuid4().hex[:8]}"
-    direct_url = admin._replace(path=f"/{name}").geturl()
-    user = unquote(admin.username or "postgres")
-    password = unquote(admin.password or "")
-    port = _free_port()
-    # Readable by the unprivileged user pgbouncer runs as when the test runs as root.
-    workdir = Path(tempfile.mkdtemp(prefix="changxiao-pgbouncer-"))
-    workdir.chmod(0o755)
-    (workdir / "users.txt").write_text(f'"{user}" "{password}"\n')
-    server = f"host={admin.hostname or LOCALHOST} port={admin.port or 5432} dbname={name}"
-    if password:
-        server += f" password={password}"
-    (workdir / "pgbouncer.ini").write_text(
-        "\n".join(
-            [
-                "[databases]",
-                f"{name} = {server}",
-                "[pgbouncer]",
-                f"listen_addr = {LOCALHOST}",
-                f"listen_port = {port}",
-                "unix_socket_dir =",
-                "auth_type = trust",
-                f"auth_file = {workdir / 'users.txt'}",
-                "pool_mode = transaction",
-                f"default_pool_size = {SERVER_CONNECTIONS}",
-                "max_client_conn = 200",
-                "",
-            ]
-        )
-    )
-    for each in workdir.iterdir():
-        each.chmod(0o644)
+    direct_url = urlparse(ADMIN_URL)._replace(path=f"/{name}").geturl()
     await _postgres_admin(f'CREATE DATABASE "{name}"')
-    log = workdir / "pgbouncer.log"
-    process: subprocess.Popen[bytes] | None = None
     try:
         migrated = subprocess.run(
             [sys.executable, "-m", "service.cli", "migrate"],
@@ -181,33 +112,18 @@ async def pooled(pgbouncer_binary: str) -> AsyncIterator[Pooled]:
             timeout=300,
         )
         assert migrated.returncode == 0, migrated.stderr
-        # pgbouncer refuses to run as root: it drops to an unprivileged user (-u).
-        command = [pgbouncer_binary]
-        if os.geteuid() == 0:
-            command += ["-u", "nobody"]
-        command.append(str(workdir / "pgbouncer.ini"))
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        _wait_for_port(port, process, log, 15)
-        pooled_url = admin._replace(netloc=_netloc(admin.username, port)).geturl()
-        pooled_url = urlparse(pooled_url)._replace(path=f"/{name}").geturl()
-        yield Pooled(direct_url=direct_url, pooled_url=pooled_url, workdir=workdir)
+        with running_pgbouncer(
+            pgbouncer_binary, direct_url, server_connections=SERVER_CONNECTIONS
+        ) as bouncer:
+            yield Pooled(direct_url=direct_url, pooled_url=bouncer.url, workdir=bouncer.workdir)
     finally:
-        if process is not None:
-            _stop(process)
         await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _netloc(username: str | None, port: int) -> str:
-    # Trust authentication at the pooler: no password in the client's URL.
-    return f"{username or 'postgres'}@{LOCALHOST}:{port}"
 
 
 @pytest.fixture(scope="module")
 def served(pooled: Pooled) -> Iterator[str]:
     """``changxiao serve --workers 2`` through the pooler; its base URL."""
-    port = _free_port()
+    port = free_port()
     log = pooled.workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -221,7 +137,7 @@ def served(pooled: Pooled) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for_port(port, process, log, 60)
+        wait_for_port(port, process, log, 60)
         base = f"http://{LOCALHOST}:{port}"
         deadline = time.monotonic() + 30
         while httpx.get(f"{base}/healthz").status_code != 200:
@@ -229,7 +145,7 @@ def served(pooled: Pooled) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        _stop(process)
+        stop(process)
 
 
 async def test_named_statements_break_behind_the_pooler_and_the_setting_avoids_them(
