@@ -118,7 +118,7 @@ def test_a_transaction_pooler_turns_off_asyncpgs_named_statements() -> None:
     from service.config import Settings
     from service.db import engine_from_url
 
-    url = "postgresql://postgres@127.0.0.1:6432/test"
+    url = "postgresql://postgres@127.0.0.1:5432/test"
     assert "statement_cache_size" not in engine_from_url(url).config  # type: ignore[attr-defined]
     pooled = engine_from_url(url, pooler="transaction")
     assert pooled.config["statement_cache_size"] == 0  # type: ignore[attr-defined]
