@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,11 @@ class Settings(BaseSettings):
     # extra backends only contending for the same cores (docs/benchmarks.md). Raise it
     # with the database server's cores.
     pg_pool_max: int = Field(default=4, ge=1, alias="CHANGXIAO_PG_POOL_MAX")
+    # What stands between the service and PostgreSQL: "" (nothing, or a pooler in session
+    # mode) or "transaction" (pgbouncer's pool_mode = transaction, where each transaction
+    # may get another server connection): asyncpg then keeps no prepared-statement cache
+    # (service.db.engine_from_url). docs/scaling.md, "Connection pooling".
+    db_pooler: Literal["", "transaction"] = Field(default="", alias="CHANGXIAO_DB_POOLER")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, alias="CHANGXIAO_UPLOAD_MAX_BYTES")
     attachments_dir: str = Field(
         default=str(VAR_DIR / "attachments"), alias="CHANGXIAO_ATTACHMENTS_DIR"

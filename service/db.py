@@ -25,8 +25,12 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 T = TypeVar("T")
 
 
-def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
-    """Build a Piccolo engine for a ``sqlite:///`` or ``postgresql://`` URL."""
+def engine_from_url(url: str, pooler: str = "") -> Engine:  # type: ignore[type-arg]
+    """Build a Piccolo engine for a ``sqlite:///`` or ``postgresql://`` URL.
+
+    ``pooler="transaction"`` (``CHANGXIAO_DB_POOLER``): the URL names a pooler in
+    transaction mode (pgbouncer ``pool_mode = transaction``); see ``PoolerConnection``.
+    """
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         # sqlite:///var/x.sqlite3 is relative to the working directory,
@@ -43,6 +47,17 @@ def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
         }
         if parsed.password:
             config["password"] = unquote(parsed.password)
+        if pooler == "transaction":
+            # A pooler in transaction mode gives the next transaction (or statement outside
+            # one) any server connection, where a named prepared statement of asyncpg's
+            # cache does not exist; pgbouncer 1.18 (Debian 12) does not track them
+            # (``max_prepared_statements`` came in 1.21). Without the cache asyncpg sends
+            # only unnamed statements, Parse/Describe/Flush then Parse again with
+            # Bind/Execute/Sync: no Sync between them, so the pooler keeps both on one
+            # server connection (tests/scaling/test_pgbouncer.py).
+            config["statement_cache_size"] = 0
+        elif pooler:
+            raise ValueError(f"CHANGXIAO_DB_POOLER must be empty or 'transaction', got {pooler!r}")
         return PostgresEngine(config=config)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
 

@@ -113,6 +113,22 @@ def test_database_url_picks_the_engine() -> None:
         engine_from_url("mysql://root@localhost/x")
 
 
+def test_a_transaction_pooler_turns_off_asyncpgs_named_statements() -> None:
+    """CHANGXIAO_DB_POOLER=transaction (served through pgbouncer: tests/scaling)."""
+    from service.config import Settings
+    from service.db import engine_from_url
+
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    assert "statement_cache_size" not in engine_from_url(url).config  # type: ignore[attr-defined]
+    pooled = engine_from_url(url, pooler="transaction")
+    assert pooled.config["statement_cache_size"] == 0  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="CHANGXIAO_DB_POOLER"):
+        engine_from_url(url, pooler="statement")
+    assert Settings(CHANGXIAO_DB_POOLER="transaction").db_pooler == "transaction"  # type: ignore[call-arg]
+    with pytest.raises(ValueError):
+        Settings(CHANGXIAO_DB_POOLER="session")  # type: ignore[call-arg]
+
+
 def test_fund_verify_on_an_empty_database_says_there_is_nothing_to_verify(
     tmp_path: Path,
 ) -> None:
