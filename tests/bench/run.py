@@ -64,6 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " (default 1 and 100; quick 1)",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
+    parser.add_argument(
+        "--on-database",
+        metavar="NAME",
+        help="run the API sections on this existing PostgreSQL database (e.g. a generated"
+        " province kept by tests.bench.province --keep), the demo district seeded into it,"
+        " instead of a fresh scratch database; it is neither created nor dropped",
+    )
     return parser.parse_args(argv)
 
 
@@ -91,6 +98,10 @@ class Bench:
     # ---- PostgreSQL: API, raw loop, reads, payment -------------------------------------
 
     async def api_on_postgres(self) -> None:
+        if self.args.on_database:
+            url = with_database(self.admin_url, self.args.on_database)
+            await self._api_run(url, "PostgreSQL", with_raw=True)
+            return
         url = with_database(self.admin_url, "changxiao_bench")
         await admin(
             self.admin_url,
@@ -111,7 +122,8 @@ class Bench:
         self.say(f"{engine}: migrate and seed the demo district")
         seed = {
             "migrate_s": cli("migrate", env=env, log=self.log),
-            "seed_s": cli("seed", "--demo", env=env, log=self.log),
+            # --on-database: the demo was seeded into it before the rest was generated
+            "seed_s": 0.0 if self.args.on_database else cli("seed", "--demo", env=env, log=self.log),
         }
         households, community, big = await self._households(url, engine)
         out: dict[str, Any] = {"engine": engine, "seed": seed}
