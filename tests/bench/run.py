@@ -123,7 +123,9 @@ class Bench:
         seed = {
             "migrate_s": cli("migrate", env=env, log=self.log),
             # --on-database: the demo was seeded into it before the rest was generated
-            "seed_s": 0.0 if self.args.on_database else cli("seed", "--demo", env=env, log=self.log),
+            "seed_s": 0.0
+            if self.args.on_database
+            else cli("seed", "--demo", env=env, log=self.log),
         }
         households, community, big = await self._households(url, engine)
         out: dict[str, Any] = {"engine": engine, "seed": seed}
