@@ -155,6 +155,21 @@ async def hand_written_allocation(conn: Any, period: str, actor: uuid.UUID) -> i
     return int(status.split()[-1])
 
 
+def bureau_caller(district: uuid.UUID) -> Any:
+    """A bureau caller of ``district`` for the batch paths (no account behind it)."""
+    from service.auth.roles import BUREAU, Caller
+
+    return Caller(
+        id=uuid.uuid4(),
+        username="bench",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+
+
 async def bare_pass(conn: Any, round_no: int) -> float:
     """Issue 15's floor for a batch: one line per household plus the balance update,
     set-based, on the same schema (indexes, foreign keys, triggers) — one entry per
@@ -197,7 +212,6 @@ async def bare_pass(conn: Any, round_no: int) -> float:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import asyncpg
 
-    from service.auth.roles import BUREAU, Caller
     from service.db import close_database, open_database
     from service.funds import batches
     from service.migrate import migrate
@@ -248,15 +262,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await conn.execute("DROP TABLE IF EXISTS bench_expect")
         await conn.execute(f"CREATE TEMP TABLE bench_expect AS {shares_sql(str(YEAR))}")
 
-        caller = Caller(
-            id=uuid.uuid4(),
-            username="bench",
-            role=BUREAU,
-            district_id=district,
-            org_id=None,
-            owner_id=None,
-            committee_community_id=None,
-        )
+        caller = bureau_caller(district)
         await open_database()
         try:
             started = time.perf_counter()

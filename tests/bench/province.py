@@ -30,13 +30,11 @@ import time
 import uuid
 from typing import Any
 
+from tests.bench.common import with_database
+
 PROVINCE_DATABASE = "changxiao_bench_province"
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HOUSEHOLDS_PER_COMMUNITY = 128
-
-
-def with_database(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def say(message: str) -> None:
@@ -55,12 +53,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("PICCOLO_CONF", "service.piccolo_conf")
     os.environ.setdefault("CHANGXIAO_SCHEDULER", "0")
 
-    from service.auth.roles import BUREAU, Caller
     from service.db import close_database, open_database
     from service.funds import batches
     from service.migrate import migrate
     from tests.bench import generate
-    from tests.bench.allocation import bare_pass
+    from tests.bench.allocation import bare_pass, bureau_caller
 
     gc.freeze()
     result: dict[str, Any] = {"households": args.households, "districts": args.districts}
@@ -126,15 +123,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         district,
                     )
                 }
-                caller = Caller(
-                    id=uuid.uuid4(),
-                    username="bench",
-                    role=BUREAU,
-                    district_id=district,
-                    org_id=None,
-                    owner_id=None,
-                    committee_community_id=None,
-                )
+                caller = bureau_caller(district)
                 one = time.perf_counter()
                 await batches.allocate_interest_for_district(caller, period, amounts)
                 runs.append(time.perf_counter() - one)
