@@ -25,7 +25,7 @@ from service.auth.scope import as_uuid
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
-from service.registry import schemas, service
+from service.registry import reads, schemas, service
 from service.registry.import_routes import LedgerController
 from service.registry.tables import (
     Area,
@@ -270,19 +270,19 @@ class CommunityController(Controller):
     @get("/{community_id:str}/households", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
     async def list_households(
         self,
-        access: ScopeDep,
+        caller: CallerDep,
         paging: PagingDep,
         community_id: FromPath[str],
         building_id: FromQuery[UUID | None] = None,
     ) -> Page[schemas.HouseholdOut]:
         """小区的房屋（业主只看到自己的）。"""
-        community = await access.community(community_id, Community.id)
-        query = Household.select(*HOUSEHOLD_COLUMNS).where(
-            (Household.community == community["id"]) & access.households()
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.community_households_in_scope(
+            caller, as_uuid(community_id), paging, building_id
         )
-        if building_id is not None:
-            query = query.where(Household.building == building_id)
-        rows, cursor = await fetch_page(query, Household.id, paging)
+        if found is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        rows, cursor = found
         return Page(items=[household_out(r) for r in rows], next_cursor=cursor)
 
 
