@@ -82,3 +82,42 @@ async def community_households_in_scope(
         rows = rows[: paging.limit]
         return rows, encode_cursor(rows[-1]["id"])
     return rows, None
+
+
+async def communities_in_scope(
+    caller: Caller, paging: Paging, area_id: UUID | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the communities the caller may see, by id, optionally of one area, each
+    with the count and floor area of its households the caller may see: one statement
+    (``routes.communities_out`` did the page, the totals and the scope in three)."""
+    after: UUID | None = None
+    if paging.after is not None:
+        try:
+            after = UUID(paging.after)
+        except ValueError:
+            raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
+    households, household_args = household_scope_sql(caller)
+    communities, community_args = community_scope_sql(caller, "c.id", "c.district")
+    rows = await fetch(
+        "SELECT c.id, c.area, c.name, c.code, c.built_year, c.deposit_rate_fen, c.vote_rule,"
+        " c.fund_draw_order,"
+        f" (SELECT COUNT(*) FROM household AS h WHERE h.community = c.id AND {households})"
+        " AS households,"
+        " (SELECT COALESCE(SUM(h.floor_area), 0) FROM household AS h"
+        f" WHERE h.community = c.id AND {households}) AS floor_area"
+        f" FROM community AS c WHERE {communities}"
+        + (" AND c.area = {}" if area_id is not None else "")
+        + (" AND c.id > {}" if after is not None else "")
+        + " ORDER BY c.id LIMIT {}",
+        *household_args,
+        *household_args,
+        *community_args,
+        *([area_id] if area_id is not None else []),
+        *([after] if after is not None else []),
+        paging.limit + 1,
+    )
+    rows = [{**r, "id": _uuid(r["id"]), "area": _uuid(r["area"])} for r in rows]
+    if len(rows) > paging.limit:
+        rows = rows[: paging.limit]
+        return rows, encode_cursor(rows[-1]["id"])
+    return rows, None

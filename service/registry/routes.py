@@ -83,20 +83,31 @@ async def communities_out(
         )
         totals = {g["community"]: g for g in grouped}
     return [
-        schemas.CommunityOut(
-            id=r["id"],
-            area_id=r["area"],
-            name=r["name"],
-            code=r["code"],
-            built_year=r["built_year"],
-            deposit_rate_per_m2=format_yuan(r["deposit_rate_fen"]),
-            households=int(totals.get(r["id"], {}).get("n") or 0),
-            floor_area=format_area(int(totals.get(r["id"], {}).get("a") or 0)),
-            vote_rule=r["vote_rule"],
-            fund_draw_order=r["fund_draw_order"],
+        community_out(
+            {
+                **r,
+                "households": totals.get(r["id"], {}).get("n"),
+                "floor_area": totals.get(r["id"], {}).get("a"),
+            }
         )
         for r in rows
     ]
+
+
+def community_out(row: dict[str, Any]) -> schemas.CommunityOut:
+    """A community row with ``households`` and ``floor_area`` (its visible households)."""
+    return schemas.CommunityOut(
+        id=row["id"],
+        area_id=row["area"],
+        name=row["name"],
+        code=row["code"],
+        built_year=row["built_year"],
+        deposit_rate_per_m2=format_yuan(row["deposit_rate_fen"]),
+        households=int(row["households"] or 0),
+        floor_area=format_area(int(row["floor_area"] or 0)),
+        vote_rule=row["vote_rule"],
+        fund_draw_order=row["fund_draw_order"],
+    )
 
 
 HOUSEHOLD_COLUMNS = (
@@ -225,14 +236,12 @@ class CommunityController(Controller):
 
     @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def list_all(
-        self, access: ScopeDep, paging: PagingDep, area_id: FromQuery[UUID | None] = None
+        self, caller: CallerDep, paging: PagingDep, area_id: FromQuery[UUID | None] = None
     ) -> Page[schemas.CommunityOut]:
         """可见的小区，可按片区过滤。"""
-        query = Community.select().where(access.communities(Community.id, Community.district))
-        if area_id is not None:
-            query = query.where(Community.area == area_id)
-        rows, cursor = await fetch_page(query, Community.id, paging)
-        return Page(items=await communities_out(rows, access), next_cursor=cursor)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        rows, cursor = await reads.communities_in_scope(caller, paging, area_id)
+        return Page(items=[community_out(r) for r in rows], next_cursor=cursor)
 
     @get("/{community_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def read(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.CommunityOut:

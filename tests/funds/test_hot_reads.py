@@ -275,13 +275,50 @@ async def test_each_hot_read_is_one_statement(client: httpx.AsyncClient, town: T
     counts: dict[tuple[str, str], int] = {}
     for role in ("bureau", "company", "committee", "owner", "world-owner", "world-company"):
         headers = town.headers[role]
-        await get(client, "/auth/me", headers)  # the caller into the cache
         for read, path in reads_of(town).items():
+            await get(client, "/auth/me", headers)  # the caller into the cache
             with statements_sent() as sent:
                 response = await get(client, path, headers)
             assert response.status_code == expected_status(role, read)
             counts[(role, read)] = len(sent)
     assert counts == dict.fromkeys(counts, 1), counts
+
+
+async def test_the_communities_list_is_what_each_community_read_shows(
+    client: httpx.AsyncClient, town: Town, world: World
+) -> None:
+    """``GET /communities`` (one statement) against ``GET /communities/{id}`` (the Scope
+    layer) for every role that may list communities; one statement per page."""
+    candidates = {world.ids["CA"], world.ids["CB"], town.community}
+    for role, headers in town.headers.items():
+        if role == "street":
+            assert (await get(client, "/communities", headers)).status_code == 403
+            continue
+        listed: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            suffix = f"&cursor={cursor}" if cursor else ""
+            await get(client, "/auth/me", headers)  # the caller into the cache
+            with statements_sent() as sent:
+                response = await get(client, f"/communities?limit=7{suffix}", headers)
+            assert response.status_code == 200, (role, response.text)
+            assert len(sent) == 1, (role, sent)
+            listed += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                break
+        ids = [c["id"] for c in listed]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        for item in listed:
+            assert (await get(client, f"/communities/{item['id']}", headers)).json() == item
+        for community in candidates - set(ids):
+            assert (await get(client, f"/communities/{community}", headers)).status_code == 404
+    bureau = town.headers["bureau"]
+    area = (await get(client, f"/communities?limit=500&area_id={world.ids['area']}", bureau)).json()
+    assert candidates <= {c["id"] for c in area["items"]}
+    none = await get(client, f"/communities?area_id={uuid.uuid4()}", bureau)
+    assert none.json() == {"items": [], "next_cursor": None}
+    assert (await get(client, "/communities?cursor=eHl6", bureau)).status_code == 422
 
 
 async def test_the_scope_conditions_select_what_resolve_scope_selects(
