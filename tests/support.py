@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -212,3 +214,50 @@ async def build_world(client: httpx.AsyncClient) -> World:
     )
     world.headers["owner2"] = await login(client, f"owner2-{tag}")
     return world
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """Collect the SQL statements the code sends while the block runs: on PostgreSQL every
+    statement asyncpg executes (prepared or simple, BEGIN/COMMIT included), on SQLite every
+    query Piccolo's engine runs (``db.fetch`` and the ORM; BEGIN/COMMIT are not seen)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from service.db import get_engine
+
+    sent: list[str] = []
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        from asyncpg.connection import Connection
+
+        do_execute, execute = Connection._do_execute, Connection.execute
+
+        async def counted_do(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(query)
+            return await do_execute(self, query, *args, **kwargs)
+
+        async def counted_execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            if not args:  # with arguments it goes through _do_execute
+                sent.append(query)
+            return await execute(self, query, *args, **kwargs)
+
+        Connection._do_execute = counted_do  # type: ignore[method-assign]
+        Connection.execute = counted_execute  # type: ignore[method-assign]
+        try:
+            yield sent
+        finally:
+            Connection._do_execute = do_execute  # type: ignore[method-assign]
+            Connection.execute = execute  # type: ignore[method-assign]
+        return
+    kind = type(engine)
+    run = kind.run_querystring
+
+    async def counted_run(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(querystring))
+        return await run(self, querystring, *args, **kwargs)
+
+    kind.run_querystring = counted_run  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        kind.run_querystring = run  # type: ignore[method-assign]

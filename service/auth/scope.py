@@ -196,6 +196,48 @@ def household_scope_sql(caller: Caller, alias: str = "h") -> tuple[str, list[Any
     return "FALSE", []
 
 
+def community_scope_sql(caller: Caller, community: str, district: str) -> tuple[str, list[Any]]:
+    """:func:`resolve_scope` then :meth:`Scope.communities` as one SQL condition
+    (``{}`` placeholders, their arguments) on a community id column and the district
+    column of that community (e.g. ``c.id`` and ``c.district``): the same communities,
+    with the caller's own ones looked up inside the statement instead of by a query of
+    their own."""
+    in_district = f"{district} = {{}}"
+    if caller.role in (BUREAU, AUDITOR):
+        return in_district, [caller.district_id]
+    if caller.role == COMPANY:
+        return (
+            f"{in_district} AND {community} IN (SELECT sk.community FROM contract AS sk"
+            " WHERE sk.company = {} AND sk.status IN ('live', 'handover'))",
+            [caller.district_id, caller.org_id],
+        )
+    if caller.role == COMMITTEE and caller.committee_community_id is not None:
+        return f"{in_district} AND {community} = {{}}", [
+            caller.district_id,
+            caller.committee_community_id,
+        ]
+    if caller.role == CONTRACTOR:
+        return (
+            f"{in_district} AND {community} IN (SELECT sw.community FROM work AS sw"
+            " WHERE sw.contractor = {})",
+            [caller.district_id, caller.org_id],
+        )
+    if caller.role == OWNER and caller.owner_id is not None:
+        return (
+            f"{in_district} AND {community} IN (SELECT sh.community FROM household AS sh"
+            " WHERE sh.owner = {})",
+            [caller.district_id, caller.owner_id],
+        )
+    if caller.role == STREET:
+        return (
+            f"{in_district} AND {community} IN (SELECT sc.id FROM community AS sc"
+            " JOIN street_area AS sa ON sa.area = sc.area"
+            " WHERE sa.street = {} AND sc.district = {})",
+            [caller.district_id, caller.org_id, caller.district_id],
+        )
+    return "FALSE", []
+
+
 def contract_party_visible(caller: Caller, row: dict[str, Any]) -> bool:
     """Who sees an object of a property contract (the contract, its ratings, subsidies):
     bureau and auditor the district; the company its own, ended ones included (its

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from service.auth.roles import Caller
-from service.auth.scope import household_scope_sql
+from service.auth.scope import community_scope_sql, household_scope_sql
 from service.db import fetch
 from service.errors import InputError
 from service.funds import schemas
@@ -99,23 +99,76 @@ def _household_fund(row: dict[str, Any]) -> schemas.HouseholdFundOut:
     )
 
 
+# A household's statement lines after a journal position, one page, in journal order.
+# Placeholders: household, after (seq), limit.
+ENTRIES_PAGE_SQL = (
+    "SELECT e.id, e.seq, e.kind, e.posted_at, e.value_date, e.memo, e.reverses_entry,"
+    " e.fund_use_id, l.principal_delta, l.interest_delta, l.owner, o.name AS owner_name"
+    " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+    " LEFT JOIN owner AS o ON o.id = l.owner"
+    " WHERE l.household = {} AND e.seq > {} ORDER BY e.seq LIMIT {}"
+)
+# The page joined to the household it belongs to, so that the household's scope condition
+# (appended with AND) decides between no row (not visible: 404) and at least one row (a
+# visible household: its lines, or one row of NULLs when it has none on this page).
+# Placeholders: household, after, limit (the page), then household (the visibility).
+HOUSEHOLD_ENTRIES_SQL = (
+    "SELECT x.id, x.seq, x.kind, x.posted_at, x.value_date, x.memo, x.reverses_entry,"
+    " x.fund_use_id, x.principal_delta, x.interest_delta, x.owner, x.owner_name"
+    f" FROM household AS h LEFT JOIN ({ENTRIES_PAGE_SQL}) AS x ON TRUE"
+    " WHERE h.id = {}"
+)
+
+
+def _entries_after(paging: Paging) -> int | None:
+    """The journal position after which a page starts; None for a malformed cursor."""
+    if paging.after is None:
+        return 0
+    return int(paging.after) if paging.after.isdigit() else None
+
+
+def _bad_entries_cursor() -> InputError:
+    return InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+
+
 async def household_entries(
     household_id: UUID, paging: Paging
 ) -> tuple[list[schemas.FundEntryOut], str | None]:
     """The household's statement lines in journal order, with the owner at posting time."""
-    if paging.after is not None and not paging.after.isdigit():
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
-    after = int(paging.after) if paging.after else 0
+    after = _entries_after(paging)
+    if after is None:
+        raise _bad_entries_cursor()
+    rows = await fetch(ENTRIES_PAGE_SQL, household_id, after, paging.limit + 1)
+    return _entries_page(rows, paging)
+
+
+async def household_entries_in_scope(
+    caller: Caller, household_id: UUID, paging: Paging
+) -> tuple[list[schemas.FundEntryOut], str | None] | None:
+    """:func:`household_entries` of a household the caller may see, in one statement whose
+    predicate carries the caller's scope; None when it does not exist or is out of scope
+    (checked before the cursor, as a separate scope check would)."""
+    after = _entries_after(paging)
+    condition, args = household_scope_sql(caller)
     rows = await fetch(
-        "SELECT e.id, e.seq, e.kind, e.posted_at, e.value_date, e.memo, e.reverses_entry,"
-        " e.fund_use_id, l.principal_delta, l.interest_delta, l.owner, o.name AS owner_name"
-        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
-        " LEFT JOIN owner AS o ON o.id = l.owner"
-        " WHERE l.household = {} AND e.seq > {} ORDER BY e.seq LIMIT {}",
+        f"{HOUSEHOLD_ENTRIES_SQL} AND {condition} ORDER BY x.seq",
         household_id,
-        after,
-        paging.limit + 1,
+        0 if after is None else after,
+        # A malformed cursor only needs to know whether the household is visible.
+        1 if after is None else paging.limit + 1,
+        household_id,
+        *args,
     )
+    if not rows:
+        return None
+    if after is None:
+        raise _bad_entries_cursor()
+    return _entries_page([r for r in rows if r["seq"] is not None], paging)
+
+
+def _entries_page(
+    rows: list[dict[str, Any]], paging: Paging
+) -> tuple[list[schemas.FundEntryOut], str | None]:
     cursor = None
     if len(rows) > paging.limit:
         rows = rows[: paging.limit]
@@ -141,28 +194,67 @@ async def household_entries(
     return items, cursor
 
 
-async def _totals(account_filter: str, arg: UUID) -> dict[str, int]:
-    rows = await fetch(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(a.principal_fen), 0) AS p,"
-        " COALESCE(SUM(a.interest_fen), 0) AS i,"
-        f" COALESCE(SUM(CASE WHEN {BELOW_THRESHOLD} THEN 1 ELSE 0 END), 0) AS below"
-        f" FROM fund_account AS a WHERE a.kind = 'household' AND {account_filter}",
-        arg,
-    )
-    return {k: int(rows[0][k]) for k in ("n", "p", "i", "below")}
+# One statement for a community's or a building's fund summary: a first row (part 0) with
+# the totals over its households' accounts, its household count and (community) its chain
+# head, then one row (part 1) per book year and entry kind. ``{scope}`` is a CTE ``v`` of
+# at most one row, the community or building if the caller may see it: when it is empty
+# the statement returns no row at all (404). ``{accounts}`` filters ``fund_account AS a``
+# to the households' accounts, ``{households}`` filters ``household``; each holds one
+# ``{}`` for the community's or building's id.
+_SUMMARY_SQL = (
+    "WITH v AS ({scope})"
+    " SELECT 0 AS part, v.community, t.n, t.p, t.i, t.below,"
+    " (SELECT COUNT(*) FROM household WHERE {households}) AS households,"
+    " {chain_columns}, NULL AS year, NULL AS kind, NULL AS amount"
+    " FROM v {chain_join} CROSS JOIN (SELECT COUNT(*) AS n,"
+    " COALESCE(SUM(a.principal_fen), 0) AS p, COALESCE(SUM(a.interest_fen), 0) AS i,"
+    f" COALESCE(SUM(CASE WHEN {BELOW_THRESHOLD} THEN 1 ELSE 0 END), 0) AS below"
+    " FROM fund_account AS a WHERE a.kind = 'household' AND {accounts}) AS t"
+    " UNION ALL"
+    " SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " e.book_year, COALESCE(o.kind, e.kind), SUM(l.principal_delta + l.interest_delta)"
+    " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+    " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+    " WHERE l.account IN (SELECT a.id FROM fund_account AS a"
+    " WHERE a.kind = 'household' AND {accounts}) AND EXISTS (SELECT 1 FROM v)"
+    " GROUP BY e.book_year, COALESCE(o.kind, e.kind)"
+)
+# Placeholders: the community (visibility, then scope condition arguments appended to the
+# CTE: see community_fund_sql), households, accounts, accounts.
+COMMUNITY_FUND_SCOPE = "SELECT c.id AS community FROM community AS c WHERE c.id = {}"
+BUILDING_FUND_SCOPE = (
+    "SELECT b.community FROM building AS b JOIN community AS c ON c.id = b.community"
+    " WHERE b.id = {}"
+)
 
 
-async def _years(account_filter: str, arg: UUID) -> list[schemas.YearFiguresOut]:
-    rows = await fetch(
-        "SELECT e.book_year AS year, COALESCE(o.kind, e.kind) AS kind,"
-        " SUM(l.principal_delta + l.interest_delta) AS amount"
-        " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
-        " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
-        " WHERE l.account IN (SELECT a.id FROM fund_account AS a"
-        f" WHERE a.kind = 'household' AND {account_filter})"
-        " GROUP BY e.book_year, COALESCE(o.kind, e.kind)",
-        arg,
+def community_fund_sql(condition: str = "TRUE") -> str:
+    """The community summary's statement with ``condition`` on ``community AS c`` added to
+    its visibility; arguments: the community id, the condition's, then the community id
+    three times."""
+    return _SUMMARY_SQL.format(
+        scope=f"{COMMUNITY_FUND_SCOPE} AND {condition}",
+        households="community = {}",
+        chain_columns="ch.last_seq, ch.head_hash",
+        chain_join="LEFT JOIN fund_chain AS ch ON ch.community = v.community",
+        accounts="a.community = {}",
     )
+
+
+def building_fund_sql(condition: str = "TRUE") -> str:
+    """The building summary's statement with ``condition`` on ``building AS b`` and its
+    ``community AS c``; arguments: the building id, the condition's, then the building id
+    three times."""
+    return _SUMMARY_SQL.format(
+        scope=f"{BUILDING_FUND_SCOPE} AND {condition}",
+        households="building = {}",
+        chain_columns="NULL AS last_seq, NULL AS head_hash",
+        chain_join="",
+        accounts="a.household IN (SELECT id FROM household WHERE building = {})",
+    )
+
+
+def _years(rows: list[dict[str, Any]]) -> list[schemas.YearFiguresOut]:
     years: dict[int, dict[str, int]] = {}
     for r in rows:
         figures = years.setdefault(
@@ -189,47 +281,79 @@ async def _years(account_filter: str, arg: UUID) -> list[schemas.YearFiguresOut]
     ]
 
 
+def _summary_rows(
+    rows: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The head row and the year rows of a summary statement; None when it found nothing."""
+    head = [r for r in rows if int(r["part"]) == 0]
+    if not head:
+        return None
+    return head[0], [r for r in rows if int(r["part"]) == 1]
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 async def community_fund(community_id: UUID) -> schemas.CommunityFundOut:
     """The community's fund: totals over its households' accounts, and its chain head."""
-    where = "a.community = {}"
-    totals = await _totals(where, community_id)
-    households = await fetch(
-        "SELECT COUNT(*) AS n FROM household WHERE community = {}", community_id
+    found = await community_fund_in_scope(None, community_id)
+    assert found is not None, community_id  # the caller passes a visible community
+    return found
+
+
+async def community_fund_in_scope(
+    caller: Caller | None, community_id: UUID
+) -> schemas.CommunityFundOut | None:
+    """:func:`community_fund` in one statement whose predicate carries the caller's scope
+    (any community for None); None when it does not exist or is out of scope."""
+    condition, args = (
+        ("TRUE", []) if caller is None else community_scope_sql(caller, "c.id", "c.district")
     )
-    chain = await fetch(
-        "SELECT last_seq, head_hash FROM fund_chain WHERE community = {}", community_id
+    rows = await fetch(
+        community_fund_sql(condition), community_id, *args, community_id, community_id, community_id
     )
+    found = _summary_rows(rows)
+    if found is None:
+        return None
+    head, years = found
     return schemas.CommunityFundOut(
         community_id=community_id,
-        balance=format_yuan(totals["p"] + totals["i"]),
-        principal=format_yuan(totals["p"]),
-        interest=format_yuan(totals["i"]),
-        households=int(households[0]["n"]),
-        households_with_account=totals["n"],
-        households_needing_replenishment=totals["below"],
-        chain_head=str(chain[0]["head_hash"]) if chain else GENESIS_HASH,
-        entries=int(chain[0]["last_seq"]) if chain else 0,
-        years=await _years(where, community_id),
+        balance=format_yuan(int(head["p"]) + int(head["i"])),
+        principal=format_yuan(int(head["p"])),
+        interest=format_yuan(int(head["i"])),
+        households=int(head["households"]),
+        households_with_account=int(head["n"]),
+        households_needing_replenishment=int(head["below"]),
+        chain_head=str(head["head_hash"]) if head["head_hash"] is not None else GENESIS_HASH,
+        entries=int(head["last_seq"]) if head["last_seq"] is not None else 0,
+        years=_years(years),
     )
 
 
-async def building_fund(building: dict[str, Any]) -> schemas.BuildingFundOut:
-    """The building's roll-up of its households' accounts."""
-    where = "a.household IN (SELECT id FROM household WHERE building = {})"
-    totals = await _totals(where, building["id"])
-    households = await fetch(
-        "SELECT COUNT(*) AS n FROM household WHERE building = {}", building["id"]
+async def building_fund_in_scope(
+    caller: Caller, building_id: UUID
+) -> schemas.BuildingFundOut | None:
+    """The building's roll-up of its households' accounts, in one statement whose predicate
+    carries the caller's scope; None when it does not exist or is out of scope."""
+    condition, args = community_scope_sql(caller, "b.community", "c.district")
+    rows = await fetch(
+        building_fund_sql(condition), building_id, *args, building_id, building_id, building_id
     )
+    found = _summary_rows(rows)
+    if found is None:
+        return None
+    head, years = found
     return schemas.BuildingFundOut(
-        building_id=building["id"],
-        community_id=building["community"],
-        balance=format_yuan(totals["p"] + totals["i"]),
-        principal=format_yuan(totals["p"]),
-        interest=format_yuan(totals["i"]),
-        households=int(households[0]["n"]),
-        households_with_account=totals["n"],
-        households_needing_replenishment=totals["below"],
-        years=await _years(where, building["id"]),
+        building_id=building_id,
+        community_id=_as_uuid(head["community"]),
+        balance=format_yuan(int(head["p"]) + int(head["i"])),
+        principal=format_yuan(int(head["p"])),
+        interest=format_yuan(int(head["i"])),
+        households=int(head["households"]),
+        households_with_account=int(head["n"]),
+        households_needing_replenishment=int(head["below"]),
+        years=_years(years),
     )
 
 

@@ -19,7 +19,6 @@ from service.funds import batches, ledger, reads, schemas, service, witness
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
 from service.pagination import Page
-from service.registry.tables import Building
 from service.units import parse_fen
 
 FUND_READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
@@ -168,11 +167,14 @@ class HouseholdFundController(Controller):
 
     @get("/{household_id:str}/fund/entries", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def entries(
-        self, access: ScopeDep, paging: PagingDep, household_id: FromPath[str]
+        self, caller: CallerDep, paging: PagingDep, household_id: FromPath[str]
     ) -> Page[schemas.FundEntryOut]:
         """分户账明细（按记账顺序），每行注明记账时的业主。"""
-        household = await access.household(household_id)
-        items, cursor = await reads.household_entries(household["id"], paging)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.household_entries_in_scope(caller, as_uuid(household_id), paging)
+        if found is None:
+            raise NotFoundException("房屋不存在，或不在您的权限范围内。")
+        items, cursor = found
         return Page(items=items, next_cursor=cursor)
 
 
@@ -182,11 +184,14 @@ class CommunityFundController(Controller):
 
     @get("/{community_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def summary(
-        self, access: ScopeDep, community_id: FromPath[str]
+        self, caller: CallerDep, community_id: FromPath[str]
     ) -> schemas.CommunityFundOut:
         """小区维修资金汇总、需续交户数、按年收支与哈希链头。"""
-        community = await access.community(community_id)
-        return await reads.community_fund(community["id"])
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.community_fund_in_scope(caller, as_uuid(community_id))
+        if found is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        return found
 
     @get(
         "/{community_id:str}/fund/replenishment",
@@ -261,11 +266,14 @@ class BuildingFundController(Controller):
 
     @get("/{building_id:str}/fund", opt=allow(*FUND_READERS), responses=PROBLEMS)
     async def summary(
-        self, access: ScopeDep, building_id: FromPath[str]
+        self, caller: CallerDep, building_id: FromPath[str]
     ) -> schemas.BuildingFundOut:
         """楼栋维修资金汇总（其各户分户账之和）。"""
-        building = await access.building(building_id, Building.id, Building.community)
-        return await reads.building_fund(building)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.building_fund_in_scope(caller, as_uuid(building_id))
+        if found is None:
+            raise NotFoundException("楼栋不存在，或不在您的权限范围内。")
+        return found
 
 
 ROUTE_HANDLERS = [

@@ -25,7 +25,7 @@ from service.auth.scope import as_uuid
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.pagination import Page, fetch_page
-from service.registry import schemas, service
+from service.registry import reads, schemas, service
 from service.registry.import_routes import LedgerController
 from service.registry.tables import (
     Area,
@@ -83,20 +83,31 @@ async def communities_out(
         )
         totals = {g["community"]: g for g in grouped}
     return [
-        schemas.CommunityOut(
-            id=r["id"],
-            area_id=r["area"],
-            name=r["name"],
-            code=r["code"],
-            built_year=r["built_year"],
-            deposit_rate_per_m2=format_yuan(r["deposit_rate_fen"]),
-            households=int(totals.get(r["id"], {}).get("n") or 0),
-            floor_area=format_area(int(totals.get(r["id"], {}).get("a") or 0)),
-            vote_rule=r["vote_rule"],
-            fund_draw_order=r["fund_draw_order"],
+        community_out(
+            {
+                **r,
+                "households": totals.get(r["id"], {}).get("n"),
+                "floor_area": totals.get(r["id"], {}).get("a"),
+            }
         )
         for r in rows
     ]
+
+
+def community_out(row: dict[str, Any]) -> schemas.CommunityOut:
+    """A community row with ``households`` and ``floor_area`` (its visible households)."""
+    return schemas.CommunityOut(
+        id=row["id"],
+        area_id=row["area"],
+        name=row["name"],
+        code=row["code"],
+        built_year=row["built_year"],
+        deposit_rate_per_m2=format_yuan(row["deposit_rate_fen"]),
+        households=int(row["households"] or 0),
+        floor_area=format_area(int(row["floor_area"] or 0)),
+        vote_rule=row["vote_rule"],
+        fund_draw_order=row["fund_draw_order"],
+    )
 
 
 HOUSEHOLD_COLUMNS = (
@@ -225,14 +236,12 @@ class CommunityController(Controller):
 
     @get("/", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def list_all(
-        self, access: ScopeDep, paging: PagingDep, area_id: FromQuery[UUID | None] = None
+        self, caller: CallerDep, paging: PagingDep, area_id: FromQuery[UUID | None] = None
     ) -> Page[schemas.CommunityOut]:
         """可见的小区，可按片区过滤。"""
-        query = Community.select().where(access.communities(Community.id, Community.district))
-        if area_id is not None:
-            query = query.where(Community.area == area_id)
-        rows, cursor = await fetch_page(query, Community.id, paging)
-        return Page(items=await communities_out(rows, access), next_cursor=cursor)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        rows, cursor = await reads.communities_in_scope(caller, paging, area_id)
+        return Page(items=[community_out(r) for r in rows], next_cursor=cursor)
 
     @get("/{community_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def read(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.CommunityOut:
@@ -270,19 +279,19 @@ class CommunityController(Controller):
     @get("/{community_id:str}/households", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
     async def list_households(
         self,
-        access: ScopeDep,
+        caller: CallerDep,
         paging: PagingDep,
         community_id: FromPath[str],
         building_id: FromQuery[UUID | None] = None,
     ) -> Page[schemas.HouseholdOut]:
         """小区的房屋（业主只看到自己的）。"""
-        community = await access.community(community_id, Community.id)
-        query = Household.select(*HOUSEHOLD_COLUMNS).where(
-            (Household.community == community["id"]) & access.households()
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.community_households_in_scope(
+            caller, as_uuid(community_id), paging, building_id
         )
-        if building_id is not None:
-            query = query.where(Household.building == building_id)
-        rows, cursor = await fetch_page(query, Household.id, paging)
+        if found is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        rows, cursor = found
         return Page(items=[household_out(r) for r in rows], next_cursor=cursor)
 
 

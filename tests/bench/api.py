@@ -190,9 +190,11 @@ async def balance_reads(
     count: int,
     concurrency: int,
     max_seconds: float,
+    path: str = "/households/{}/fund",
 ) -> tuple[LoadResult, dict[str, float]]:
-    """``GET /households/{id}/fund`` for random households by ``concurrency`` keep-alive
-    connections (every answer but 200 counted as an error)."""
+    """``GET /households/{id}/fund`` (or another read: ``path`` with ``{}`` for the id) for
+    random households (ids) by ``concurrency`` keep-alive connections (every answer but 200
+    counted as an error)."""
     rng = random.Random(7)
     order = [rng.choice(households) for _ in range(count + concurrency)]
     auth_lines = header_lines(auth)
@@ -200,9 +202,7 @@ async def balance_reads(
         await spread(server, http)
 
         async def one(index: int) -> int:
-            status, _ = await http.request(
-                "GET", f"{API}/households/{order[index]}/fund", auth_lines
-            )
+            status, _ = await http.request("GET", API + path.format(order[index]), auth_lines)
             return status
 
         await drive(concurrency, concurrency, lambda i: one(count + i), max_seconds=max_seconds)

@@ -47,6 +47,11 @@ DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
 DEMO_HOUSEHOLDS = 16_219
 DEMO_COMMUNITIES = 126
 SECTIONS = ("deposits", "reads", "allocation", "payment", "pages")
+# The other hot reads measured beside the balance: what, the path (``{}``: a random id).
+HOT_READS = {
+    "community": ("community summaries", "/communities/{}/fund"),
+    "entries": ("household statements (first page)", "/households/{}/fund/entries"),
+}
 ALLOCATION_MAX_SECONDS = 2400
 
 
@@ -102,16 +107,18 @@ class Bench:
             url = with_database(self.admin_url, self.args.on_database)
             await self._api_run(url, "PostgreSQL", with_raw=True)
             return
-        url = with_database(self.admin_url, "changxiao_bench")
+        # BENCH_API_DATABASE names the scratch database (on a machine several people share)
+        name = os.environ.get("BENCH_API_DATABASE", "changxiao_bench")
+        url = with_database(self.admin_url, name)
         await admin(
             self.admin_url,
-            "DROP DATABASE IF EXISTS changxiao_bench WITH (FORCE)",
-            "CREATE DATABASE changxiao_bench",
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+            f"CREATE DATABASE {name}",
         )
         try:
             await self._api_run(url, "PostgreSQL", with_raw=True)
         finally:
-            await admin(self.admin_url, "DROP DATABASE IF EXISTS changxiao_bench WITH (FORCE)")
+            await admin(self.admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     async def api_on_sqlite(self) -> None:
         path = self.work / "bench.sqlite3"
@@ -170,6 +177,19 @@ class Bench:
                     )
                 if with_raw:
                     reads = 500 if self.quick else 3000
+                    communities = await self._communities(url)
+                    hot = {"community": communities, "entries": households}
+                    for name, ids in hot.items():
+                        self.say(f"{engine}: {reads} {HOT_READS[name][0]}, 4 clients")
+                        out[f"{name}_reads_4"] = await api.balance_reads(
+                            server,
+                            bureau,
+                            ids,
+                            count=reads,
+                            concurrency=4,
+                            max_seconds=90,
+                            path=HOT_READS[name][1],
+                        )
                     self.say(f"{engine}: {reads} balance reads from a bare endpoint, 4 clients")
                     bare = Server(url, self.log, module="tests.bench.bare")
                     bare.start()
@@ -177,6 +197,20 @@ class Bench:
                         out["bare_reads_4"] = await api.balance_reads(
                             bare, {}, households, count=reads, concurrency=4, max_seconds=90
                         )
+                        for name, ids in hot.items():
+                            self.say(
+                                f"{engine}: {reads} {HOT_READS[name][0]} from a bare endpoint,"
+                                " 4 clients"
+                            )
+                            out[f"bare_{name}_reads_4"] = await api.balance_reads(
+                                bare,
+                                {},
+                                ids,
+                                count=reads,
+                                concurrency=4,
+                                max_seconds=90,
+                                path=HOT_READS[name][1],
+                            )
                     finally:
                         bare.stop()
                     self.say(f"{engine}: {reads} raw SQL balance reads, 4 connections")
@@ -229,6 +263,15 @@ class Bench:
         finally:
             await conn.close()
         return households, str(communities[0]), big
+
+    async def _communities(self, url: str) -> list[str]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            return [str(r["id"]) for r in await conn.fetch("SELECT id FROM community")]
+        finally:
+            await conn.close()
 
     async def _profile(self, url: str, households: list[str]) -> Any:
         """1,000 deposits at 32 clients against a one-worker server run under cProfile
@@ -673,6 +716,7 @@ def render_reads(bench: Bench) -> str:
             "(`reads.HOUSEHOLD_FUND_SQL` with the bureau's district predicate) over asyncpg, "
             "without HTTP, so it is a floor below a bare HTTP endpoint.",
         ]
+    parts += hot_reads(pg)
     if "reads_4" in pg and "reads_64" in pg:
         four, sixty = pg["reads_4"][0], pg["reads_64"][0]
         parts += [
@@ -686,6 +730,41 @@ def render_reads(bench: Bench) -> str:
             f"{bench.results['machine']['nproc']} cores.",
         ]
     return "\n".join(parts)
+
+
+def hot_reads(pg: dict[str, Any]) -> list[str]:
+    """The community summary and the household statement's first page beside their bare
+    endpoints (each the read's one statement with the bureau's district predicate)."""
+    names = [n for n in HOT_READS if f"{n}_reads_4" in pg and f"bare_{n}_reads_4" in pg]
+    if not names:
+        return []
+    parts = [
+        "",
+        "The other hot reads, as the demo `bureau` at 4 connections, each beside a bare "
+        "endpoint sending the same one statement (`tests/bench/bare.py`): "
+        + "; ".join(f"`GET /api/v1{HOT_READS[n][1].format('{id}')}`" for n in names)
+        + " (random demo communities; random demo households, default page of 50).",
+        "",
+    ]
+    rows = []
+    for name in names:
+        rows.append(load_row(f"{HOT_READS[name][0]}, 4 connections", *pg[f"{name}_reads_4"]))
+        rows.append(
+            load_row(f"(e) bare {HOT_READS[name][0]}, 4 connections", *pg[f"bare_{name}_reads_4"])
+        )
+    parts.append(table(LOAD_HEAD, rows))
+    for name in names:
+        api_load, bare_load = pg[f"{name}_reads_4"][0], pg[f"bare_{name}_reads_4"][0]
+        ratio = api_load.rate / bare_load.rate if bare_load.rate else 0.0
+        met = "met" if ratio >= 0.7 and api_load.ms(99) <= 5 else "**not met**"
+        parts += [
+            "",
+            f"**Ratio API / (e) bare endpoint, {HOT_READS[name][0]}, at 4 connections: "
+            f"{ratio:.1%}** ({api_load.rate:,.0f} vs {bare_load.rate:,.0f} per second; p99 API "
+            f"{api_load.ms(99):.1f} ms, bare {bare_load.ms(99):.1f} ms). "
+            f"Aim (issue 15: 70% of the bare endpoint, p99 at most 5 ms): {met}.",
+        ]
+    return parts
 
 
 def render_allocation(bench: Bench, a: dict[str, Any]) -> str:

@@ -1,0 +1,123 @@
+"""Hot registry reads as one SQL statement each, the caller's scope in its predicate."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from service.auth.roles import Caller
+from service.auth.scope import community_scope_sql, household_scope_sql
+from service.db import fetch
+from service.errors import InputError
+from service.pagination import Paging, encode_cursor
+
+# The columns of ``routes.HOUSEHOLD_COLUMNS`` from ``household AS h``.
+_HOUSEHOLD_COLUMNS = (
+    "h.id, h.community, h.building, b.name AS building_name, h.unit_no, h.room_no,"
+    " h.floor_area, h.owner, o.name AS owner_name, o.id_masked AS owner_id_masked,"
+    " o.phone AS owner_phone, h.floor"
+)
+
+
+def _uuid(value: Any) -> UUID | None:
+    if value is None or isinstance(value, UUID):
+        return value
+    return UUID(str(value))
+
+
+async def community_households_in_scope(
+    caller: Caller, community_id: UUID, paging: Paging, building_id: UUID | None = None
+) -> tuple[list[dict[str, Any]], str | None] | None:
+    """One page of a community's households the caller may see (an owner: its own), by
+    id, optionally of one building: ``routes.household_out`` rows and the next cursor. One
+    statement: the page joined to the community, whose scope condition decides between
+    no row (None: the community does not exist or is out of scope, 404) and at least one.
+    A malformed cursor is refused (422) only for a visible community, as before."""
+    after: UUID | None = None
+    bad_cursor = False
+    if paging.after is not None:
+        try:
+            after = UUID(paging.after)
+        except ValueError:
+            bad_cursor = True
+    households, household_args = household_scope_sql(caller)
+    communities, community_args = community_scope_sql(caller, "c.id", "c.district")
+    page = (
+        f"SELECT {_HOUSEHOLD_COLUMNS} FROM household AS h"
+        " LEFT JOIN building AS b ON b.id = h.building LEFT JOIN owner AS o ON o.id = h.owner"
+        f" WHERE h.community = {{}} AND {households}"
+        + (" AND h.building = {}" if building_id is not None else "")
+        + (" AND h.id > {}" if after is not None else "")
+        + " ORDER BY h.id LIMIT {}"
+    )
+    rows = await fetch(
+        f"SELECT x.* FROM community AS c LEFT JOIN ({page}) AS x ON TRUE"
+        f" WHERE c.id = {{}} AND {communities} ORDER BY x.id",
+        community_id,
+        *household_args,
+        *([building_id] if building_id is not None else []),
+        *([after] if after is not None else []),
+        # A malformed cursor only needs to know whether the community is visible.
+        1 if bad_cursor else paging.limit + 1,
+        community_id,
+        *community_args,
+    )
+    if not rows:
+        return None
+    if bad_cursor:
+        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+    rows = [
+        {
+            **r,
+            "id": _uuid(r["id"]),
+            "community": _uuid(r["community"]),
+            "building": _uuid(r["building"]),
+            "owner": _uuid(r["owner"]),
+            "floor_area": int(r["floor_area"]),
+        }
+        for r in rows
+        if r["id"] is not None
+    ]
+    if len(rows) > paging.limit:
+        rows = rows[: paging.limit]
+        return rows, encode_cursor(rows[-1]["id"])
+    return rows, None
+
+
+async def communities_in_scope(
+    caller: Caller, paging: Paging, area_id: UUID | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the communities the caller may see, by id, optionally of one area, each
+    with the count and floor area of its households the caller may see: one statement
+    (``routes.communities_out`` did the page, the totals and the scope in three)."""
+    after: UUID | None = None
+    if paging.after is not None:
+        try:
+            after = UUID(paging.after)
+        except ValueError:
+            raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
+    households, household_args = household_scope_sql(caller)
+    communities, community_args = community_scope_sql(caller, "c.id", "c.district")
+    rows = await fetch(
+        "SELECT c.id, c.area, c.name, c.code, c.built_year, c.deposit_rate_fen, c.vote_rule,"
+        " c.fund_draw_order,"
+        f" (SELECT COUNT(*) FROM household AS h WHERE h.community = c.id AND {households})"
+        " AS households,"
+        " (SELECT COALESCE(SUM(h.floor_area), 0) FROM household AS h"
+        f" WHERE h.community = c.id AND {households}) AS floor_area"
+        f" FROM community AS c WHERE {communities}"
+        + (" AND c.area = {}" if area_id is not None else "")
+        + (" AND c.id > {}" if after is not None else "")
+        + " ORDER BY c.id LIMIT {}",
+        *household_args,
+        *household_args,
+        *community_args,
+        *([area_id] if area_id is not None else []),
+        *([after] if after is not None else []),
+        paging.limit + 1,
+    )
+    rows = [{**r, "id": _uuid(r["id"]), "area": _uuid(r["area"])} for r in rows]
+    if len(rows) > paging.limit:
+        rows = rows[: paging.limit]
+        return rows, encode_cursor(rows[-1]["id"])
+    return rows, None
