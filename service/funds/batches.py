@@ -22,7 +22,6 @@ from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
 from service.funds.rules import allocate_by_weight, first_deposit, interest_period, interest_shares
 from service.funds.service import within_fund_life
-from service.registry.tables import Community
 from service.units import format_yuan, parse_fen
 
 
@@ -320,79 +319,119 @@ async def allocate_income(
     )
 
 
+# The district's first deposits commit in transactions of about this many households (a
+# seed killed part-way keeps what it committed; a rerun posts the rest).
+FIRST_DEPOSITS_PER_TRANSACTION = 5_000
+
+
 async def post_first_deposits_for_community(
     district_id: UUID, community_id: UUID, *, paid_on: date | None = None
 ) -> int:
     """Post the first deposit (rate × floor area) of every household of the community that
     has none, as one journal entry; returns how many households it posted for."""
-    async with transaction():
-        chain = await ledger.lock_community(community_id)
-        await ledger.household_accounts(district_id, community_id)
-        due = await fetch(
-            "SELECT a.id, a.household, h.owner, h.floor_area, c.deposit_rate_fen"
-            " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-            " JOIN community AS c ON c.id = a.community"
-            " WHERE a.community = {} AND a.kind = 'household' AND a.first_deposit_fen IS NULL",
-            community_id,
-        )
-        amounts = {
-            UUID(str(r["id"])): (
-                r,
-                first_deposit(int(r["deposit_rate_fen"]), int(r["floor_area"])),
-            )
-            for r in due
-        }
-        lines = [
-            LineDraft(account, r["household"], r["owner"], amount, 0)
-            for account, (r, amount) in amounts.items()
-            if amount > 0
-        ]
-        if not lines:
-            return 0
-        custody = await ledger.custody_account(district_id, community_id)
-        total = sum(line.principal_delta for line in lines)
-        lines.append(LineDraft(custody, None, None, -total, 0))
-        posted = await ledger.post_entry(
-            ledger.EntryDraft(
-                chain=chain,
-                district_id=district_id,
-                kind="first_deposit",
-                lines=lines,
-                custody=custody,
-                value_date=paid_on or today(),
-                memo="首期维修资金（按交存标准×建筑面积批量入账）",
-            )
-        )
-        await fetch(
-            "UPDATE fund_account SET first_deposit_fen = fund_line.principal_delta"
-            " FROM fund_line WHERE fund_line.entry = {} AND fund_line.account = fund_account.id"
-            " AND fund_account.kind = 'household'",
-            posted.entry_id,
-        )
-        await record(
-            None,
-            "fund.first_deposits",
-            "fund_entry",
-            posted.entry_id,
-            after={"community_id": community_id, "households": len(lines) - 1, "amount_fen": total},
-            district_id=district_id,
-        )
-    return len(lines) - 1
+    return await post_first_deposits(district_id, [community_id], paid_on=paid_on)
 
 
 async def post_first_deposits_for_district(
     district_id: UUID, *, paid_on: date | None = None
 ) -> int:
-    """First deposits for every household of the district without one (for the demo seed):
-    one entry per community, one transaction per community; returns the households posted."""
-    communities = (
-        await Community.select(Community.id)
-        .where(Community.district == district_id)
-        .order_by(Community.id)
+    """First deposits for every household of the district without one (the demo seed): one
+    entry per community, the communities in transactions of about
+    ``FIRST_DEPOSITS_PER_TRANSACTION`` households; returns the households posted for."""
+    sizes = await fetch(
+        "SELECT c.id, COUNT(h.id) AS households FROM community AS c"
+        " LEFT JOIN household AS h ON h.community = c.id"
+        " WHERE c.district = {} GROUP BY c.id ORDER BY c.id",
+        district_id,
     )
+    groups: list[list[UUID]] = [[]]
+    held = 0
+    for row in sizes:
+        if held >= FIRST_DEPOSITS_PER_TRANSACTION:
+            groups.append([])
+            held = 0
+        groups[-1].append(UUID(str(row["id"])))
+        held += int(row["households"])
     posted = 0
-    for community in communities:
-        posted += await post_first_deposits_for_community(
-            district_id, UUID(str(community["id"])), paid_on=paid_on
-        )
+    for group in groups:
+        if group:
+            posted += await post_first_deposits(district_id, group, paid_on=paid_on)
     return posted
+
+
+async def post_first_deposits(
+    district_id: UUID, community_ids: Sequence[UUID], *, paid_on: date | None = None
+) -> int:
+    """First deposits (rate × floor area) of every household of these communities that has
+    none, one entry per community, in one transaction: the journals locked, the missing
+    accounts opened set-based, the amounts read in one query a thousand communities, each
+    entry made while the previous group is written (``ledger.post_overlapped``), the
+    first-deposit marks set and the audit rows written in bulk. Returns the households
+    posted for."""
+    async with transaction():
+        chains = await ledger.lock_communities(community_ids)
+        ordered = sorted(chains, key=str)
+        await ledger.open_household_accounts(district_id, ordered)
+        due: dict[UUID, list[LineDraft]] = {}
+        for chunk in chunks(ordered):
+            for r in await fetch(
+                "SELECT a.id, a.community, a.household, h.owner, h.floor_area,"
+                " c.deposit_rate_fen FROM fund_account AS a"
+                " JOIN household AS h ON h.id = a.household"
+                " JOIN community AS c ON c.id = a.community"
+                f" WHERE a.community IN {placeholders(len(chunk))} AND a.kind = 'household'"
+                " AND a.first_deposit_fen IS NULL",
+                *chunk,
+            ):
+                amount = first_deposit(int(r["deposit_rate_fen"]), int(r["floor_area"]))
+                if amount > 0:
+                    due.setdefault(UUID(str(r["community"])), []).append(
+                        LineDraft(UUID(str(r["id"])), r["household"], r["owner"], amount, 0)
+                    )
+        communities = [c for c in ordered if c in due]
+        if not communities:
+            return 0
+        custody = await ledger.custody_accounts(district_id, communities)
+
+        async def drafts() -> AsyncIterator[ledger.EntryDraft]:
+            for community_id in communities:
+                lines = due[community_id]
+                total = sum(line.principal_delta for line in lines)
+                yield ledger.EntryDraft(
+                    chain=chains[community_id],
+                    district_id=district_id,
+                    kind="first_deposit",
+                    lines=[*lines, LineDraft(custody[community_id], None, None, -total, 0)],
+                    custody=custody[community_id],
+                    value_date=paid_on or today(),
+                    memo="首期维修资金（按交存标准×建筑面积批量入账）",
+                )
+                await asyncio.sleep(0)  # the group being written sends its next statement
+
+        posted = await ledger.post_overlapped(drafts())
+        for chunk in chunks([p.entry_id for p in posted]):
+            await fetch(
+                "UPDATE fund_account SET first_deposit_fen = fund_line.principal_delta"
+                f" FROM fund_line WHERE fund_line.entry IN {placeholders(len(chunk))}"
+                " AND fund_line.account = fund_account.id AND fund_account.kind = 'household'",
+                *chunk,
+            )
+        await record_many(
+            None,
+            "fund.first_deposits",
+            "fund_entry",
+            [
+                (
+                    p.entry_id,
+                    None,
+                    {
+                        "community_id": c,
+                        "households": len(due[c]),
+                        "amount_fen": sum(line.principal_delta for line in due[c]),
+                    },
+                )
+                for p, c in zip(posted, communities, strict=True)
+            ],
+            district_id=district_id,
+        )
+    return sum(len(due[c]) for c in communities)

@@ -296,6 +296,37 @@ async def household_accounts(
     return found
 
 
+async def open_household_accounts(district_id: UUID, community_ids: Sequence[UUID]) -> int:
+    """Open the accounts of every household of these communities that has none, in bulk
+    (under the communities' journal locks); returns how many were opened."""
+    rows: list[dict[str, Any]] = []
+    for chunk in chunks(list(community_ids)):
+        rows += await fetch(
+            "SELECT h.id, h.community FROM household AS h LEFT JOIN fund_account AS a"
+            " ON a.household = h.id AND a.kind = 'household'"
+            f" WHERE h.district = {{}} AND h.community IN {placeholders(len(chunk))}"
+            " AND a.id IS NULL",
+            district_id,
+            *chunk,
+        )
+    at = now()
+    await insert_rows(
+        "fund_account",
+        (
+            "id",
+            "kind",
+            "district",
+            "community",
+            "household",
+            "principal_fen",
+            "interest_fen",
+            "opened_at",
+        ),
+        [(uuid.uuid4(), "household", district_id, r["community"], r["id"], 0, 0, at) for r in rows],
+    )
+    return len(rows)
+
+
 # Journal columns with their PostgreSQL types (for typed VALUES and unnest() arrays).
 ENTRY_TYPES = {
     "id": "uuid",
