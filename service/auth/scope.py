@@ -29,7 +29,8 @@ from service.auth.roles import (
     STREET,
     Caller,
 )
-from service.contracts.tables import Contract
+from service.clock import today
+from service.db import fetch, is_postgres
 from service.registry.tables import Building, Community, Household, StreetArea
 from service.warranty.tables import Work
 
@@ -125,10 +126,11 @@ async def resolve_scope(caller: Caller) -> Scope:
     if caller.role in (BUREAU, AUDITOR):
         ids = None
     elif caller.role == COMPANY:
-        rows = await Contract.select(Contract.community).where(
-            (Contract.company == caller.org_id) & Contract.status.is_in(["live", "handover"])
+        serving_sql, serving_args = company_communities_sql(caller, "rk")
+        rows = await fetch(
+            f"SELECT rk.community FROM contract AS rk WHERE {serving_sql}", *serving_args
         )
-        ids = frozenset(r["community"] for r in rows)
+        ids = frozenset(UUID(str(r["community"])) for r in rows)
     elif caller.role == COMMITTEE:
         ids = frozenset({caller.committee_community_id} if caller.committee_community_id else ())
     elif caller.role == CONTRACTOR:
@@ -165,6 +167,32 @@ async def resolve_scope(caller: Caller) -> Scope:
     )
 
 
+def company_communities_sql(caller: Caller, alias: str) -> tuple[str, list[Any]]:
+    """The condition (``{}`` placeholders, their arguments) on ``contract`` under ``alias``
+    for the contracts that put a company's communities in its scope: live ones, and in
+    hand-over (交接) until the successor's contract starts — ``advance`` then sets the
+    last day of service as ``ends_on`` while the contract stays in hand-over until both
+    sides confirm the record; after that day the fund and the community are no longer
+    the old company's to see (its contract, ratings and subsidies stay visible through
+    ``contract_party_visible``)."""
+    return (
+        f"{alias}.company = {{}} AND ({alias}.status = 'live' OR ({alias}.status = 'handover'"
+        f" AND ({alias}.ends_on IS NULL OR {alias}.ends_on >= {{}})))",
+        [caller.org_id, today() if is_postgres() else today().isoformat()],
+    )
+
+
+def street_communities_sql(caller: Caller, alias: str) -> tuple[str, list[Any]]:
+    """The ids of a street office's communities (those of the areas the bureau named for
+    it) as a subquery (``{}`` placeholders, their arguments)."""
+    return (
+        f"SELECT {alias}c.id FROM community AS {alias}c JOIN street_area AS {alias}a"
+        f" ON {alias}a.area = {alias}c.area WHERE {alias}a.street = {{}}"
+        f" AND {alias}c.district = {{}}",
+        [caller.org_id, caller.district_id],
+    )
+
+
 def household_scope_sql(caller: Caller, alias: str = "h") -> tuple[str, list[Any]]:
     """:func:`resolve_scope` then :meth:`Scope.households` as one SQL condition on the
     ``household`` table under ``alias`` (``{}`` placeholders, their arguments): the same
@@ -174,11 +202,15 @@ def household_scope_sql(caller: Caller, alias: str = "h") -> tuple[str, list[Any
     if caller.role in (BUREAU, AUDITOR):
         return district, [caller.district_id]
     if caller.role == COMPANY:
+        serving, args = company_communities_sql(caller, "k")
         return (
             f"{district} AND {alias}.community IN (SELECT k.community FROM contract AS k"
-            " WHERE k.company = {} AND k.status IN ('live', 'handover'))",
-            [caller.district_id, caller.org_id],
+            f" WHERE {serving})",
+            [caller.district_id, *args],
         )
+    if caller.role == STREET:
+        streets, args = street_communities_sql(caller, "s")
+        return f"{district} AND {alias}.community IN ({streets})", [caller.district_id, *args]
     if caller.role == COMMITTEE and caller.committee_community_id is not None:
         return f"{district} AND {alias}.community = {{}}", [
             caller.district_id,
@@ -206,10 +238,11 @@ def community_scope_sql(caller: Caller, community: str, district: str) -> tuple[
     if caller.role in (BUREAU, AUDITOR):
         return in_district, [caller.district_id]
     if caller.role == COMPANY:
+        serving, args = company_communities_sql(caller, "sk")
         return (
             f"{in_district} AND {community} IN (SELECT sk.community FROM contract AS sk"
-            " WHERE sk.company = {} AND sk.status IN ('live', 'handover'))",
-            [caller.district_id, caller.org_id],
+            f" WHERE {serving})",
+            [caller.district_id, *args],
         )
     if caller.role == COMMITTEE and caller.committee_community_id is not None:
         return f"{in_district} AND {community} = {{}}", [
@@ -229,12 +262,8 @@ def community_scope_sql(caller: Caller, community: str, district: str) -> tuple[
             [caller.district_id, caller.owner_id],
         )
     if caller.role == STREET:
-        return (
-            f"{in_district} AND {community} IN (SELECT sc.id FROM community AS sc"
-            " JOIN street_area AS sa ON sa.area = sc.area"
-            " WHERE sa.street = {} AND sc.district = {})",
-            [caller.district_id, caller.org_id, caller.district_id],
-        )
+        streets, args = street_communities_sql(caller, "s")
+        return f"{in_district} AND {community} IN ({streets})", [caller.district_id, *args]
     return "FALSE", []
 
 

@@ -120,11 +120,21 @@ HOUSEHOLD_ENTRIES_SQL = (
 )
 
 
+# A journal position is a BIGINT id: a cursor beyond it names no line.
+MAX_POSITION = 2**63 - 1
+
+
 def _entries_after(paging: Paging) -> int | None:
-    """The journal position after which a page starts; None for a malformed cursor."""
+    """The journal position after which a page starts; None for a malformed cursor
+    (anything but ASCII digits, such as "²", which ``str.isdigit`` accepts and ``int``
+    does not, or a number beyond a BIGINT)."""
     if paging.after is None:
         return 0
-    return int(paging.after) if paging.after.isdigit() else None
+    text = paging.after
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    position = int(text)
+    return position if position <= MAX_POSITION else None
 
 
 def _bad_entries_cursor() -> InputError:

@@ -85,7 +85,9 @@ async def contract(world: World, community: str, company: str, status: str, star
             mode="market",
             status=status,
             starts_on=starts,
-            ends_on=date(2029, 12, 31),
+            # in hand-over: no last day until a successor starts (contracts.service.advance)
+            ends_on=None if status == "handover" else date(2029, 12, 31),
+            handover_since=starts if status == "handover" else None,
             created_at=now(),
         )
     )
@@ -405,14 +407,6 @@ async def test_cursors_and_limits_at_the_edges(client: httpx.AsyncClient, world:
         pytest.param("²", id="superscript-digit"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "service/funds/reads.py _entries_after: str.isdigit() accepts a cursor that int() "
-        "rejects ('²') or that overflows the SQL integer (25 nines): 500 instead of 422, "
-        "and for a household out of scope 500 instead of 404"
-    ),
-)
 async def test_an_entries_cursor_that_is_not_a_journal_position_is_refused_not_a_500(
     client: httpx.AsyncClient, world: World, position: str
 ) -> None:
@@ -478,16 +472,6 @@ async def test_an_owner_of_flats_in_two_communities_sees_each_with_only_its_own_
         assert (await get(client, f"/households/{theirs}/fund/entries", owner)).status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "service/auth/scope.py resolve_scope (and community_scope_sql/household_scope_sql, "
-        "which copy it): a company stays in scope while its contract's status is 'handover', "
-        "and that status lasts past the successor's start until both sides confirm the "
-        "hand-over record (service/contracts/service.py advance); the rule is 'until the "
-        "successor's contract starts'"
-    ),
-)
 async def test_the_old_company_leaves_scope_when_the_successor_has_started(
     client: httpx.AsyncClient, world: World
 ) -> None:
@@ -516,15 +500,6 @@ async def test_the_old_company_leaves_scope_when_the_successor_has_started(
     await assert_hidden(client, estate, old_company)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "latent: service/auth/scope.py household_scope_sql has no street branch (FALSE), "
-        "while Scope.households() gives a street office the households of its areas' "
-        "communities: communities_in_scope would count 0 households where "
-        "GET /communities/{id} counts them (today /communities refuses street offices, 403)"
-    ),
-)
 async def test_the_communities_list_counts_a_street_offices_households_like_the_scope_layer(
     client: httpx.AsyncClient, world: World
 ) -> None:
