@@ -74,6 +74,9 @@ DROPPED_TABLES = (
     b"vmtx",
 )
 
+# Reuse fitted lines within a render (``_install_line_cache``); off only to measure.
+LINE_CACHE_ENABLED = True
+
 _LIMITER = anyio.CapacityLimiter(1)
 _WEASYPRINT = threading.Lock()
 
@@ -247,6 +250,58 @@ def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
             item.extra["Subtype"] = "/CIDFontType0C"
 
 
+# Text already fitted in this render: (text, id(style), max width, ...) → (style, result
+# of WeasyPrint's ``split_first_line``). Set only while ``_write_pdf`` renders (under
+# ``_WEASYPRINT``), None otherwise.
+_LINE_CACHE: dict[tuple[Any, ...], tuple[Any, Any]] | None = None
+
+
+@lru_cache(maxsize=1)
+def _install_line_cache() -> bool:
+    """Let a render fit each distinct text once (once per process).
+
+    WeasyPrint shapes every text box with Pango (``split_first_line``: a new Pango
+    context and layout each time), and a statement's cells repeat the same strings in
+    the same style and column width again and again (``0.00`` is a third of a ledger).
+    Within one render, the same text in the same computed style (styles are shared
+    between like elements, and the cache keeps the style alive so its id stays unique),
+    width and position gives the same line: the result is reused. The layout object in
+    it is shared between the text boxes; WeasyPrint keeps it inactive between uses and
+    rebuilds it from its own text for drawing, and only an ellipsis (``text-overflow``,
+    ``block-ellipsis``, which the documents never use) would rewrite that text."""
+    from weasyprint.layout import inline, preferred
+
+    original = inline.split_first_line
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: Any,
+        justification_spacing: Any,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> Any:
+        cache = _LINE_CACHE
+        if cache is None:
+            return original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+        key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
+        found = cache.get(key)
+        if found is None:
+            result = original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            cache[key] = (style, result)
+            return result
+        return found[1]
+
+    inline.split_first_line = split_first_line
+    preferred.split_first_line = split_first_line
+    return True
+
+
 @lru_cache(maxsize=1)
 def _weasyprint() -> tuple[Any, Any, Any]:
     """The process's font configuration, parsed stylesheet and document class (HTML
@@ -256,6 +311,7 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
     install_log_filter()
     _install_subsetting()
+    _install_line_cache()
     fonts = FontConfiguration()
     user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)
 
@@ -274,12 +330,17 @@ def write_pdf(html: str) -> bytes:
 
 
 def _write_pdf(html: str) -> bytes:
+    global _LINE_CACHE
     with _WEASYPRINT:
         fonts, stylesheet, document_class = _weasyprint()
         document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
-        pdf = document.write_pdf(
-            stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
-        )
+        _LINE_CACHE = {} if LINE_CACHE_ENABLED else None
+        try:
+            pdf = document.write_pdf(
+                stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
+            )
+        finally:
+            _LINE_CACHE = None
     assert pdf is not None
     return bytes(pdf)
 
