@@ -272,6 +272,7 @@ def _install_line_cache() -> bool:
     rebuilds it from its own text for drawing, and only an ellipsis (``text-overflow``,
     ``block-ellipsis``, which the documents never use) would rewrite that text."""
     from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
 
     original = inline.split_first_line
 
@@ -301,6 +302,30 @@ def _install_line_cache() -> bool:
 
     inline.split_first_line = split_first_line
     preferred.split_first_line = split_first_line
+
+    # Drawing: WeasyPrint rebuilds each text box's Pango layout (a new context, the
+    # text shaped again) and drops it after drawing. A layout shared by several boxes
+    # (above) stays built for the next box with the same style, within the render.
+    original_reactivate = line_break.Layout.reactivate
+    original_deactivate = line_break.Layout.deactivate
+
+    def reactivate(self: Any, style: Any) -> None:
+        if _LINE_CACHE is None:
+            original_reactivate(self, style)
+            return
+        if getattr(self, "changxiao_drawn", None) is style and hasattr(self, "layout"):
+            return
+        original_reactivate(self, style)
+        self.changxiao_drawn = style
+
+    def deactivate(self: Any) -> None:
+        if _LINE_CACHE is not None and getattr(self, "changxiao_drawn", None) is not None:
+            return
+        self.changxiao_drawn = None
+        original_deactivate(self)
+
+    line_break.Layout.reactivate = reactivate
+    line_break.Layout.deactivate = deactivate
     return True
 
 
