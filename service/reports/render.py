@@ -19,11 +19,23 @@ What makes a document fast and small (issue 14, numbers in docs/benchmarks.md):
   viewer finds each glyph by its CID through the font's charset: the subset then keeps
   only the glyphs used. ``_subset_cid_keyed`` does this, and checks that every kept
   glyph's CID is the glyph id the page content uses; any other font goes WeasyPrint's
-  own way.
+  own way;
+- the templates' HTML is parsed by the C XML parser (``xml_tree``) where it gives the
+  tree WeasyPrint's pure-Python HTML5 parser would (else that parser runs);
+- within a render, each distinct text in one style and width is fitted by Pango once
+  and its layout reused, also when drawing (``_install_line_cache``; a ledger repeats
+  ``0.00`` hundreds of times);
+- the garbage collector is off during a render, and collects once after it;
+- the stylesheet avoids what WeasyPrint measures or draws slowly: collapsed borders
+  (separate four-sided cell borders instead), margin boxes and small tables without
+  widths (min/max-content of Chinese text).
+Monkey-patches of WeasyPrint (each small, installed once, covered by
+tests/reports/test_render.py): ``_install_subsetting``, ``_install_line_cache``.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import re
@@ -424,12 +436,21 @@ def _write_pdf(html: str) -> bytes:
         fonts, stylesheet, document_class = _weasyprint()
         document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
         _LINE_CACHE = {} if LINE_CACHE_ENABLED else None
+        # A render makes some hundred thousand objects that live until it ends: the
+        # collector, left on, walks them again and again (a tenth of a statement's
+        # time). Off during the render, then one pass over what the render made
+        # (all of it still in the youngest generation).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             pdf = document.write_pdf(
                 stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
             )
         finally:
             _LINE_CACHE = None
+            if collecting:
+                gc.enable()
+                gc.collect(0)
     assert pdf is not None
     return bytes(pdf)
 
