@@ -19,18 +19,32 @@ What makes a document fast and small (issue 14, numbers in docs/benchmarks.md):
   viewer finds each glyph by its CID through the font's charset: the subset then keeps
   only the glyphs used. ``_subset_cid_keyed`` does this, and checks that every kept
   glyph's CID is the glyph id the page content uses; any other font goes WeasyPrint's
-  own way.
+  own way;
+- the templates' HTML is parsed by the C XML parser (``xml_tree``) where it gives the
+  tree WeasyPrint's pure-Python HTML5 parser would (else that parser runs);
+- within a render, each distinct text in one style and width is fitted by Pango once
+  and its layout reused, also when drawing (``_install_line_cache``; a ledger repeats
+  ``0.00`` hundreds of times);
+- the garbage collector is off during a render, and collects once after it;
+- the stylesheet avoids what WeasyPrint measures or draws slowly: collapsed borders
+  (separate four-sided cell borders instead), margin boxes and small tables without
+  widths (min/max-content of Chinese text).
+Monkey-patches of WeasyPrint (each small, installed once, covered by
+tests/reports/test_render.py): ``_install_subsetting``, ``_install_line_cache``.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
+import re
 import shutil
 import subprocess
 import threading
 from functools import lru_cache
 from typing import Any
+from xml.etree import ElementTree
 
 import anyio
 import anyio.to_thread
@@ -73,6 +87,9 @@ DROPPED_TABLES = (
     b"vhea",
     b"vmtx",
 )
+
+# Reuse fitted lines within a render (``_install_line_cache``); off only to measure.
+LINE_CACHE_ENABLED = True
 
 _LIMITER = anyio.CapacityLimiter(1)
 _WEASYPRINT = threading.Lock()
@@ -247,19 +264,159 @@ def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
             item.extra["Subtype"] = "/CIDFontType0C"
 
 
+# Text already fitted in this render: (text, id(style), max width, ...) → (style, result
+# of WeasyPrint's ``split_first_line``). Set only while ``_write_pdf`` renders (under
+# ``_WEASYPRINT``), None otherwise.
+_LINE_CACHE: dict[tuple[Any, ...], tuple[Any, Any]] | None = None
+
+
+@lru_cache(maxsize=1)
+def _install_line_cache() -> bool:
+    """Let a render fit each distinct text once (once per process).
+
+    WeasyPrint shapes every text box with Pango (``split_first_line``: a new Pango
+    context and layout each time), and a statement's cells repeat the same strings in
+    the same style and column width again and again (``0.00`` is a third of a ledger).
+    Within one render, the same text in the same computed style (styles are shared
+    between like elements, and the cache keeps the style alive so its id stays unique),
+    width and position gives the same line: the result is reused. The layout object in
+    it is shared between the text boxes; WeasyPrint keeps it inactive between uses and
+    rebuilds it from its own text for drawing, and only an ellipsis (``text-overflow``,
+    ``block-ellipsis``, which the documents never use) would rewrite that text."""
+    from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
+
+    original = inline.split_first_line
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: Any,
+        justification_spacing: Any,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> Any:
+        cache = _LINE_CACHE
+        if cache is None:
+            return original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+        key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
+        found = cache.get(key)
+        if found is None:
+            result = original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            cache[key] = (style, result)
+            return result
+        return found[1]
+
+    inline.split_first_line = split_first_line
+    preferred.split_first_line = split_first_line
+
+    # Drawing: WeasyPrint rebuilds each text box's Pango layout (a new context, the
+    # text shaped again) and drops it after drawing. A layout shared by several boxes
+    # (above) stays built for the next box with the same style, within the render.
+    original_reactivate = line_break.Layout.reactivate
+    original_deactivate = line_break.Layout.deactivate
+
+    def reactivate(self: Any, style: Any) -> None:
+        if _LINE_CACHE is None:
+            original_reactivate(self, style)
+            return
+        if getattr(self, "changxiao_drawn", None) is style and hasattr(self, "layout"):
+            return
+        original_reactivate(self, style)
+        self.changxiao_drawn = style
+
+    def deactivate(self: Any) -> None:
+        if _LINE_CACHE is not None and getattr(self, "changxiao_drawn", None) is not None:
+            return
+        self.changxiao_drawn = None
+        original_deactivate(self)
+
+    line_break.Layout.reactivate = reactivate
+    line_break.Layout.deactivate = deactivate
+    return True
+
+
+# HTML's void elements, written ``<br>`` in the templates and ``<br/>`` for XML.
+_VOID = re.compile(
+    r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)\b([^>]*?)/?>"
+)
+_DOCTYPE = re.compile(r"\A\s*<!DOCTYPE[^>]*>", re.IGNORECASE)
+# The attributes WeasyPrint's HTML.__init__ sets (checked against this version).
+_HTML_FIELDS = ("base_url", "url_fetcher", "media_type", "wrapper_element", "etree_element")
+
+
+def _html_fields_known() -> bool:
+    """True when WeasyPrint's HTML sets exactly the fields ``DocumentHTML`` sets."""
+    from weasyprint import HTML
+
+    document = HTML(string="<html><body></body></html>")
+    return set(vars(document)) == set(_HTML_FIELDS)
+
+
+def xml_tree(html: str) -> Any:
+    """The document's element tree by the C XML parser, or None to use WeasyPrint's
+    HTML5 parser (pure Python, a tenth of a statement's time).
+
+    The templates write well-formed markup apart from HTML's void elements, which are
+    closed here. Where the HTML5 parser would build a different tree than the markup
+    says (anything not well-formed, or a ``tr`` straight in a ``table``, where HTML5
+    adds the ``tbody``), the tree is None or is given the same ``tbody``."""
+    try:
+        root = ElementTree.fromstring(_VOID.sub(r"<\1\2/>", _DOCTYPE.sub("", html, count=1)))
+    except ElementTree.ParseError:
+        return None
+    if root.tag != "html" or [child.tag for child in root] != ["head", "body"]:
+        return None
+    for table in root.iter("table"):
+        rows = [child for child in table if child.tag == "tr"]
+        if not rows:
+            continue
+        if len(rows) != len(table) - sum(1 for c in table if c.tag in ("caption", "colgroup")):
+            return None  # rows beside row groups: leave it to the HTML5 parser
+        body = ElementTree.Element("tbody")
+        first = list(table).index(rows[0])
+        for row in rows:
+            table.remove(row)
+            body.append(row)
+        table.insert(first, body)
+    return root
+
+
 @lru_cache(maxsize=1)
 def _weasyprint() -> tuple[Any, Any, Any]:
     """The process's font configuration, parsed stylesheet and document class (HTML
     with the documents' own user-agent stylesheet), made once and reused."""
-    from weasyprint import CSS, HTML
+    import cssselect2
+    from weasyprint import CSS, HTML, URLFetcher, _find_base_url
     from weasyprint.text.fonts import FontConfiguration
 
     install_log_filter()
     _install_subsetting()
+    _install_line_cache()
     fonts = FontConfiguration()
     user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)
+    fields_known = _html_fields_known()
 
     class DocumentHTML(HTML):  # type: ignore[misc]
+        def __init__(self, string: str, base_url: str) -> None:
+            root = xml_tree(string)
+            if root is None or not fields_known:
+                super().__init__(string=string, base_url=base_url)
+                return
+            # What HTML.__init__ sets, with the tree from the XML parser.
+            self.base_url = _find_base_url(root, base_url)
+            self.url_fetcher = URLFetcher()
+            self.media_type = "print"
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                root, content_language=None
+            )
+            self.etree_element = self.wrapper_element.etree_element
+
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [user_agent]
 
@@ -274,12 +431,26 @@ def write_pdf(html: str) -> bytes:
 
 
 def _write_pdf(html: str) -> bytes:
+    global _LINE_CACHE
     with _WEASYPRINT:
         fonts, stylesheet, document_class = _weasyprint()
         document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
-        pdf = document.write_pdf(
-            stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
-        )
+        _LINE_CACHE = {} if LINE_CACHE_ENABLED else None
+        # A render makes some hundred thousand objects that live until it ends: the
+        # collector, left on, walks them again and again (a tenth of a statement's
+        # time). Off during the render, then one pass over what the render made
+        # (all of it still in the youngest generation).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            pdf = document.write_pdf(
+                stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
+            )
+        finally:
+            _LINE_CACHE = None
+            if collecting:
+                gc.enable()
+                gc.collect(0)
     assert pdf is not None
     return bytes(pdf)
 

@@ -138,3 +138,101 @@ def test_one_cjk_font_is_embedded_as_a_bare_cid_keyed_cff_subset(tmp_path: Path)
     assert len(pdf) < 40_000, len(pdf)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "住宅专项维修资金" in text and "1,234.50" in text
+
+
+def _tags(root: Any) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return [(element.tag, tuple(sorted(element.attrib.items()))) for element in root.iter()]
+
+
+def test_the_xml_parser_builds_the_html5_parsers_tree_for_the_templates() -> None:
+    """The fast path (C XML parser) gives the tree WeasyPrint's HTML5 parser gives,
+    ``tbody`` added where HTML5 adds it; anything else is left to the HTML5 parser."""
+    import tinyhtml5
+
+    html = render.render_html("documents/base.html", {"generated_at": "2026-12-02 08:00"}).replace(
+        "<h1>",
+        '<table class="meta"><tr><th>甲</th><td>1,234.50<br>注</td></tr></table>'
+        '<table class="grid"><colgroup><col style="width: 20%"><col></colgroup>'
+        "<thead><tr><th>乙</th><th>丙</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr>"
+        "</tbody></table><h1>",
+    )
+    fast = render.xml_tree(html)
+    assert fast is not None
+    slow = tinyhtml5.parse(html, namespace_html_elements=False)
+    assert _tags(fast) == _tags(slow)
+    # Whitespace aside (HTML5 drops it around head and body; it collapses anyway).
+    assert "".join(fast.itertext()).split() == "".join(slow.itertext()).split()
+    # Not well-formed, or rows beside a row group: the HTML5 parser's job.
+    assert render.xml_tree(html.replace("<td>1</td>", "<td>1<p>x</td>")) is None
+    assert render.xml_tree(html.replace("</tbody>", "</tbody><tr><td>3</td></tr>")) is None
+    assert render.xml_tree("<p>no html element</p>") is None
+
+
+def test_the_fund_statement_parses_as_xml_to_the_html5_tree(
+    tmp_path: Path,
+) -> None:
+    """The statement template stays on the fast path, with the same tree and PDF text as
+    through WeasyPrint's own parser."""
+    import tinyhtml5
+    from weasyprint import HTML
+
+    html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
+    fast = render.xml_tree(html)
+    assert fast is not None
+    slow = tinyhtml5.parse(html, namespace_html_elements=False)
+    assert _tags(fast) == _tags(slow)
+    fonts, stylesheet, document_class = render._weasyprint()
+    assert document_class is not HTML
+
+    def text_of(document: Any) -> str:
+        path = tmp_path / "s.pdf"
+        path.write_bytes(
+            document.write_pdf(
+                stylesheets=[stylesheet], font_config=fonts, finisher=render._bare_cff_finisher
+            )
+        )
+        return subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True
+        ).stdout
+
+    class Parsed(document_class):  # type: ignore[misc, valid-type]
+        """The same document class, its tree from WeasyPrint's HTML5 parser."""
+
+        def __init__(self, string: str, base_url: str) -> None:
+            HTML.__init__(self, string=string, base_url=base_url)
+
+    base = str(render.DOCUMENTS_DIR)
+    assert text_of(document_class(string=html, base_url=base)) == text_of(
+        Parsed(string=html, base_url=base)
+    )
+
+
+def test_reused_text_lines_give_the_same_pdf_text_and_last_one_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line cache (``_install_line_cache``) changes nothing a reader sees, and lives
+    only while a document renders."""
+    html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
+    texts = []
+    for enabled in (True, False):
+        monkeypatch.setattr(render, "LINE_CACHE_ENABLED", enabled)
+        path = tmp_path / f"{enabled}.pdf"
+        path.write_bytes(render.write_pdf(html))
+        assert render._LINE_CACHE is None
+        texts.append(
+            subprocess.run(
+                ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True
+            ).stdout
+        )
+    assert texts[0] == texts[1]
+    assert texts[0].count("0.00") > 50 and "第1页/共4页" in texts[0]
+
+
+def test_the_documents_stylesheets_never_ask_for_an_ellipsis() -> None:
+    """A shared text layout is safe because no document rewrites its text when drawing,
+    which only an ellipsis does (``_install_line_cache``)."""
+    for sheet in render.DOCUMENTS_DIR.glob("*.css"):
+        css = sheet.read_text(encoding="utf-8")
+        assert "text-overflow" not in css and "block-ellipsis" not in css, sheet
+    for page in render.DOCUMENTS_DIR.glob("*.html"):
+        assert "ellipsis" not in page.read_text(encoding="utf-8"), page
