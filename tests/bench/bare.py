@@ -29,7 +29,9 @@ state: dict[str, Any] = {}
 async def open_pool() -> None:
     state["pool"] = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=4, max_size=4)
     async with state["pool"].acquire() as conn:
-        state["district"] = await conn.fetchval("SELECT district FROM household LIMIT 1")
+        state["district"] = await conn.fetchval(
+            "SELECT district FROM account WHERE username = 'bureau'"
+        )
 
 
 async def close_pool() -> None:

@@ -241,8 +241,15 @@ class Bench:
 
         conn = await asyncpg.connect(url)
         try:
-            households = [str(r["id"]) for r in await conn.fetch("SELECT id FROM household")]
-            district, area = await conn.fetchrow("SELECT district, id FROM area LIMIT 1")
+            # The demo bureau's district (a kept database may hold other districts too).
+            demo = "(SELECT district FROM account WHERE username = 'bureau')"
+            households = [
+                str(r["id"])
+                for r in await conn.fetch(f"SELECT id FROM household WHERE district = {demo}")
+            ]
+            district, area = await conn.fetchrow(
+                f"SELECT district, id FROM area WHERE district = {demo} LIMIT 1"
+            )
             if "payment" not in self.only:
                 return households, None, []
             communities = await generate.add_communities(
@@ -269,7 +276,13 @@ class Bench:
 
         conn = await asyncpg.connect(url)
         try:
-            return [str(r["id"]) for r in await conn.fetch("SELECT id FROM community")]
+            return [
+                str(r["id"])
+                for r in await conn.fetch(
+                    "SELECT id FROM community"
+                    " WHERE district = (SELECT district FROM account WHERE username = 'bureau')"
+                )
+            ]
         finally:
             await conn.close()
 
