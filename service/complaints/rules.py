@@ -45,6 +45,12 @@ PLACES = (HOUSEHOLD, BUILDING, COMMUNITY)
 FILED, ANSWERED, RESOLVED, DISPUTED = "filed", "answered", "resolved", "disputed"
 STATUSES = (FILED, ANSWERED, RESOLVED, DISPUTED)
 OPEN_STATUSES = frozenset({FILED, ANSWERED, DISPUTED})
+STATUS_NAMES = {
+    FILED: "已受理待答复",
+    ANSWERED: "已答复待确认",
+    RESOLVED: "已解决",
+    DISPUTED: "有异议",
+}
 
 # Parties of a complaint.
 COMPANY = "company"  # the property company complained about
@@ -132,3 +138,8 @@ def count_complaints(complaints: Iterable[Filed], at: datetime) -> Counts:
         disputed=sum(1 for c in given if c.status == DISPUTED),
         overdue=sum(1 for c in given if is_overdue(c.due_at, c.first_answered_at, at)),
     )
+
+
+def status_named(status: str) -> str:
+    """A complaint's state for an error detail: its Chinese name and its code."""
+    return f"{STATUS_NAMES.get(status, status)}（{status}）"

@@ -162,7 +162,8 @@ async def _step(
             target = rules.next_status(row["status"], action)
         except rules.IllegalStep:
             raise Conflict(
-                f"投诉当前状态为 {row['status']}，不能{'答复' if action == 'answer' else '确认'}。"
+                f"投诉当前状态为{rules.status_named(row['status'])}，"
+                f"不能{'答复' if action == 'answer' else '确认'}。"
             ) from None
         values: dict[Any, Any] = {Complaint.status: target, Complaint.updated_at: moment}
         if action == "answer":

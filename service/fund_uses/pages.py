@@ -20,7 +20,7 @@ from service.fund_uses import reads
 from service.fund_uses import service as uses
 from service.fund_uses.attachments import KINDS, FundAttachment, attach, attachment_response
 from service.fund_uses.notices import serve_notice, served_owners
-from service.fund_uses.rules import UseStatus
+from service.fund_uses.rules import STATUS_NAMES, UseStatus
 from service.fund_uses.schemas import BallotIn
 from service.http import CallerDep, ScopeDep
 from service.registry.tables import Community
@@ -31,16 +31,6 @@ from service.web.render import caller_of, form_errors, page, see_other
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
 SHEET_READERS = (BUREAU, AUDITOR, COMMITTEE)
-STATUS_NAMES = {
-    "voting": "业主表决中",
-    "pending_approval": "待区住建局审核（紧急）",
-    "owners_approved": "业主表决通过，待审核",
-    "rejected": "表决未通过",
-    "approved": "已批准",
-    "paying": "拨付中",
-    "settled": "已结算",
-    "cancelled": "已撤销",
-}
 CHOICE_NAMES = {"yes": "同意", "no": "反对", "abstain": "弃权"}
 RULE_NAMES = {
     "civil_code": (

@@ -22,6 +22,7 @@ from service.fund_uses.rules import (
     UseAction,
     UseStatus,
     places_to_guard,
+    status_named,
 )
 from service.fund_uses.schemas import FundUseIn, FundUseSubmitIn, PartIn
 from service.fund_uses.service import locked_use, transition, visible_use
@@ -283,7 +284,7 @@ async def submit(caller: Caller, access: Scope, use_id: str, data: FundUseSubmit
     part; the submitter becomes the proposer (the bureau's approver must be another)."""
     use = await visible_use(access, use_id)
     if use["status"] != UseStatus.DRAFT:
-        raise Conflict(f"当前状态（{use['status']}）下不能提交，只有草稿可以提交。")
+        raise Conflict(f"当前状态为{status_named(use['status'])}，不能提交，只有草稿可以提交。")
     component = data.component or use["component"]
     # The place the ticket reported stays guarded whatever the submitter names.
     kept = [

@@ -141,3 +141,21 @@ def draw_from_account(want: int, principal: int, interest: int, interest_first: 
 def payable(approved_cost: int, paid_so_far: int, amount: int) -> bool:
     """A stage may be paid only while the total stays within the approved cost."""
     return amount > 0 and paid_so_far + amount <= approved_cost
+
+
+# A fund use's states as people read them (pages, notices, error details).
+STATUS_NAMES = {
+    "voting": "业主表决中",
+    "pending_approval": "待区住建局审核（紧急）",
+    "owners_approved": "业主表决通过，待审核",
+    "rejected": "表决未通过",
+    "approved": "已批准",
+    "paying": "拨付中",
+    "settled": "已结算",
+    "cancelled": "已撤销",
+}
+
+
+def status_named(status: str) -> str:
+    """A fund use's state for an error detail: its Chinese name and its code."""
+    return f"{STATUS_NAMES.get(status, status)}（{status}）"

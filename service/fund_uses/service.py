@@ -28,6 +28,7 @@ from service.fund_uses.rules import (
     draw_from_account,
     next_status,
     payable,
+    status_named,
 )
 from service.fund_uses.schemas import (
     BallotIn,
@@ -59,7 +60,7 @@ def transition(status: str, action: UseAction) -> UseStatus:
     try:
         return next_status(status, action)
     except IllegalTransition:
-        raise Conflict(f"当前状态（{status}）下不能执行该操作。") from None
+        raise Conflict(f"当前状态为{status_named(status)}，不能执行该操作。") from None
 
 
 async def visible_use(access: Scope, use_id: UUID | str) -> dict[str, Any]:

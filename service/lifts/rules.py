@@ -116,6 +116,9 @@ SUBSIDY_STEPS: dict[tuple[SubsidyStatus, str], SubsidyStatus] = {
 }
 
 
+SUBSIDY_STATUS_NAMES = {"unclaimed": "未申请", "claimed": "已申请待拨付", "paid": "已拨付"}
+
+
 def next_subsidy_status(status: str, action: str) -> SubsidyStatus:
     """The subsidy's status after ``claim`` or ``paid``; ``IllegalStep`` otherwise."""
     try:

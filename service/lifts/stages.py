@@ -183,7 +183,10 @@ async def subsidy_step(
         try:
             status = rules.next_subsidy_status(fresh["subsidy_status"], data.action)
         except rules.IllegalStep:
-            raise Conflict(f"补贴当前状态为 {fresh['subsidy_status']}，不能执行该操作。") from None
+            raise Conflict(
+                f"补贴当前状态为{rules.SUBSIDY_STATUS_NAMES.get(fresh['subsidy_status'], '')}"
+                f"（{fresh['subsidy_status']}），不能执行该操作。"
+            ) from None
         changes: dict[Any, Any] = {LiftProject.subsidy_status: status.value}
         if data.action == "claim":
             changes[LiftProject.subsidy_claimed_on] = on

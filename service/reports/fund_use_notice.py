@@ -14,8 +14,8 @@ from uuid import UUID
 
 from service.db import fetch
 from service.fund_uses import service as uses
-from service.fund_uses.pages import RULE_NAMES, STAGE_NAMES, STATUS_NAMES
-from service.fund_uses.rules import EMERGENCY_REASONS
+from service.fund_uses.pages import RULE_NAMES, STAGE_NAMES
+from service.fund_uses.rules import EMERGENCY_REASONS, STATUS_NAMES
 from service.registry.rules import household_label, mask_name, natural_key
 from service.reports import excel
 from service.reports.fund_statement import chain_of, community_header

@@ -16,8 +16,8 @@ from service.clock import now, today
 from service.db import fetch
 from service.reports import excel
 from service.reports.fund_statement import _as_date, _local_date, chain_of, community_header
-from service.warranty.pages import RESPONSIBLE_NAMES, STATUS_NAMES
-from service.warranty.rules import CATEGORY_NAMES, OPEN_STATUSES
+from service.warranty.pages import RESPONSIBLE_NAMES
+from service.warranty.rules import CATEGORY_NAMES, OPEN_STATUSES, STATUS_NAMES
 
 PART_NAMES = {"private": "专有部分", "common": "共有部分"}
 

@@ -322,6 +322,7 @@ def route_rectification(
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 STATUSES = (OPEN, ANSWERED, CLOSED)
 UNFINISHED = frozenset({OPEN, ANSWERED})
+STATUS_NAMES = {OPEN: "待整改", ANSWERED: "已答复待复查", CLOSED: "已关闭"}
 ACTIONS = ("answer", "close", "reopen")
 # (from, action) → to. ``answer``: the responsible party reports it done; ``reopen``:
 # the bureau finds the answer wanting; ``close``: the bureau confirms on the spot (a
@@ -420,3 +421,8 @@ def previous_quarters(label: str, count: int) -> list[str]:
         out.append(quarter_of(day))
         day = quarter_bounds(quarter_of(day - timedelta(days=1)))[0]
     return list(reversed(out))
+
+
+def status_named(status: str) -> str:
+    """A task's state for an error detail: its Chinese name and its code."""
+    return f"{STATUS_NAMES.get(status, status)}（{status}）"

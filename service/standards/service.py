@@ -446,7 +446,7 @@ async def transition(
             target = rules.next_status(task["status"], data.action)
         except rules.IllegalStep:
             raise Conflict(
-                f"整改任务当前状态为 {task['status']}，不能执行 {data.action}。"
+                f"整改任务当前状态为{rules.status_named(task['status'])}，不能执行 {data.action}。"
             ) from None
         changes: dict[Column | str, Any] = {"status": target, "updated_at": moment}
         if data.action == "answer":

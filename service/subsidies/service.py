@@ -28,6 +28,9 @@ from service.subsidies.tables import Subsidy
 
 SUBSIDY_NOT_FOUND = "补贴不存在，或不在您的权限范围内。"
 
+# A subsidy's states as people read them (error details; the rating report has its own).
+SUBSIDY_STATUS_NAMES = {"computed": "已计算待审批", "approved": "已审批", "released": "已拨付"}
+
 
 async def served_area(community_id: UUID) -> int:
     """Served floor area: the sum of the community's household floor areas (hundredths)."""
@@ -133,7 +136,8 @@ async def approve_subsidy(caller: Caller, subsidy_id: str) -> dict[str, Any]:
         before = await load_subsidy(caller, subsidy_id, lock=True)
         if before["status"] != "computed":
             raise Conflict(
-                f"补贴当前状态为 {before['status']}，只有待审批（computed）的补贴可以审批。"
+                f"补贴当前状态为{SUBSIDY_STATUS_NAMES.get(before['status'], before['status'])}"
+                f"（{before['status']}），只有待审批（computed）的补贴可以审批。"
             )
         after = await _move(
             caller,

@@ -22,6 +22,7 @@ from service.registry.rules import natural_key
 from service.registry.tables import Building, Community
 from service.warranty import rules, schemas
 from service.warranty.photos import read_photo, store_photos, ticket_photos
+from service.warranty.rules import STATUS_NAMES
 from service.warranty.tables import RepairTicket
 from service.warranty.tickets import (
     list_query,
@@ -35,14 +36,6 @@ from service.web.render import ROLE_NAMES, caller_of, form_errors, page, see_oth
 
 REPORTERS = (BUREAU, COMPANY, COMMITTEE, OWNER)
 LIST_LIMIT = 200
-STATUS_NAMES = {
-    "assigned": "已派单",
-    "accepted": "已受理",
-    "in_progress": "维修中",
-    "disputed": "有异议",
-    "done": "已完工待验收",
-    "verified": "已验收",
-}
 RESPONSIBLE_NAMES = {
     "contractor": "施工单位（保修期内，免费维修）",
     "company": "物业服务企业（日常维修养护）",

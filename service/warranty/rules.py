@@ -580,7 +580,9 @@ def may_take_over(kind: str, status: str, due: datetime, at: datetime) -> None:
     if kind != "contractor":
         raise NotTakeable("只有由施工单位保修的工单才能收回改派。")
     if status not in TAKEABLE_STATUSES:
-        raise NotTakeable(f"工单当前状态为 {status}，不能收回改派（有异议的须先裁决）。")
+        raise NotTakeable(
+            f"工单当前状态为{status_named(status)}，不能收回改派（有异议的须先裁决）。"
+        )
     if at <= due:
         raise NotTakeable(f"施工单位的维修时限（{due.isoformat()}）未过，不能收回改派。")
 
@@ -609,3 +611,19 @@ def retention_balance(retention_fen: int, charged_fen: int) -> RetentionBalance:
         remaining=remaining,
         uncovered=max(charged_fen - retention_fen, 0),
     )
+
+
+# A ticket's states as people read them (pages, documents, error details).
+STATUS_NAMES = {
+    "assigned": "已派单",
+    "accepted": "已受理",
+    "in_progress": "维修中",
+    "disputed": "有异议",
+    "done": "已完工待验收",
+    "verified": "已验收",
+}
+
+
+def status_named(status: str) -> str:
+    """A ticket state for an error detail: its Chinese name and, for API clients, its code."""
+    return f"{STATUS_NAMES.get(status, status)}（{status}）"

@@ -369,7 +369,9 @@ async def transition(
         try:
             target = rules.next_status(ticket["status"], data.action, parties(caller, ticket))
         except rules.IllegalTransition:
-            raise Conflict(f"工单当前状态为 {ticket['status']}，不能执行 {data.action}。") from None
+            raise Conflict(
+                f"工单当前状态为{rules.status_named(ticket['status'])}，不能执行 {data.action}。"
+            ) from None
         except rules.NotYourStep:
             raise PermissionDeniedException(
                 "您不是此工单该步骤的责任方，不能执行此操作。"

@@ -26,7 +26,7 @@ from service.lifts.tables import LiftProject
 from service.lifts.views import listed_projects, project_out
 from service.ratings.tables import RatingPeriod
 from service.registry.places import flats
-from service.warranty.pages import STATUS_NAMES as REPAIR_STATUS_NAMES
+from service.warranty.rules import STATUS_NAMES as REPAIR_STATUS_NAMES
 from service.warranty.tables import RepairTicket
 from service.warranty.tickets import list_query
 from service.web.guard import page_guard

@@ -102,7 +102,10 @@ async def test_an_owner_complains_the_company_answers_and_the_owner_confirms(
     assert done.status_code == 200, done.text
     assert (done.json()["status"], done.json()["confirmation_note"]) == ("resolved", "已修好")
     # Closed: neither another answer nor another confirmation.
-    assert (await answer(client, complaint, estate.company_h)).status_code == 409
+    again = await answer(client, complaint, estate.company_h)
+    assert again.status_code == 409
+    # The state in words a clerk reads, its code beside it for API clients.
+    assert "投诉当前状态为已解决（resolved）" in again.json()["detail"], again.json()
     assert (await confirm(client, complaint, estate.owner_h, False, "反悔")).status_code == 409
 
 

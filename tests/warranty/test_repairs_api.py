@@ -141,7 +141,9 @@ async def test_a_ticket_goes_from_assigned_to_verified_and_every_step_is_logged(
     # The reporter cannot accept, the company is not responsible, finishing too early is 409.
     assert (await step(client, world, "committee", tid, "accept")).status_code == 403
     assert (await step(client, world, "company", tid, "accept")).status_code == 403
-    assert (await step(client, world, "contractor", tid, "finish")).status_code == 409
+    early = await step(client, world, "contractor", tid, "finish")
+    assert early.status_code == 409
+    assert "工单当前状态为已派单（assigned）" in early.json()["detail"], early.json()
     for action in ("accept", "start", "finish"):
         r = await step(client, world, "contractor", tid, action, note=f"{action} ok")
         assert r.status_code == 201, r.text
