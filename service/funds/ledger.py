@@ -274,23 +274,8 @@ async def household_accounts(
         if UUID(str(r["household"])) in wanted
     }
     opened = {household_id: uuid.uuid4() for household_id in sorted(wanted - found.keys(), key=str)}
-    at = now()
-    await insert_rows(
-        "fund_account",
-        (
-            "id",
-            "kind",
-            "district",
-            "community",
-            "household",
-            "principal_fen",
-            "interest_fen",
-            "opened_at",
-        ),
-        [
-            (account, "household", district_id, community_id, household, 0, 0, at)
-            for household, account in opened.items()
-        ],
+    await _open_accounts(
+        district_id, [(account, community_id, household) for household, account in opened.items()]
     )
     found.update(opened)
     return found
@@ -309,6 +294,12 @@ async def open_household_accounts(district_id: UUID, community_ids: Sequence[UUI
             district_id,
             *chunk,
         )
+    await _open_accounts(district_id, [(uuid.uuid4(), r["community"], r["id"]) for r in rows])
+    return len(rows)
+
+
+async def _open_accounts(district_id: UUID, accounts: Sequence[tuple[UUID, Any, Any]]) -> None:
+    """Insert household accounts (id, community, household) with nothing in them."""
     at = now()
     await insert_rows(
         "fund_account",
@@ -322,9 +313,11 @@ async def open_household_accounts(district_id: UUID, community_ids: Sequence[UUI
             "interest_fen",
             "opened_at",
         ),
-        [(uuid.uuid4(), "household", district_id, r["community"], r["id"], 0, 0, at) for r in rows],
+        [
+            (account, "household", district_id, community, household, 0, 0, at)
+            for account, community, household in accounts
+        ],
     )
-    return len(rows)
 
 
 # Journal columns with their PostgreSQL types (for typed VALUES and unnest() arrays).

@@ -102,13 +102,12 @@ async def build_district() -> tuple[UUID, list[UUID]]:
 
 
 async def main() -> None:
-    import uuid
     from decimal import Decimal
 
-    from service.auth.roles import BUREAU, Caller
     from service.db import close_database, open_database
     from service.funds import batches, ledger, schemas
     from service.migrate import migrate
+    from tests.bench.allocation import bureau_caller
 
     postgres = _admin_url.startswith("postgres")
     if postgres:
@@ -118,15 +117,7 @@ async def main() -> None:
     await open_database()
     try:
         district, communities = await build_district()
-        caller = Caller(
-            id=uuid.uuid4(),
-            username="bench",
-            role=BUREAU,
-            district_id=district,
-            org_id=None,
-            owner_id=None,
-            committee_community_id=None,
-        )
+        caller = bureau_caller(district)
         started = time.perf_counter()
         posted = await batches.post_first_deposits_for_district(district)
         first = time.perf_counter() - started
