@@ -195,37 +195,13 @@ def street_communities_sql(caller: Caller, alias: str) -> tuple[str, list[Any]]:
 
 def household_scope_sql(caller: Caller, alias: str = "h") -> tuple[str, list[Any]]:
     """:func:`resolve_scope` then :meth:`Scope.households` as one SQL condition on the
-    ``household`` table under ``alias`` (``{}`` placeholders, their arguments): the same
-    households, with the caller's communities looked up inside the statement instead of
-    by a query of their own."""
-    district = f"{alias}.district = {{}}"
-    if caller.role in (BUREAU, AUDITOR):
-        return district, [caller.district_id]
-    if caller.role == COMPANY:
-        serving, args = company_communities_sql(caller, "k")
-        return (
-            f"{district} AND {alias}.community IN (SELECT k.community FROM contract AS k"
-            f" WHERE {serving})",
-            [caller.district_id, *args],
-        )
-    if caller.role == STREET:
-        streets, args = street_communities_sql(caller, "s")
-        return f"{district} AND {alias}.community IN ({streets})", [caller.district_id, *args]
-    if caller.role == COMMITTEE and caller.committee_community_id is not None:
-        return f"{district} AND {alias}.community = {{}}", [
-            caller.district_id,
-            caller.committee_community_id,
-        ]
-    if caller.role == CONTRACTOR:
-        return (
-            f"{district} AND {alias}.community IN (SELECT w.community FROM work AS w"
-            " WHERE w.contractor = {})",
-            [caller.district_id, caller.org_id],
-        )
+    ``household`` table under ``alias`` (``{}`` placeholders, their arguments): as
+    ``Scope.households`` does, the households of the visible communities
+    (:func:`community_scope_sql`), an owner's only their own."""
+    condition, args = community_scope_sql(caller, f"{alias}.community", f"{alias}.district")
     if caller.role == OWNER and caller.owner_id is not None:
-        # The owner's own households (their communities are visible by definition).
-        return f"{district} AND {alias}.owner = {{}}", [caller.district_id, caller.owner_id]
-    return "FALSE", []
+        return f"{condition} AND {alias}.owner = {{}}", [*args, caller.owner_id]
+    return condition, args
 
 
 def community_scope_sql(caller: Caller, community: str, district: str) -> tuple[str, list[Any]]:
