@@ -10,7 +10,7 @@ Reads under test: ``/households/{id}/fund``, ``/households/{id}/fund/entries``,
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -498,6 +498,41 @@ async def test_the_old_company_leaves_scope_when_the_successor_has_started(
     for path in money_reads(estate):
         assert (await get(client, path, new_company)).status_code == 200, path
     await assert_hidden(client, estate, old_company)
+
+
+@pytest.mark.parametrize(("last_day", "visible"), [(0, True), (-1, False)], ids=["on", "after"])
+async def test_the_old_company_serves_to_its_last_day_and_not_a_day_longer(
+    client: httpx.AsyncClient, world: World, last_day: int, visible: bool
+) -> None:
+    """The boundary of "until the successor's contract starts": on the last day of service
+    (the day before the successor's start) the old company still sees the fund; the day
+    after, it does not."""
+    from service.clock import today
+
+    bureau = world.h("bureau")
+    estate = await funded_estate(client, world)
+    old = await org(client, bureau, "company")
+    ends_on = today() + timedelta(days=last_day)
+    await Contract.insert(
+        Contract(
+            district=world.district_id,
+            community=uuid.UUID(estate.community),
+            company=uuid.UUID(old),
+            mode="market",
+            status="handover",
+            starts_on=date(2022, 1, 1),
+            ends_on=ends_on,
+            handover_since=date(2025, 1, 1),
+            end_reason="succeeded",
+            created_at=now(),
+        )
+    )
+    _, old_company = await user(client, bureau, "company", org_id=old)
+    if visible:
+        for path in money_reads(estate):
+            assert (await get(client, path, old_company)).status_code == 200, path
+    else:
+        await assert_hidden(client, estate, old_company)
 
 
 async def test_the_communities_list_counts_a_street_offices_households_like_the_scope_layer(
