@@ -62,15 +62,7 @@ async def create_user(caller: Caller | None, district_id: UUID, data: UserIn) ->
             raise InputError("household_ids", "只有业主账号可以指定房屋")
         if data.org_id is None:
             raise InputError("org_id", "该角色必须指定所属组织")
-        org = (
-            await Organization.select(Organization.kind)
-            .where((Organization.id == data.org_id) & (Organization.district == district_id))
-            .first()
-        )
-        if org is None:
-            raise InputError("org_id", "组织不存在")
-        if org["kind"] != ROLE_ORG_KIND[data.role]:
-            raise InputError("org_id", f"角色 {data.role} 须属于 {ROLE_ORG_KIND[data.role]} 类组织")
+        await _organization_for(data.role, data.org_id, district_id)
         org_id = data.org_id
     account = Account(
         username=data.username.lower(),
@@ -126,6 +118,20 @@ async def deactivate_account(caller: Caller | None, account_id: UUID) -> None:
     forget_caller(account_id)
 
 
+async def _organization_for(role: str, org_id: UUID, district_id: UUID) -> None:
+    """422 on ``org_id`` unless it names an organisation of the district of the kind the
+    role belongs to."""
+    org = (
+        await Organization.select(Organization.kind)
+        .where((Organization.id == org_id) & (Organization.district == district_id))
+        .first()
+    )
+    if org is None:
+        raise InputError("org_id", "组织不存在")
+    if org["kind"] != ROLE_ORG_KIND[role]:
+        raise InputError("org_id", f"角色 {role} 须属于 {ROLE_ORG_KIND[role]} 类组织")
+
+
 async def change_organization(caller: Caller | None, account_id: UUID, org_id: UUID) -> None:
     """Move a (non-owner) account to another organisation of its role's kind in its
     district; the change reaches its tokens like a deactivation does."""
@@ -139,17 +145,7 @@ async def change_organization(caller: Caller | None, account_id: UUID, org_id: U
             raise InputError("account_id", "账号不存在")
         if row["role"] == OWNER:
             raise InputError("org_id", "业主账号不属于任何组织")
-        org = (
-            await Organization.select(Organization.kind)
-            .where((Organization.id == org_id) & (Organization.district == row["district"]))
-            .first()
-        )
-        if org is None:
-            raise InputError("org_id", "组织不存在")
-        if org["kind"] != ROLE_ORG_KIND[row["role"]]:
-            raise InputError(
-                "org_id", f"角色 {row['role']} 须属于 {ROLE_ORG_KIND[row['role']]} 类组织"
-            )
+        await _organization_for(row["role"], org_id, row["district"])
         await Account.update({Account.organization: org_id}).where(Account.id == account_id)
         await record(
             caller,
