@@ -19,6 +19,8 @@ The patches (installed once per process by ``install()``):
   once per containing block;
 - ``struts``: a style's line height and baseline are looked up once (WeasyPrint builds a
   string key of fourteen font properties on every line box to find them);
+- ``backgrounds``: a style without background, shadow, border image or rounded corners
+  is recognised once, and its boxes get no background without looking again;
 - ``borders``: a plain four-sided cell border is judged once per style and drawn as the
   two rectangles WeasyPrint draws for it;
 - ``text``: the glyph string of a shared line is written once and replayed at the next
@@ -34,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 # The fast paths a render uses; tests and measurements turn some off.
-ALL = frozenset(("lines", "lengths", "struts", "borders", "text"))
+ALL = frozenset(("lines", "lengths", "struts", "backgrounds", "borders", "text"))
 ENABLED: frozenset[str] = ALL
 
 
@@ -52,6 +54,10 @@ class Memo:
         )
         # id(style) → (style, (line height, baseline))
         self.struts: dict[int, tuple[Any, Any]] | None = {} if "struts" in enabled else None
+        # id(style) → (style, True when a box of that style has no background to lay out)
+        self.backgrounds: dict[int, tuple[Any, bool]] | None = (
+            {} if "backgrounds" in enabled else None
+        )
         # id(style) → (style, colour of a plain rectangle border or None)
         self.borders: dict[int, tuple[Any, Any]] | None = {} if "borders" in enabled else None
         # id(layout) → (layout, the stream operations that drew its first line)
@@ -84,6 +90,7 @@ def install() -> bool:
     _install_lines()
     _install_lengths()
     _install_struts()
+    _install_backgrounds()
     _install_borders()
     _install_text()
     return True
@@ -230,8 +237,7 @@ def _install_lengths() -> None:
             original(box, containing_block)
             cache[key] = (style, {name: getattr(box, name) for name in USED_LENGTHS})
             return
-        for name, value in found[1].items():
-            setattr(box, name, value)
+        box.__dict__.update(found[1])
 
     _rebind(percent, "resolve_percentages", original, resolve_percentages)
 
@@ -258,6 +264,66 @@ def _install_struts() -> None:
     _rebind(line_break, "strut", original, strut)
 
 
+CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
+
+
+def _install_backgrounds() -> None:
+    """Lay out the backgrounds of a box without one quickly.
+
+    After a page is laid out WeasyPrint visits every box on it to resolve its corner
+    radii and lay out its background layers, reading a dozen properties of its style each
+    time. Most boxes of a document (every cell, line and text) have square corners, no
+    background colour or image, no shadow, no border or mask image: for them WeasyPrint
+    sets the radii to zero and the background to None. Within a render a style is judged
+    once; a box of a plain style gets exactly that, its children are visited as before,
+    and every other box (and the page itself) goes WeasyPrint's own way."""
+    from weasyprint.draw.color import get_color
+    from weasyprint.layout import background
+
+    original = background.layout_box_backgrounds
+    zero = (0, "px")
+
+    def plain(style: Any) -> bool:
+        if style["box_shadow"] or style["border_image_source"][0] != "none":
+            return False
+        if style["mask_border_source"][0] != "none":
+            return False
+        if any(zero not in style[f"border_{corner}_radius"] for corner in CORNERS):
+            return False
+        if style["visibility"] == "hidden":
+            return True
+        layers = style["background_image"]
+        return get_color(style, "background_color").alpha == 0 and not any(
+            kind == "url" or value for kind, value in layers
+        )
+
+    def layout_box_backgrounds(
+        page: Any,
+        box: Any,
+        get_image_from_uri: Any,
+        layout_children: bool = True,
+        style: Any = None,
+    ) -> None:
+        cache = CURRENT.backgrounds if CURRENT is not None else None
+        if cache is None or style is not None or box is page:
+            original(page, box, get_image_from_uri, layout_children, style)
+            return
+        found = cache.get(id(box.style))
+        if found is None:
+            found = cache[id(box.style)] = (box.style, plain(box.style))
+        if not found[1]:
+            original(page, box, get_image_from_uri, layout_children, style)
+            return
+        for corner in CORNERS:
+            setattr(box, f"border_{corner}_radius", (0, 0))
+        if layout_children:
+            for child in box.all_children():
+                layout_box_backgrounds(page, child, get_image_from_uri)
+        box.background = None
+
+    _rebind(background, "layout_box_backgrounds", original, layout_box_backgrounds)
+
+
 def _install_borders() -> None:
     """Draw a plain cell border without judging its style again.
 
@@ -273,7 +339,6 @@ def _install_borders() -> None:
 
     original = border.draw_border
     sides = ("top", "right", "bottom", "left")
-    corners = ("top_left", "top_right", "bottom_right", "bottom_left")
 
     def plain_colour(style: Any) -> Any:
         if (
@@ -291,7 +356,7 @@ def _install_borders() -> None:
         colour = next(iter(colours))
         rounded = any(
             rx.value != 0 and ry.value != 0
-            for rx, ry in (style[f"border_{corner}_radius"] for corner in corners)
+            for rx, ry in (style[f"border_{corner}_radius"] for corner in CORNERS)
         )
         return None if rounded or not colour.alpha else colour
 

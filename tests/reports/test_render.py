@@ -258,7 +258,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
 
     from weasyprint.draw import border, text
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import inline, percent, preferred
+    from weasyprint.layout import background, inline, percent, preferred
     from weasyprint.text import line_break
 
     render._weasyprint()
@@ -267,6 +267,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
     for origin, name in (
         (percent, "resolve_percentages"),
         (line_break, "strut"),
+        (background, "layout_box_backgrounds"),
         (border, "draw_border"),
         (text, "draw_first_line"),
     ):
