@@ -19,6 +19,8 @@ The patches (installed once per process by ``install()``):
   once per containing block;
 - ``struts``: a style's line height and baseline are looked up once (WeasyPrint builds a
   string key of fourteen font properties on every line box to find them);
+- ``floats``: a line box is placed across its containing block straight away while the
+  page has no float (the documents have none) instead of being checked against floats;
 - ``backgrounds``: a style without background, shadow, border image or rounded corners
   is recognised once, and its boxes get no background without looking again;
 - ``borders``: a plain four-sided cell border is judged once per style and drawn as the
@@ -36,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 # The fast paths a render uses; tests and measurements turn some off.
-ALL = frozenset(("lines", "lengths", "struts", "backgrounds", "borders", "text"))
+ALL = frozenset(("lines", "lengths", "struts", "floats", "backgrounds", "borders", "text"))
 ENABLED: frozenset[str] = ALL
 
 
@@ -54,6 +56,8 @@ class Memo:
         )
         # id(style) → (style, (line height, baseline))
         self.struts: dict[int, tuple[Any, Any]] | None = {} if "struts" in enabled else None
+        # line boxes placed without looking for floats while none is on the page (a count)
+        self.floats: list[int] | None = [0] if "floats" in enabled else None
         # id(style) → (style, True when a box of that style has no background to lay out)
         self.backgrounds: dict[int, tuple[Any, bool]] | None = (
             {} if "backgrounds" in enabled else None
@@ -90,6 +94,7 @@ def install() -> bool:
     _install_lines()
     _install_lengths()
     _install_struts()
+    _install_floats()
     _install_backgrounds()
     _install_borders()
     _install_text()
@@ -262,6 +267,43 @@ def _install_struts() -> None:
         return found[1]
 
     _rebind(line_break, "strut", original, strut)
+
+
+def _install_floats() -> None:
+    """Place a line box without looking for floats while there are none.
+
+    WeasyPrint places every line box (two or three times per line) by checking it against
+    the floats laid out so far on the page (``avoid_collisions``). With no float there,
+    the line spans its containing block: from the content box's left edge less the
+    line's left margin, as wide as the containing block less the line's margins, starting
+    at the right edge in a right-to-left block. That is what is returned here, for line
+    boxes only; any other box, or a page with a float, goes WeasyPrint's own way."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import float as floats
+
+    original = floats.avoid_collisions
+
+    def avoid_collisions(context: Any, box: Any, containing_block: Any, outer: bool = True) -> Any:
+        counted = CURRENT.floats if CURRENT is not None else None
+        if (
+            counted is None
+            or outer
+            or context.excluded_shapes
+            or not isinstance(box, boxes.LineBox)
+            or box.style["float"] != "none"
+        ):
+            return original(context, box, containing_block, outer)
+        counted[0] += 1
+        left = containing_block.content_box_x() + box.margin_left
+        right = containing_block.content_box_x() + containing_block.width - box.margin_right
+        position_x = right if containing_block.style["direction"] == "rtl" else left
+        return (
+            position_x - box.margin_left,
+            box.border_box_y() - box.margin_top,
+            right - left,
+        )
+
+    _rebind(floats, "avoid_collisions", original, avoid_collisions)
 
 
 CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")

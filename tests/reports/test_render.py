@@ -248,7 +248,8 @@ def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
     assert len(streams) >= 5 and streams == _content_streams(plain)
     (memo,) = memos
     for name in enabled:
-        assert getattr(memo, name), f"the {name} fast path was never taken"
+        taken = getattr(memo, name)
+        assert taken and taken != [0], f"the {name} fast path was never taken"
 
 
 def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
@@ -259,6 +260,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
     from weasyprint.draw import border, text
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout import background, inline, percent, preferred
+    from weasyprint.layout import float as floats
     from weasyprint.text import line_break
 
     render._weasyprint()
@@ -267,6 +269,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
     for origin, name in (
         (percent, "resolve_percentages"),
         (line_break, "strut"),
+        (floats, "avoid_collisions"),
         (background, "layout_box_backgrounds"),
         (border, "draw_border"),
         (text, "draw_first_line"),
