@@ -3,7 +3,7 @@ answer in one SQL statement whose predicate carries the caller's scope (issue 15
 ``GET /communities/{id}``, ``GET /households/{id}``, ``GET /communities/{id}/buildings``
 and ``GET /communities/{id}/fund/replenishment``.
 
-The reference is the old path itself, kept here: ``resolve_scope`` then
+The reference is the old path itself, kept in ``tests/funds/scope_layer.py``: ``resolve_scope`` then
 ``Scope.community`` / ``Scope.household`` and the query the route ran after it, encoded
 as Litestar encodes a response. Every role's answer is byte for byte the old one; out of
 scope answers exactly what a missing id answers; each read is one statement.
@@ -17,24 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.exceptions import NotFoundException
-from litestar.serialization import encode_json
 
 from service.auth.roles import Caller
 from service.auth.scope import Scope, resolve_scope
-from service.auth.tokens import load_caller
 from service.clock import now, today
 from service.contracts.tables import Contract
-from service.db import fetch
-from service.funds import schemas as fund_schemas
-from service.funds.reads import BELOW_THRESHOLD
-from service.funds.rules import owed_to_threshold, replenish_threshold
-from service.pagination import Page, Paging, decode_cursor, encode_cursor, fetch_page
-from service.registry import routes
-from service.registry.tables import Building, Community
-from service.units import format_yuan
+from service.pagination import Paging, decode_cursor, encode_cursor
 from service.warranty.tables import Work
 from tests.funds.conftest import deposit, spend
+from tests.funds.scope_layer import caller_of, old_answer
 from tests.funds.test_hot_reads import (  # noqa: F401 - fixtures
     Town,
     caller_clock_stopped,
@@ -127,78 +118,6 @@ async def scene(
     town.headers["world-owner2"] = world.h("owner2")
     town.headers["world-contractor"] = world.h("contractor")
     return town
-
-
-async def caller_of(client: httpx.AsyncClient, headers: dict[str, str]) -> Caller:
-    me = (await client.get(f"{API}/auth/me", headers=headers)).json()
-    caller = await load_caller(uuid.UUID(me["id"]))
-    assert caller is not None
-    return caller
-
-
-async def old_replenishment_list(
-    community_id: uuid.UUID, paging: Paging
-) -> tuple[list[fund_schemas.ReplenishmentOut], str | None]:
-    """The replenishment list's statement as it was before (the community checked first)."""
-    after = uuid.UUID(paging.after) if paging.after else None
-    rows = await fetch(
-        "SELECT a.household, h.building, b.name AS building_name, h.unit_no, h.room_no,"
-        " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
-        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-        " JOIN building AS b ON b.id = h.building JOIN owner AS o ON o.id = h.owner"
-        f" WHERE a.community = {{}} AND a.kind = 'household' AND {BELOW_THRESHOLD}"
-        + (" AND a.household > {}" if after else "")
-        + " ORDER BY a.household LIMIT {}",
-        *([community_id, after] if after else [community_id]),
-        paging.limit + 1,
-    )
-    cursor = None
-    if len(rows) > paging.limit:
-        rows = rows[: paging.limit]
-        cursor = encode_cursor(rows[-1]["household"])
-    items = []
-    for r in rows:
-        balance = int(r["principal_fen"]) + int(r["interest_fen"])
-        fixed = int(r["first_deposit_fen"])
-        items.append(
-            fund_schemas.ReplenishmentOut(
-                household_id=r["household"],
-                building_id=r["building"],
-                building_name=r["building_name"],
-                unit_no=r["unit_no"],
-                room_no=r["room_no"],
-                owner_name=r["owner_name"],
-                balance=format_yuan(balance),
-                first_deposit=format_yuan(fixed),
-                replenish_threshold=format_yuan(replenish_threshold(fixed)),
-                owed=format_yuan(owed_to_threshold(balance, fixed)),
-            )
-        )
-    return items, cursor
-
-
-async def old_answer(scope: Scope, read: str, ident: str, paging: Paging) -> bytes | None:
-    """The body the route gave through the Scope layer; None for its 404."""
-    body: Any
-    try:
-        if read == "community":
-            row = await scope.community(ident)
-            body = (await routes.communities_out([row], scope))[0]
-        elif read == "household":
-            row = await scope.household(ident, *routes.HOUSEHOLD_COLUMNS)
-            body = routes.household_out(row)
-        elif read == "buildings":
-            community = await scope.community(ident, Community.id)
-            query = Building.select().where(Building.community == community["id"])
-            rows, cursor = await fetch_page(query, Building.id, paging)
-            body = Page(items=[routes.building_out(r) for r in rows], next_cursor=cursor)
-        else:
-            community = await scope.community(ident)
-            items, cursor = await old_replenishment_list(community["id"], paging)
-            body = Page(items=items, next_cursor=cursor)
-    except NotFoundException:
-        return None
-    return encode_json(body)
 
 
 def ids_of(place: Town, world: World) -> dict[str, list[str]]:
