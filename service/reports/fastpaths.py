@@ -15,6 +15,8 @@ Outside ``rendering()`` every patched function does exactly what WeasyPrint's do
 The patches (installed once per process by ``install()``):
 - ``lines``: each distinct text in one style and width is fitted by Pango once, and its
   layout stays built for drawing the next box that shares it;
+- ``layouts``: the Pango layout a line was fitted with stays built and draws the line,
+  instead of being dropped after fitting and built again, text shaped again, to draw;
 - ``lengths``: a style's used margins, paddings, sizes and border widths are resolved
   once per containing block;
 - ``struts``: a style's line height and baseline are looked up once (WeasyPrint builds a
@@ -38,7 +40,9 @@ from functools import lru_cache
 from typing import Any
 
 # The fast paths a render uses; tests and measurements turn some off.
-ALL = frozenset(("lines", "lengths", "struts", "floats", "backgrounds", "borders", "text"))
+ALL = frozenset(
+    ("lines", "layouts", "lengths", "struts", "floats", "backgrounds", "borders", "text")
+)
 ENABLED: frozenset[str] = ALL
 
 
@@ -50,6 +54,10 @@ class Memo:
         self.lines: dict[tuple[Any, ...], tuple[Any, Any]] | None = (
             {} if "lines" in enabled else None
         )
+        # Pango layouts fitted in this render and kept built for drawing (a count), and
+        # whether a fitting is under way (only its layouts are kept)
+        self.layouts: list[int] | None = [0] if "layouts" in enabled else None
+        self.fitting = False
         # (id(style), containing block size, page box?) → (style, used lengths)
         self.lengths: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] | None = (
             {} if "lengths" in enabled else None
@@ -137,7 +145,7 @@ def _install_lines() -> None:
     ) -> Any:
         cache = CURRENT.lines if CURRENT is not None else None
         if cache is None:
-            return original(
+            return fit(
                 text, style, context, max_width, justification_spacing, is_line_start, minimum
             )
         key = (
@@ -151,12 +159,22 @@ def _install_lines() -> None:
         )
         found = cache.get(key)
         if found is None:
-            result = original(
+            result = fit(
                 text, style, context, max_width, justification_spacing, is_line_start, minimum
             )
             cache[key] = (style, result)
             return result
         return found[1]
+
+    def fit(*args: Any) -> Any:
+        memo = CURRENT
+        if memo is None or memo.layouts is None:
+            return original(*args)
+        memo.fitting = True
+        try:
+            return original(*args)
+        finally:
+            memo.fitting = False
 
     # Layout only: SVG text (weasyprint.svg.text) reshapes its layouts, so it keeps its own.
     ORIGINALS["split_first_line"] = original
@@ -167,7 +185,7 @@ def _install_lines() -> None:
     original_deactivate = line_break.Layout.deactivate
 
     def sharing() -> bool:
-        return CURRENT is not None and CURRENT.lines is not None
+        return CURRENT is not None and (CURRENT.lines is not None or CURRENT.layouts is not None)
 
     def reactivate(self: Any, style: Any) -> None:
         if not sharing():
@@ -179,6 +197,19 @@ def _install_lines() -> None:
         self.changxiao_drawn = style
 
     def deactivate(self: Any) -> None:
+        memo = CURRENT
+        if (
+            memo is not None
+            and memo.layouts is not None
+            and memo.fitting
+            and not self.justification_spacing
+        ):
+            # Fitted: kept built, exactly as drawing would build it again (drawing sets
+            # no width, which changes nothing for a line that fitted in its width, and
+            # adds justification spacing, which only justified text has).
+            memo.layouts[0] += 1
+            self.changxiao_drawn = self.style
+            return
         if sharing() and getattr(self, "changxiao_drawn", None) is not None:
             return
         self.changxiao_drawn = None
