@@ -137,7 +137,7 @@ def _entries_after(paging: Paging) -> int | None:
     return position if position <= MAX_POSITION else None
 
 
-def _bad_entries_cursor() -> InputError:
+def _bad_cursor() -> InputError:
     return InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
 
 
@@ -147,7 +147,7 @@ async def household_entries(
     """The household's statement lines in journal order, with the owner at posting time."""
     after = _entries_after(paging)
     if after is None:
-        raise _bad_entries_cursor()
+        raise _bad_cursor()
     rows = await fetch(ENTRIES_PAGE_SQL, household_id, after, paging.limit + 1)
     return _entries_page(rows, paging)
 
@@ -172,7 +172,7 @@ async def household_entries_in_scope(
     if not rows:
         return None
     if after is None:
-        raise _bad_entries_cursor()
+        raise _bad_cursor()
     return _entries_page([r for r in rows if r["seq"] is not None], paging)
 
 
@@ -367,23 +367,67 @@ async def building_fund_in_scope(
     )
 
 
+# One page of a community's households below the threshold, by household id, joined to the
+# community so that its visibility condition (``{scope}`` on ``community AS c``) decides
+# between no row (404) and at least one (its households on this page, or one row of NULLs).
+# Placeholders: the community and, with ``{after}``, the household after which the page
+# starts, the limit (the page), then the community and the condition's arguments.
+_REPLENISHMENT_SQL = (
+    "SELECT x.* FROM community AS c LEFT JOIN ("
+    "SELECT a.household, h.building, b.name AS building_name, h.unit_no, h.room_no,"
+    " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
+    " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
+    " JOIN building AS b ON b.id = h.building JOIN owner AS o ON o.id = h.owner"
+    " WHERE a.community = {{}} AND a.kind = 'household' AND "
+    + BELOW_THRESHOLD
+    + "{after} ORDER BY a.household LIMIT {{}}) AS x ON TRUE"
+    " WHERE c.id = {{}} AND {scope} ORDER BY x.household"
+)
+
+
 async def replenishment_list(
     community_id: UUID, paging: Paging
 ) -> tuple[list[schemas.ReplenishmentOut], str | None]:
     """Households strictly below 30% of their first deposit, with what each owes to get
     back to the threshold (art. 17), by household id."""
-    after = paging.after
-    rows = await fetch(
-        "SELECT a.household, h.building, b.name AS building_name, h.unit_no, h.room_no,"
-        " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
-        " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
-        " JOIN building AS b ON b.id = h.building JOIN owner AS o ON o.id = h.owner"
-        f" WHERE a.community = {{}} AND a.kind = 'household' AND {BELOW_THRESHOLD}"
-        + (" AND a.household > {}" if after else "")
-        + " ORDER BY a.household LIMIT {}",
-        *([community_id, _uuid_or_none(after)] if after else [community_id]),
-        paging.limit + 1,
+    found = await replenishment_list_in_scope(None, community_id, paging)
+    assert found is not None, community_id  # the caller passes an existing community
+    return found
+
+
+async def replenishment_list_in_scope(
+    caller: Caller | None, community_id: UUID, paging: Paging
+) -> tuple[list[schemas.ReplenishmentOut], str | None] | None:
+    """:func:`replenishment_list` of a community the caller may see (any community for
+    None), in one statement whose predicate carries the caller's scope; None when it does
+    not exist or is out of scope. A malformed cursor is refused (422) only for a visible
+    community, as a separate scope check did."""
+    bad_cursor = False
+    after: UUID | None = None
+    if paging.after is not None:
+        try:
+            after = UUID(paging.after)
+        except ValueError:
+            bad_cursor = True
+    condition, args = (
+        ("TRUE", []) if caller is None else community_scope_sql(caller, "c.id", "c.district")
     )
+    rows = await fetch(
+        _REPLENISHMENT_SQL.format(
+            after=" AND a.household > {}" if after is not None else "", scope=condition
+        ),
+        community_id,
+        *([after] if after is not None else []),
+        # A malformed cursor only needs to know whether the community is visible.
+        1 if bad_cursor else paging.limit + 1,
+        community_id,
+        *args,
+    )
+    if not rows:
+        return None
+    if bad_cursor:
+        raise _bad_cursor()
+    rows = [r for r in rows if r["household"] is not None]
     cursor = None
     if len(rows) > paging.limit:
         rows = rows[: paging.limit]
@@ -407,13 +451,6 @@ async def replenishment_list(
             )
         )
     return items, cursor
-
-
-def _uuid_or_none(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
 
 
 def _month(value: Any) -> str:

@@ -199,11 +199,14 @@ class CommunityFundController(Controller):
         responses=PROBLEMS,
     )
     async def replenishment(
-        self, access: ScopeDep, paging: PagingDep, community_id: FromPath[str]
+        self, caller: CallerDep, paging: PagingDep, community_id: FromPath[str]
     ) -> Page[schemas.ReplenishmentOut]:
         """余额不足首期 30% 的房屋及补足到续交线所需金额。"""
-        community = await access.community(community_id)
-        items, cursor = await reads.replenishment_list(community["id"], paging)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.replenishment_list_in_scope(caller, as_uuid(community_id), paging)
+        if found is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        items, cursor = found
         return Page(items=items, next_cursor=cursor)
 
     @get("/{community_id:str}/fund/verify", opt=allow(*VERIFIERS), responses=PROBLEMS)

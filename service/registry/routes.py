@@ -244,10 +244,13 @@ class CommunityController(Controller):
         return Page(items=[community_out(r) for r in rows], next_cursor=cursor)
 
     @get("/{community_id:str}", opt=allow(*ALL_ROLES), responses=PROBLEMS)
-    async def read(self, access: ScopeDep, community_id: FromPath[str]) -> schemas.CommunityOut:
+    async def read(self, caller: CallerDep, community_id: FromPath[str]) -> schemas.CommunityOut:
         """一个小区及其户数、总建筑面积。"""
-        row = await access.community(community_id)
-        return (await communities_out([row], access))[0]
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        row = await reads.community_in_scope(caller, as_uuid(community_id))
+        if row is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        return community_out(row)
 
     @post(
         "/{community_id:str}/buildings",
@@ -268,12 +271,14 @@ class CommunityController(Controller):
 
     @get("/{community_id:str}/buildings", opt=allow(*ALL_ROLES), responses=PROBLEMS)
     async def list_buildings(
-        self, access: ScopeDep, paging: PagingDep, community_id: FromPath[str]
+        self, caller: CallerDep, paging: PagingDep, community_id: FromPath[str]
     ) -> Page[schemas.BuildingOut]:
         """小区的楼栋。"""
-        community = await access.community(community_id, Community.id)
-        query = Building.select().where(Building.community == community["id"])
-        rows, cursor = await fetch_page(query, Building.id, paging)
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        found = await reads.community_buildings_in_scope(caller, as_uuid(community_id), paging)
+        if found is None:
+            raise NotFoundException("小区不存在，或不在您的权限范围内。")
+        rows, cursor = found
         return Page(items=[building_out(r) for r in rows], next_cursor=cursor)
 
     @get("/{community_id:str}/households", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
@@ -318,9 +323,13 @@ class HouseholdController(Controller):
         return household_out(await access.household(household_id, *HOUSEHOLD_COLUMNS))
 
     @get("/{household_id:str}", opt=allow(*HOUSEHOLD_READERS), responses=PROBLEMS)
-    async def read(self, access: ScopeDep, household_id: FromPath[str]) -> schemas.HouseholdOut:
+    async def read(self, caller: CallerDep, household_id: FromPath[str]) -> schemas.HouseholdOut:
         """一户房屋。"""
-        return household_out(await access.household(household_id, *HOUSEHOLD_COLUMNS))
+        # One statement: the caller's scope is part of its predicate (no scope query).
+        row = await reads.household_in_scope(caller, as_uuid(household_id))
+        if row is None:
+            raise NotFoundException("房屋不存在，或不在您的权限范围内。")
+        return household_out(row)
 
     @post(
         "/{household_id:str}/transfer",

@@ -22,15 +22,15 @@ What makes a document fast and small (issue 14, numbers in docs/benchmarks.md):
   own way;
 - the templates' HTML is parsed by the C XML parser (``xml_tree``) where it gives the
   tree WeasyPrint's pure-Python HTML5 parser would (else that parser runs);
-- within a render, each distinct text in one style and width is fitted by Pango once
-  and its layout reused, also when drawing (``_install_line_cache``; a ledger repeats
-  ``0.00`` hundreds of times);
+- within a render, what WeasyPrint works out for one cell is reused for a like cell:
+  the fitted text, the used lengths, the line height, the border, the glyph string
+  (``service.reports.fastpaths``; a ledger repeats ``0.00`` hundreds of times);
 - the garbage collector is off during a render, and collects once after it;
 - the stylesheet avoids what WeasyPrint measures or draws slowly: collapsed borders
   (separate four-sided cell borders instead), margin boxes and small tables without
   widths (min/max-content of Chinese text).
 Monkey-patches of WeasyPrint (each small, installed once, covered by
-tests/reports/test_render.py): ``_install_subsetting``, ``_install_line_cache``.
+tests/reports/test_render.py): ``_install_subsetting`` here, and ``fastpaths``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from service.clock import now
 from service.config import PROJECT_ROOT
 from service.registry.rules import mask_name
+from service.reports import fastpaths
 from service.units import format_grouped
 
 logger = logging.getLogger("changxiao")
@@ -87,9 +88,6 @@ DROPPED_TABLES = (
     b"vhea",
     b"vmtx",
 )
-
-# Reuse fitted lines within a render (``_install_line_cache``); off only to measure.
-LINE_CACHE_ENABLED = True
 
 _LIMITER = anyio.CapacityLimiter(1)
 _WEASYPRINT = threading.Lock()
@@ -264,83 +262,6 @@ def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
             item.extra["Subtype"] = "/CIDFontType0C"
 
 
-# Text already fitted in this render: (text, id(style), max width, ...) → (style, result
-# of WeasyPrint's ``split_first_line``). Set only while ``_write_pdf`` renders (under
-# ``_WEASYPRINT``), None otherwise.
-_LINE_CACHE: dict[tuple[Any, ...], tuple[Any, Any]] | None = None
-
-
-@lru_cache(maxsize=1)
-def _install_line_cache() -> bool:
-    """Let a render fit each distinct text once (once per process).
-
-    WeasyPrint shapes every text box with Pango (``split_first_line``: a new Pango
-    context and layout each time), and a statement's cells repeat the same strings in
-    the same style and column width again and again (``0.00`` is a third of a ledger).
-    Within one render, the same text in the same computed style (styles are shared
-    between like elements, and the cache keeps the style alive so its id stays unique),
-    width and position gives the same line: the result is reused. The layout object in
-    it is shared between the text boxes; WeasyPrint keeps it inactive between uses and
-    rebuilds it from its own text for drawing, and only an ellipsis (``text-overflow``,
-    ``block-ellipsis``, which the documents never use) would rewrite that text."""
-    from weasyprint.layout import inline, preferred
-    from weasyprint.text import line_break
-
-    original = inline.split_first_line
-
-    def split_first_line(
-        text: str,
-        style: Any,
-        context: Any,
-        max_width: Any,
-        justification_spacing: Any,
-        is_line_start: bool = True,
-        minimum: bool = False,
-    ) -> Any:
-        cache = _LINE_CACHE
-        if cache is None:
-            return original(
-                text, style, context, max_width, justification_spacing, is_line_start, minimum
-            )
-        key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
-        found = cache.get(key)
-        if found is None:
-            result = original(
-                text, style, context, max_width, justification_spacing, is_line_start, minimum
-            )
-            cache[key] = (style, result)
-            return result
-        return found[1]
-
-    inline.split_first_line = split_first_line
-    preferred.split_first_line = split_first_line
-
-    # Drawing: WeasyPrint rebuilds each text box's Pango layout (a new context, the
-    # text shaped again) and drops it after drawing. A layout shared by several boxes
-    # (above) stays built for the next box with the same style, within the render.
-    original_reactivate = line_break.Layout.reactivate
-    original_deactivate = line_break.Layout.deactivate
-
-    def reactivate(self: Any, style: Any) -> None:
-        if _LINE_CACHE is None:
-            original_reactivate(self, style)
-            return
-        if getattr(self, "changxiao_drawn", None) is style and hasattr(self, "layout"):
-            return
-        original_reactivate(self, style)
-        self.changxiao_drawn = style
-
-    def deactivate(self: Any) -> None:
-        if _LINE_CACHE is not None and getattr(self, "changxiao_drawn", None) is not None:
-            return
-        self.changxiao_drawn = None
-        original_deactivate(self)
-
-    line_break.Layout.reactivate = reactivate
-    line_break.Layout.deactivate = deactivate
-    return True
-
-
 # HTML's void elements, written ``<br>`` in the templates and ``<br/>`` for XML.
 _VOID = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)\b([^>]*?)/?>"
@@ -397,7 +318,7 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
     install_log_filter()
     _install_subsetting()
-    _install_line_cache()
+    fastpaths.install()
     fonts = FontConfiguration()
     user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)
     fields_known = _html_fields_known()
@@ -431,11 +352,9 @@ def write_pdf(html: str) -> bytes:
 
 
 def _write_pdf(html: str) -> bytes:
-    global _LINE_CACHE
     with _WEASYPRINT:
         fonts, stylesheet, document_class = _weasyprint()
         document = document_class(string=html, base_url=str(DOCUMENTS_DIR))
-        _LINE_CACHE = {} if LINE_CACHE_ENABLED else None
         # A render makes some hundred thousand objects that live until it ends: the
         # collector, left on, walks them again and again (a tenth of a statement's
         # time). Off during the render, then one pass over what the render made
@@ -443,11 +362,11 @@ def _write_pdf(html: str) -> bytes:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            pdf = document.write_pdf(
-                stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
-            )
+            with fastpaths.rendering():
+                pdf = document.write_pdf(
+                    stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
+                )
         finally:
-            _LINE_CACHE = None
             if collecting:
                 gc.enable()
                 gc.collect(0)

@@ -1,12 +1,14 @@
 """The hot reads (issue 15 goal 1) answer in one SQL statement whose predicate carries the
 caller's scope: household balance and statement lines, community and building summaries,
 a community's households. Same answers for every role as the separate scope check gave
-(the Scope layer, still behind ``GET /communities/{id}`` and ``GET /households/{id}``, is
-the reference), the same 404 problem for out of scope as for missing, one statement each.
+(the Scope layer, as ``GET /communities/{id}`` and ``GET /households/{id}`` used it before
+they became one statement too: ``tests/funds/scope_layer.py``, is the reference), the same
+404 problem for out of scope as for missing, one statement each.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +22,9 @@ from service.auth.tokens import load_caller
 from service.clock import now
 from service.contracts.tables import Contract
 from service.db import fetch
+from service.pagination import Paging
 from tests.funds.conftest import deposit, make_estate, post, spend
+from tests.funds.scope_layer import caller_of, old_answer
 from tests.support import World, add_user, created, login, statements_sent, unique
 
 # The roles a fund read serves, those that must not see the town, those refused (403).
@@ -169,18 +173,26 @@ async def test_every_role_gets_the_bureau_answer_or_the_missing_objects_404(
 async def test_the_one_statement_reads_see_what_the_scope_layer_sees(
     client: httpx.AsyncClient, town: Town
 ) -> None:
-    """The reference: ``GET /communities/{id}`` and ``GET /households/{id}`` still check
-    visibility with the Scope layer (a query of its own)."""
+    """The reference: the Scope layer (``resolve_scope``, then ``Scope.community`` or
+    ``Scope.household``), as the community and household reads checked visibility before."""
     reads = reads_of(town)
     h0, h1, _ = town.households
+    first = Paging(limit=50, after=None)
     for role, headers in town.headers.items():
         if role in REFUSED:
             continue
-        community = (await get(client, f"/communities/{town.community}", headers)).status_code
+        scope = await resolve_scope(await caller_of(client, headers))
+        visible = await old_answer(scope, "community", town.community, first) is not None
+        community = 200 if visible else 404
+        assert (await get(client, f"/communities/{town.community}", headers)).status_code == (
+            community
+        ), role
         for read in ("community fund", "building fund", "households"):
             assert (await get(client, reads[read], headers)).status_code == community, role
         for household, read in ((h0, "own entries"), (h1, "other entries")):
-            seen = (await get(client, f"/households/{household}", headers)).status_code
+            visible = await old_answer(scope, "household", household, first) is not None
+            seen = 200 if visible else 404
+            assert (await get(client, f"/households/{household}", headers)).status_code == seen
             assert (await get(client, reads[read], headers)).status_code == seen, (role, read)
 
 
@@ -299,8 +311,9 @@ async def test_each_hot_read_is_one_statement(client: httpx.AsyncClient, town: T
 async def test_the_communities_list_is_what_each_community_read_shows(
     client: httpx.AsyncClient, town: Town, world: World
 ) -> None:
-    """``GET /communities`` (one statement) against ``GET /communities/{id}`` (the Scope
-    layer) for every role that may list communities; one statement per page."""
+    """``GET /communities`` (one statement) against ``GET /communities/{id}`` and the Scope
+    layer (as that read used it before) for every role that may list communities; one
+    statement per page."""
     candidates = {world.ids["CA"], world.ids["CB"], town.community}
     for role, headers in town.headers.items():
         if role == "street":
@@ -321,10 +334,15 @@ async def test_the_communities_list_is_what_each_community_read_shows(
                 break
         ids = [c["id"] for c in listed]
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        scope = await resolve_scope(await caller_of(client, headers))
+        first = Paging(limit=50, after=None)
         for item in listed:
             assert (await get(client, f"/communities/{item['id']}", headers)).json() == item
+            reference = await old_answer(scope, "community", item["id"], first)
+            assert reference is not None and json.loads(reference) == item, role
         for community in candidates - set(ids):
             assert (await get(client, f"/communities/{community}", headers)).status_code == 404
+            assert await old_answer(scope, "community", community, first) is None, role
     bureau = town.headers["bureau"]
     area = (await get(client, f"/communities?limit=500&area_id={world.ids['area']}", bureau)).json()
     assert candidates <= {c["id"] for c in area["items"]}

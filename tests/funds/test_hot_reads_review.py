@@ -1,6 +1,8 @@
 """Adversarial review of the one-statement hot reads (issue 15 goal 1): every way a caller
-might reach money or households outside its scope, checked against what the Scope layer
-(``GET /households/{id}``, ``GET /communities/{id}``) answers for the same caller.
+might reach money or households outside its scope, checked against explicit expectations
+and what ``GET /households/{id}`` and ``GET /communities/{id}`` answer for the same caller
+(one statement each too since; tests/funds/test_hot_reads_scope_layer.py holds them to the
+Scope layer's answers).
 
 Reads under test: ``/households/{id}/fund``, ``/households/{id}/fund/entries``,
 ``/communities/{id}/fund``, ``/buildings/{id}/fund``, ``/communities/{id}/households``,
@@ -136,7 +138,7 @@ async def test_an_owner_after_selling_the_flat_sees_nothing_of_it(
         headers=bureau,
     )
     assert sold.status_code == 201, sold.text
-    assert (await get(client, f"/households/{h0}", seller)).status_code == 404  # the reference
+    assert (await get(client, f"/households/{h0}", seller)).status_code == 404
     await assert_hidden(client, estate, seller)
     _, buyer = await user(client, bureau, "owner", household_ids=[h0])
     for path in money_reads(estate):

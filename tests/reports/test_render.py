@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import subprocess
 import threading
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from service.reports import render
+from service.reports import fastpaths, render
 
 
 def test_a_cjk_font_is_installed() -> None:
@@ -207,30 +211,94 @@ def test_the_fund_statement_parses_as_xml_to_the_html5_tree(
     )
 
 
-def test_reused_text_lines_give_the_same_pdf_text_and_last_one_render(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _content_streams(pdf: bytes) -> list[bytes]:
+    """The PDF's compressed streams (page contents, fonts), uncompressed, in order."""
+    return [
+        zlib.decompress(match.group(1))
+        for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+        if match.group(1)[:1] == b"x"
+    ]
+
+
+@pytest.mark.parametrize("kept", [*sorted(fastpaths.ALL), "all"])
+def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
+    kept: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The line cache (``_install_line_cache``) changes nothing a reader sees, and lives
-    only while a document renders."""
+    """A render with a fast path (``service.reports.fastpaths``) writes exactly the page
+    contents and font a render without any writes, and the fast path was taken (a
+    WeasyPrint upgrade that stops calling a patched function fails here)."""
     html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
-    texts = []
-    for enabled in (True, False):
-        monkeypatch.setattr(render, "LINE_CACHE_ENABLED", enabled)
-        path = tmp_path / f"{enabled}.pdf"
-        path.write_bytes(render.write_pdf(html))
-        assert render._LINE_CACHE is None
-        texts.append(
-            subprocess.run(
-                ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True
-            ).stdout
-        )
-    assert texts[0] == texts[1]
-    assert texts[0].count("0.00") > 50 and "第1页/共4页" in texts[0]
+    monkeypatch.setattr(fastpaths, "ENABLED", frozenset())
+    plain = render.write_pdf(html)
+    memos: list[fastpaths.Memo] = []
+    rendering = fastpaths.rendering
+
+    @contextmanager
+    def noted() -> Iterator[fastpaths.Memo]:
+        with rendering() as memo:
+            memos.append(memo)
+            yield memo
+
+    monkeypatch.setattr(fastpaths, "rendering", noted)
+    enabled = fastpaths.ALL if kept == "all" else frozenset({kept})
+    monkeypatch.setattr(fastpaths, "ENABLED", enabled)
+    fast = render.write_pdf(html)
+    assert fastpaths.CURRENT is None  # nothing outlives the render
+    streams = _content_streams(fast)
+    assert len(streams) >= 5 and streams == _content_streams(plain)
+    (memo,) = memos
+    for name in enabled:
+        taken = getattr(memo, name)
+        assert taken and taken != [0], f"the {name} fast path was never taken"
+
+
+def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
+    """Each patched WeasyPrint function is replaced wherever WeasyPrint imported it, and
+    ``USED_LENGTHS`` is every attribute WeasyPrint's ``resolve_percentages`` sets."""
+    import sys
+
+    from weasyprint.draw import border, text
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import background, inline, percent, preferred
+    from weasyprint.layout import float as floats
+    from weasyprint.text import line_break
+
+    render._weasyprint()
+    assert inline.split_first_line is preferred.split_first_line
+    assert inline.split_first_line.__module__ == fastpaths.__name__
+    for origin, name in (
+        (percent, "resolve_percentages"),
+        (line_break, "strut"),
+        (floats, "avoid_collisions"),
+        (background, "layout_box_backgrounds"),
+        (border, "draw_border"),
+        (text, "draw_first_line"),
+    ):
+        patched = getattr(origin, name)
+        assert patched.__module__ == fastpaths.__name__, name
+        for key, module in list(sys.modules.items()):
+            if key.startswith("weasyprint.") and hasattr(module, name):
+                assert getattr(module, name) is patched, f"{key}.{name}"
+
+    # Every attribute WeasyPrint's own resolve_percentages sets is one the memo copies.
+    from weasyprint import HTML
+
+    page = HTML(string="<p style='margin: 1em 5%; padding: 2%; width: 50%'>x</p>").render()
+    laid_out = [b for b in page.pages[0]._page_box.descendants() if isinstance(b, boxes.BlockBox)]
+    assert laid_out
+    for box in laid_out:
+        fresh = box.copy()
+        for name in fastpaths.USED_LENGTHS:
+            setattr(fresh, name, object())
+        before = dict(vars(fresh))
+        fastpaths.ORIGINALS["resolve_percentages"](fresh, (500.0, 800.0))
+        changed = {k for k, v in vars(fresh).items() if k not in before or before[k] is not v}
+        assert changed == set(fastpaths.USED_LENGTHS)
 
 
 def test_the_documents_stylesheets_never_ask_for_an_ellipsis() -> None:
     """A shared text layout is safe because no document rewrites its text when drawing,
-    which only an ellipsis does (``_install_line_cache``)."""
+    which only an ellipsis does (``fastpaths``: lines, text)."""
     for sheet in render.DOCUMENTS_DIR.glob("*.css"):
         css = sheet.read_text(encoding="utf-8")
         assert "text-overflow" not in css and "block-ellipsis" not in css, sheet

@@ -1,0 +1,494 @@
+"""Work WeasyPrint repeats within one render, done once (issue 14, docs/benchmarks.md).
+
+A statement is a few tables of a few hundred rows, and their cells are alike: the same
+computed style, the same column width, often the same text (``0.00`` is a third of a
+ledger). WeasyPrint lays out and draws every cell from scratch. The patches here let a
+render reuse what it already worked out for a like cell; each one is keyed so that a
+reused result is exactly the one WeasyPrint would have computed, and each is checked by
+tests/reports/test_render.py against a render without it (same text, same pixels).
+
+Everything reused lives in a ``Memo`` made for one render (``rendering()``) and dropped
+after it: nothing carries over from one document to the next. Keys hold ``id(style)``
+and the memo keeps the style itself alive, so the id cannot be reused within the render.
+Outside ``rendering()`` every patched function does exactly what WeasyPrint's does.
+
+The patches (installed once per process by ``install()``):
+- ``lines``: each distinct text in one style and width is fitted by Pango once, and its
+  layout stays built for drawing the next box that shares it;
+- ``lengths``: a style's used margins, paddings, sizes and border widths are resolved
+  once per containing block;
+- ``struts``: a style's line height and baseline are looked up once (WeasyPrint builds a
+  string key of fourteen font properties on every line box to find them);
+- ``floats``: a line box is placed across its containing block straight away while the
+  page has no float (the documents have none) instead of being checked against floats;
+- ``backgrounds``: a style without background, shadow, border image or rounded corners
+  is recognised once, and its boxes get no background without looking again;
+- ``borders``: a plain four-sided cell border is judged once per style and drawn as the
+  two rectangles WeasyPrint draws for it;
+- ``text``: the glyph string of a shared line is written once and replayed at the next
+  box's position.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+# The fast paths a render uses; tests and measurements turn some off.
+ALL = frozenset(("lines", "lengths", "struts", "floats", "backgrounds", "borders", "text"))
+ENABLED: frozenset[str] = ALL
+
+
+class Memo:
+    """What one render has worked out, by kind (None: that fast path is off)."""
+
+    def __init__(self, enabled: frozenset[str]) -> None:
+        # (text, id(style), max width, ...) → (style, WeasyPrint's split_first_line result)
+        self.lines: dict[tuple[Any, ...], tuple[Any, Any]] | None = (
+            {} if "lines" in enabled else None
+        )
+        # (id(style), containing block size, page box?) → (style, used lengths)
+        self.lengths: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] | None = (
+            {} if "lengths" in enabled else None
+        )
+        # id(style) → (style, (line height, baseline))
+        self.struts: dict[int, tuple[Any, Any]] | None = {} if "struts" in enabled else None
+        # line boxes placed without looking for floats while none is on the page (a count)
+        self.floats: list[int] | None = [0] if "floats" in enabled else None
+        # id(style) → (style, True when a box of that style has no background to lay out)
+        self.backgrounds: dict[int, tuple[Any, bool]] | None = (
+            {} if "backgrounds" in enabled else None
+        )
+        # id(style) → (style, colour of a plain rectangle border or None)
+        self.borders: dict[int, tuple[Any, Any]] | None = {} if "borders" in enabled else None
+        # id(layout) → (layout, the stream operations that drew its first line)
+        self.text: dict[int, tuple[Any, list[tuple[str, tuple[Any, ...]]]]] | None = (
+            {} if "text" in enabled else None
+        )
+
+
+# WeasyPrint's own functions, by name, as they were before the patches.
+ORIGINALS: dict[str, Any] = {}
+
+# The memo of the render running now (renders run one at a time, ``render._WEASYPRINT``).
+CURRENT: Memo | None = None
+
+
+@contextmanager
+def rendering() -> Iterator[Memo]:
+    """Reuse within the render done inside this block, and forget it afterwards."""
+    global CURRENT
+    CURRENT = Memo(ENABLED)
+    try:
+        yield CURRENT
+    finally:
+        CURRENT = None
+
+
+@lru_cache(maxsize=1)
+def install() -> bool:
+    """Install every patch (once per process)."""
+    _install_lines()
+    _install_lengths()
+    _install_struts()
+    _install_floats()
+    _install_backgrounds()
+    _install_borders()
+    _install_text()
+    return True
+
+
+def _rebind(origin: Any, name: str, original: Any, replacement: Any) -> None:
+    """Point ``origin.name``, and every loaded WeasyPrint module that imported it by name,
+    at ``replacement``."""
+    ORIGINALS[name] = original
+    for key, module in list(sys.modules.items()):
+        if key.startswith("weasyprint.") and getattr(module, name, None) is original:
+            setattr(module, name, replacement)
+
+
+def _install_lines() -> None:
+    """Fit each distinct text once per render.
+
+    WeasyPrint shapes every text box with Pango (``split_first_line``: a new Pango
+    context and layout each time). Within one render the same text in the same computed
+    style (like elements share one), width and position gives the same line: the result
+    is reused. The layout object in it is shared between the text boxes; WeasyPrint keeps
+    it inactive between uses and rebuilds it from its own text for drawing, and only an
+    ellipsis (``text-overflow``, ``block-ellipsis``, which the documents never use) would
+    rewrite that text. Drawing: a layout shared by several boxes stays built for the next
+    box with the same style."""
+    from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
+
+    original = inline.split_first_line
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: Any,
+        justification_spacing: Any,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> Any:
+        cache = CURRENT.lines if CURRENT is not None else None
+        if cache is None:
+            return original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+        key = (
+            text,
+            id(style),
+            id(context),
+            max_width,
+            justification_spacing,
+            is_line_start,
+            minimum,
+        )
+        found = cache.get(key)
+        if found is None:
+            result = original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            cache[key] = (style, result)
+            return result
+        return found[1]
+
+    # Layout only: SVG text (weasyprint.svg.text) reshapes its layouts, so it keeps its own.
+    ORIGINALS["split_first_line"] = original
+    inline.split_first_line = split_first_line
+    preferred.split_first_line = split_first_line
+
+    original_reactivate = line_break.Layout.reactivate
+    original_deactivate = line_break.Layout.deactivate
+
+    def sharing() -> bool:
+        return CURRENT is not None and CURRENT.lines is not None
+
+    def reactivate(self: Any, style: Any) -> None:
+        if not sharing():
+            original_reactivate(self, style)
+            return
+        if getattr(self, "changxiao_drawn", None) is style and hasattr(self, "layout"):
+            return
+        original_reactivate(self, style)
+        self.changxiao_drawn = style
+
+    def deactivate(self: Any) -> None:
+        if sharing() and getattr(self, "changxiao_drawn", None) is not None:
+            return
+        self.changxiao_drawn = None
+        original_deactivate(self)
+
+    line_break.Layout.reactivate = reactivate
+    line_break.Layout.deactivate = deactivate
+
+
+# What WeasyPrint's ``resolve_percentages`` sets on a box (checked against this version
+# by tests/reports/test_render.py).
+USED_LENGTHS = (
+    "margin_top",
+    "margin_right",
+    "margin_bottom",
+    "margin_left",
+    "padding_top",
+    "padding_right",
+    "padding_bottom",
+    "padding_left",
+    "width",
+    "min_width",
+    "max_width",
+    "height",
+    "min_height",
+    "max_height",
+    "border_top_width",
+    "border_right_width",
+    "border_bottom_width",
+    "border_left_width",
+)
+
+
+def _install_lengths() -> None:
+    """Resolve a style's used lengths once per containing block.
+
+    WeasyPrint resolves margins, paddings, widths, heights and border widths of every box
+    from its computed style each time the box is laid out. Those values depend only on
+    the style, the containing block's width and height and whether the box is a page;
+    within a render the first result is copied onto the next box with the same style and
+    containing block. Collapsed borders, where WeasyPrint keeps border widths it resolved
+    on the box itself, go the long way."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import percent
+
+    original = percent.resolve_percentages
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        cache = CURRENT.lengths if CURRENT is not None else None
+        style = box.style
+        if cache is None or style["border_collapse"] == "collapse":
+            original(box, containing_block)
+            return
+        if isinstance(containing_block, boxes.Box):
+            size = (containing_block.width, containing_block.height)
+        else:
+            size = tuple(containing_block)
+        key = (id(style), size, isinstance(box, boxes.PageBox))
+        found = cache.get(key)
+        if found is None:
+            original(box, containing_block)
+            cache[key] = (style, {name: getattr(box, name) for name in USED_LENGTHS})
+            return
+        box.__dict__.update(found[1])
+
+    _rebind(percent, "resolve_percentages", original, resolve_percentages)
+
+
+def _install_struts() -> None:
+    """Look up a style's line height and baseline once per render.
+
+    ``strut(style)`` depends on the style alone; WeasyPrint keeps the answer in the font
+    configuration under a string it builds from the style's font properties on every
+    call (for every line box). Within a render the answer is kept by style."""
+    from weasyprint.text import line_break
+
+    original = line_break.strut
+
+    def strut(style: Any) -> Any:
+        cache = CURRENT.struts if CURRENT is not None else None
+        if cache is None:
+            return original(style)
+        found = cache.get(id(style))
+        if found is None:
+            found = cache[id(style)] = (style, original(style))
+        return found[1]
+
+    _rebind(line_break, "strut", original, strut)
+
+
+def _install_floats() -> None:
+    """Place a line box without looking for floats while there are none.
+
+    WeasyPrint places every line box (two or three times per line) by checking it against
+    the floats laid out so far on the page (``avoid_collisions``). With no float there,
+    the line spans its containing block: from the content box's left edge less the
+    line's left margin, as wide as the containing block less the line's margins, starting
+    at the right edge in a right-to-left block. That is what is returned here, for line
+    boxes only; any other box, or a page with a float, goes WeasyPrint's own way."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import float as floats
+
+    original = floats.avoid_collisions
+
+    def avoid_collisions(context: Any, box: Any, containing_block: Any, outer: bool = True) -> Any:
+        counted = CURRENT.floats if CURRENT is not None else None
+        if (
+            counted is None
+            or outer
+            or context.excluded_shapes
+            or not isinstance(box, boxes.LineBox)
+            or box.style["float"] != "none"
+        ):
+            return original(context, box, containing_block, outer)
+        counted[0] += 1
+        left = containing_block.content_box_x() + box.margin_left
+        right = containing_block.content_box_x() + containing_block.width - box.margin_right
+        position_x = right if containing_block.style["direction"] == "rtl" else left
+        return (
+            position_x - box.margin_left,
+            box.border_box_y() - box.margin_top,
+            right - left,
+        )
+
+    _rebind(floats, "avoid_collisions", original, avoid_collisions)
+
+
+CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
+
+
+def _install_backgrounds() -> None:
+    """Lay out the backgrounds of a box without one quickly.
+
+    After a page is laid out WeasyPrint visits every box on it to resolve its corner
+    radii and lay out its background layers, reading a dozen properties of its style each
+    time. Most boxes of a document (every cell, line and text) have square corners, no
+    background colour or image, no shadow, no border or mask image: for them WeasyPrint
+    sets the radii to zero and the background to None. Within a render a style is judged
+    once; a box of a plain style gets exactly that, its children are visited as before,
+    and every other box (and the page itself) goes WeasyPrint's own way."""
+    from weasyprint.draw.color import get_color
+    from weasyprint.layout import background
+
+    original = background.layout_box_backgrounds
+    zero = (0, "px")
+
+    def plain(style: Any) -> bool:
+        if style["box_shadow"] or style["border_image_source"][0] != "none":
+            return False
+        if style["mask_border_source"][0] != "none":
+            return False
+        if any(zero not in style[f"border_{corner}_radius"] for corner in CORNERS):
+            return False
+        if style["visibility"] == "hidden":
+            return True
+        layers = style["background_image"]
+        return get_color(style, "background_color").alpha == 0 and not any(
+            kind == "url" or value for kind, value in layers
+        )
+
+    def layout_box_backgrounds(
+        page: Any,
+        box: Any,
+        get_image_from_uri: Any,
+        layout_children: bool = True,
+        style: Any = None,
+    ) -> None:
+        cache = CURRENT.backgrounds if CURRENT is not None else None
+        if cache is None or style is not None or box is page:
+            original(page, box, get_image_from_uri, layout_children, style)
+            return
+        found = cache.get(id(box.style))
+        if found is None:
+            found = cache[id(box.style)] = (box.style, plain(box.style))
+        if not found[1]:
+            original(page, box, get_image_from_uri, layout_children, style)
+            return
+        for corner in CORNERS:
+            setattr(box, f"border_{corner}_radius", (0, 0))
+        if layout_children:
+            for child in box.all_children():
+                layout_box_backgrounds(page, child, get_image_from_uri)
+        box.background = None
+
+    _rebind(background, "layout_box_backgrounds", original, layout_box_backgrounds)
+
+
+def _install_borders() -> None:
+    """Draw a plain cell border without judging its style again.
+
+    Before drawing a box's border WeasyPrint reads the four sides' widths, colours and
+    styles and builds the border and padding boxes with their corner radii. The
+    documents' grid cells carry one plain border: solid, one colour, one width on all
+    four sides, square corners. Within a render that judgement is made once per style,
+    and such a box is drawn exactly as WeasyPrint draws it: an even-odd fill between the
+    padding box and the border box, in its own graphics state, marked as an artifact.
+    Any other border goes WeasyPrint's own way."""
+    from weasyprint.draw import border
+    from weasyprint.draw.color import get_color
+
+    original = border.draw_border
+    sides = ("top", "right", "bottom", "left")
+
+    def plain_colour(style: Any) -> Any:
+        if (
+            style["visibility"] != "visible"
+            or style["column_width"] != "auto"
+            or style["column_count"] != "auto"
+            or style["border_image_source"][0] != "none"
+        ):
+            return None
+        widths = {style[f"border_{side}_width"] for side in sides}
+        colours = {get_color(style, f"border_{side}_color") for side in sides}
+        styles = {style[f"border_{side}_style"] for side in sides}
+        if len(widths) != 1 or 0 in widths or len(colours) != 1 or styles != {"solid"}:
+            return None
+        colour = next(iter(colours))
+        rounded = any(
+            rx.value != 0 and ry.value != 0
+            for rx, ry in (style[f"border_{corner}_radius"] for corner in CORNERS)
+        )
+        return None if rounded or not colour.alpha else colour
+
+    def draw_border(stream: Any, box: Any) -> None:
+        cache = CURRENT.borders if CURRENT is not None else None
+        if cache is None:
+            original(stream, box)
+            return
+        found = cache.get(id(box.style))
+        if found is None:
+            found = cache[id(box.style)] = (box.style, plain_colour(box.style))
+        colour = found[1]
+        width = box.border_top_width
+        if (
+            colour is None
+            or not width
+            or box.border_right_width != width
+            or box.border_bottom_width != width
+            or box.border_left_width != width
+        ):
+            original(stream, box)
+            return
+        x, y = box.border_box_x(), box.border_box_y()
+        outer_width, outer_height = box.border_width(), box.border_height()
+        with stream.artifact(), stream.stacked():
+            stream.set_color(colour)
+            stream.rectangle(
+                x + width, y + width, outer_width - 2 * width, outer_height - 2 * width
+            )
+            stream.rectangle(x, y, outer_width, outer_height)
+            stream.fill(even_odd=True)
+
+    _rebind(border, "draw_border", original, draw_border)
+
+
+# The stream operations WeasyPrint's ``draw_first_line`` performs to write a line.
+TEXT_OPERATIONS = frozenset(
+    ("set_text_matrix", "add_font", "set_font_size", "show_text", "set_text_rise")
+)
+
+
+class _TextRecorder:
+    """A content stream that notes the text operations done on it (and does them)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.operations: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.stream, name)
+        if name not in TEXT_OPERATIONS:
+            return value
+
+        def operation(*args: Any) -> Any:
+            self.operations.append((name, args))
+            return value(*args)
+
+        return operation
+
+
+def _install_text() -> None:
+    """Write the glyph string of a shared line once per render.
+
+    For every text box WeasyPrint walks the line's glyphs, looks up each one's width and
+    Unicode mapping and writes the glyph string. Boxes that share one fitted line
+    (``lines``: the same text, style and width) write the same operations; only the text
+    matrix, where the line starts, differs. The first drawing's operations are noted and
+    replayed for the next box with that line, at its own position. A line with an
+    ellipsis or with colour glyphs (emoji, drawn as images afterwards) is drawn
+    WeasyPrint's way every time."""
+    from weasyprint.draw import text
+
+    original = text.draw_first_line
+
+    def draw_first_line(
+        stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
+    ) -> Any:
+        cache = CURRENT.text if CURRENT is not None else None
+        if cache is None or text_overflow == "ellipsis" or block_ellipsis != "none":
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        layout = textbox.pango_layout
+        found = cache.get(id(layout))
+        if found is not None and found[0] is layout:
+            for name, args in found[1]:
+                getattr(stream, name)(*(matrix.values if name == "set_text_matrix" else args))
+            return []
+        recorder = _TextRecorder(stream)
+        emojis = original(recorder, textbox, text_overflow, block_ellipsis, matrix)
+        if not emojis:
+            cache[id(layout)] = (layout, recorder.operations)
+        return emojis
+
+    _rebind(text, "draw_first_line", original, draw_first_line)
