@@ -1,13 +1,16 @@
 """Cursor pagination: ``?limit=`` (1-500, default 50) and an opaque ``?cursor=``.
 
-Rows are ordered by their primary key; the cursor is the last key served, encoded.
+Rows are ordered by their primary key, or by a date column and then the primary key
+(keyset pagination); the cursor is the last key (``date|key``) served, encoded.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -22,6 +25,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+BAD_CURSOR = "无效的游标，请使用上一页返回的 next_cursor"
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def decode_cursor(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
     if not decoded:
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+        raise InputError("cursor", BAD_CURSOR)
     return decoded
 
 
@@ -60,18 +64,60 @@ def provide_paging(
     return Paging(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 
+def _parsed(text: str, kind: type) -> Any:
+    try:
+        return kind.fromisoformat(text) if kind is date else kind(text)
+    except ValueError:
+        raise InputError("cursor", BAD_CURSOR) from None
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 async def fetch_page(
-    query: Select[Any], key: Column, paging: Paging, *, key_type: type = UUID
+    query: Select[Any],
+    key: Column,
+    paging: Paging,
+    *,
+    key_type: type = UUID,
+    order: Column | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Run ``query`` for one page ordered by ``key``; return rows and the next cursor."""
+    """Run ``query`` for one page ordered by ``key`` (by ``order``, a non-null date
+    column, then ``key``, when given); return rows and the next cursor. A cursor that is
+    not one this ordering gave → 422 naming ``cursor``."""
     if paging.after is not None:
-        try:
-            after: Any = key_type(paging.after)
-        except ValueError:
-            raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor") from None
-        query = query.where(key > after)
-    rows = await query.order_by(key).limit(paging.limit + 1)
-    if len(rows) > paging.limit:
-        rows = rows[: paging.limit]
-        return rows, encode_cursor(rows[-1][key._meta.name])
-    return rows, None
+        if order is None:
+            query = query.where(key > _parsed(paging.after, key_type))
+        else:
+            day, bar, last = paging.after.partition("|")
+            if not bar:
+                raise InputError("cursor", BAD_CURSOR)
+            after_day, after_key = _parsed(day, date), _parsed(last, key_type)
+            query = query.where((order > after_day) | ((order == after_day) & (key > after_key)))
+    ordered = query.order_by(key) if order is None else query.order_by(order, key)
+    rows = await ordered.limit(paging.limit + 1)
+    if len(rows) <= paging.limit:
+        return rows, None
+    rows = rows[: paging.limit]
+    last_key = rows[-1][key._meta.name]
+    if order is None:
+        return rows, encode_cursor(last_key)
+    return rows, encode_cursor(f"{_text(rows[-1][order._meta.name])}|{last_key}")
+
+
+def page_of(
+    items: Sequence[T], key: Callable[[T], str], paging: Paging
+) -> tuple[list[T], str | None]:
+    """One page of a list held in memory (not a table: the job catalogue), ordered by
+    ``key``, which must be unique; the same cursor contract as ``fetch_page`` (a cursor
+    naming no item of the list → 422)."""
+    ordered = sorted(items, key=key)
+    if paging.after is not None:
+        if all(key(item) != paging.after for item in ordered):
+            raise InputError("cursor", BAD_CURSOR)
+        ordered = [item for item in ordered if key(item) > paging.after]
+    if len(ordered) <= paging.limit:
+        return ordered, None
+    page = ordered[: paging.limit]
+    return page, encode_cursor(key(page[-1]))

@@ -9,6 +9,7 @@ a work in CA. Owner users: owner1 (P1: h1, h2), owner2 (P2: h3).
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -261,3 +262,69 @@ def statements_sent() -> Iterator[list[str]]:
         yield sent
     finally:
         kind.run_querystring = run  # type: ignore[method-assign]
+
+
+async def all_items(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
+    """Every item of a paginated list (API.md "Lists"), following ``next_cursor``."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(path, params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"items", "next_cursor"}, body
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def assert_list_contract(
+    client: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    key: str | None = "id",
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """A list route keeps API.md's list contract: the ``{"items", "next_cursor"}``
+    envelope, pages of ``limit`` that together give every item once in a stable order,
+    ``limit`` outside 1-500 and a cursor it did not give → 422 naming the field. The
+    list must hold at least two items (``key`` tells them apart; None: the whole item);
+    returns them all."""
+
+    def name(item: dict[str, Any]) -> str:
+        return json.dumps(item, sort_keys=True) if key is None else str(item[key])
+
+    whole = await client.get(path, params=params, headers=headers)
+    assert whole.status_code == 200, whole.text
+    assert set(whole.json()) == {"items", "next_cursor"}, whole.json()
+    everything = await all_items(client, path, headers, **params)
+    assert len(everything) >= 2, everything
+    assert whole.json()["items"] == everything[:50]
+    walked: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await client.get(path, params=query, headers=headers)
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) <= 1
+        walked += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+        assert len(walked) <= len(everything), "pages run past the end"
+    assert [name(w) for w in walked] == [name(e) for e in everything]
+    assert len({name(w) for w in walked}) == len(walked), "an item served twice"
+    for limit in (0, 501):
+        refused = await client.get(path, params={**params, "limit": limit}, headers=headers)
+        assert refused.status_code == 422, (limit, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["limit"], refused.text
+    # Not base64, and base64 of something no page of this list ends with.
+    for cursor in ("%%%", "bm90LWEta2V5"):
+        refused = await client.get(path, params={**params, "cursor": cursor}, headers=headers)
+        assert refused.status_code == 422, (cursor, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["cursor"], refused.text
+    return everything

@@ -188,3 +188,33 @@ def test_lists_of_constrained_strings_keep_their_items_bounds(app: Any) -> None:
         (key,) = [k for k in schemas if k.endswith(name)]
         items = schemas[key]["properties"]["photos"]["items"]
         assert (items["minLength"], items["maxLength"]) == (1, 500), (name, items)
+
+
+def test_every_list_answers_the_envelope_with_limit_and_cursor(document: dict[str, Any]) -> None:
+    """API.md "Lists": a GET never answers a bare JSON array; a list answers
+    ``{"items", "next_cursor"}`` and takes ``limit`` (1-500) and ``cursor``."""
+    components = document["components"]["schemas"]
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    bare, unpaged, lists = [], [], 0
+    for path, item in document["paths"].items():
+        operation = item.get("get", {})
+        answer = operation.get("responses", {}).get("200", {})
+        if "application/json" not in answer.get("content", {}):
+            continue
+        body = resolved(answer["content"]["application/json"]["schema"])
+        if body.get("type") == "array":
+            bare.append(path)
+        elif set(body.get("properties", {})) == {"items", "next_cursor"}:
+            lists += 1
+            query = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+            limit = query.get("limit", {})
+            if (limit.get("minimum"), limit.get("maximum")) != (1, 500) or "cursor" not in query:
+                unpaged.append(path)
+    assert not bare, f"bare JSON arrays: {bare}"
+    assert not unpaged, f"lists without limit (1-500) and cursor: {unpaged}"
+    assert lists >= 30

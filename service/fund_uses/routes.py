@@ -14,7 +14,6 @@ from litestar.params import (
     JSONBody,
     KwargDefinition,
     MultipartBody,
-    QueryParameter,
 )
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -216,15 +215,17 @@ class FundUseController(Controller):
         return await attach(caller, use, data.kind, data.file.filename, content)
 
     @get("/{use_id:str}/attachments", opt=allow(*READERS), responses=PROBLEMS)
-    async def attachments(self, access: ScopeDep, use_id: FromPath[str]) -> list[AttachmentOut]:
+    async def attachments(
+        self, access: ScopeDep, paging: PagingDep, use_id: FromPath[str]
+    ) -> Page[AttachmentOut]:
         """申请的附件清单。"""
         use = await uses.visible_use(access, use_id)
-        rows = (
-            await FundAttachment.select()
-            .where(FundAttachment.fund_use == use["id"])
-            .order_by(FundAttachment.uploaded_at)
+        rows, cursor = await fetch_page(
+            FundAttachment.select().where(FundAttachment.fund_use == use["id"]),
+            FundAttachment.id,
+            paging,
         )
-        return [attachment_out(r) for r in rows]
+        return Page(items=[attachment_out(r) for r in rows], next_cursor=cursor)
 
     @get(
         "/{use_id:str}/attachments/{attachment_id:str}",
@@ -241,21 +242,21 @@ class FundUseController(Controller):
 
     @get("/{use_id:str}/self-funded", opt=allow(BUREAU, AUDITOR, COMMITTEE), responses=PROBLEMS)
     async def self_funded(
-        self,
-        access: ScopeDep,
-        use_id: FromPath[str],
-        limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 5000,
-    ) -> list[SelfFundedOut]:
-        """各户余额不足、须由业主自筹的金额。"""
+        self, access: ScopeDep, paging: PagingDep, use_id: FromPath[str]
+    ) -> Page[SelfFundedOut]:
+        """各户余额不足、须由业主自筹的金额（每次拨付一行）。"""
         use = await uses.visible_use(access, use_id)
-        rows = await (
+        rows, cursor = await fetch_page(
             FundSelfFunded.select(
-                FundSelfFunded.household, FundSelfFunded.owner, FundSelfFunded.amount_fen
-            )
-            .where(FundSelfFunded.fund_use == use["id"])
-            .limit(limit)
+                FundSelfFunded.id,
+                FundSelfFunded.household,
+                FundSelfFunded.owner,
+                FundSelfFunded.amount_fen,
+            ).where(FundSelfFunded.fund_use == use["id"]),
+            FundSelfFunded.id,
+            paging,
         )
-        return [
+        items = [
             SelfFundedOut(
                 household_id=r["household"],
                 owner_id=r["owner"],
@@ -263,6 +264,7 @@ class FundUseController(Controller):
             )
             for r in rows
         ]
+        return Page(items=items, next_cursor=cursor)
 
 
 ROUTE_HANDLERS = [FundUseController]

@@ -247,11 +247,12 @@ class CommunityFundController(Controller):
 
     @get("/{community_id:str}/fund/heads", opt=allow(*VERIFIERS), responses=PROBLEMS)
     async def heads(
-        self, access: ScopeDep, community_id: FromPath[str]
-    ) -> list[schemas.WitnessedHeadOut]:
-        """链头见证日志（导出）：每次公布的链头、其分录序号、时间与密钥签名。"""
+        self, access: ScopeDep, paging: PagingDep, community_id: FromPath[str]
+    ) -> Page[schemas.WitnessedHeadOut]:
+        """链头见证日志（导出），按记录先后：每次公布的链头、其分录序号、时间与密钥签名。"""
         community = await access.community(community_id)
-        return [
+        rows, cursor = await witness.head_log(community["id"], paging)
+        items = [
             schemas.WitnessedHeadOut(
                 seq=int(r["seq"]),
                 head_hash=str(r["head_hash"]),
@@ -259,8 +260,9 @@ class CommunityFundController(Controller):
                 reason=str(r["reason"]),
                 recorded_at=r["recorded_at"],
             )
-            for r in await witness.head_log(community["id"])
+            for r in rows
         ]
+        return Page(items=items, next_cursor=cursor)
 
 
 class BuildingFundController(Controller):

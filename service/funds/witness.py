@@ -32,6 +32,8 @@ from service.clock import now
 from service.config import get_settings
 from service.db import fetch, insert_writes, transaction, write_together
 from service.funds import ledger
+from service.funds.tables import ChainHeadLog
+from service.pagination import Paging, fetch_page
 
 REASONS = ("statement", "verification", "daily", "export")
 
@@ -99,14 +101,23 @@ async def witness_all_heads() -> int:
     return await record_heads(None, "daily")
 
 
-async def head_log(community_id: UUID) -> list[dict[str, Any]]:
-    """The community's witness log, oldest first (the export)."""
-    rows = await fetch(
-        "SELECT seq, head_hash, tag, reason, recorded_at FROM chain_head_log"
-        " WHERE community = {} ORDER BY id",
-        community_id,
+async def head_log(community_id: UUID, paging: Paging) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the community's witness log, oldest first (the export), and the next
+    cursor."""
+    rows, cursor = await fetch_page(
+        ChainHeadLog.select(
+            ChainHeadLog.id,
+            ChainHeadLog.seq,
+            ChainHeadLog.head_hash,
+            ChainHeadLog.tag,
+            ChainHeadLog.reason,
+            ChainHeadLog.recorded_at,
+        ).where(ChainHeadLog.community == community_id),
+        ChainHeadLog.id,
+        paging,
+        key_type=int,
     )
-    return [dict(r) | {"recorded_at": _as_datetime(r["recorded_at"])} for r in rows]
+    return [r | {"recorded_at": _as_datetime(r["recorded_at"])} for r in rows], cursor
 
 
 async def lost_heads(community_id: UUID) -> list[str]:

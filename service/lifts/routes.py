@@ -298,11 +298,12 @@ class HouseholdLiftController(Controller):
 
     @get("/{household_id:str}/lift", opt=allow(*READERS), responses=PROBLEMS)
     async def household_lift(
-        self, access: ScopeDep, household_id: FromPath[str]
-    ) -> list[HouseholdLiftOut]:
+        self, access: ScopeDep, paging: PagingDep, household_id: FromPath[str]
+    ) -> Page[HouseholdLiftOut]:
         """一户在加装电梯项目中的分摊、约定、已缴（直接、公积金、维修资金）、待入账、尚欠及维保分摊。"""
         household = await access.household(household_id, Household.id)
-        return await views.household_lift(household["id"])
+        items, cursor = await views.household_lift_page(household["id"], paging)
+        return Page(items=items, next_cursor=cursor)
 
 
 ROUTE_HANDLERS = [LiftSettingsController, LiftProjectController, HouseholdLiftController]

@@ -31,6 +31,7 @@ from service.lifts.tables import (
     LiftShare,
     LiftUpkeepShare,
 )
+from service.pagination import Paging, fetch_page
 from service.registry.tables import Building, Household
 from service.units import format_area, format_factor, format_yuan
 from service.warranty.tables import WorkComponent
@@ -173,13 +174,30 @@ async def _shares(project_id: UUID, access: Scope) -> list[ShareOut]:
     return shares
 
 
+def _household_shares(household_id: UUID) -> Select[Any]:
+    return LiftShare.select(
+        *LiftShare.all_columns(), LiftShare.project.status.as_alias("status")
+    ).where(LiftShare.household == household_id)
+
+
 async def household_lift(household_id: UUID) -> list[HouseholdLiftOut]:
     """A household's part in every lift project of its unit (its share, what it agreed,
     paid, has pending and still owes, each payment, its upkeep shares). The caller has
     checked the household is in scope."""
-    shares = await LiftShare.select(
-        *LiftShare.all_columns(), LiftShare.project.status.as_alias("status")
-    ).where(LiftShare.household == household_id)
+    return await _household_lift_out(household_id, await _household_shares(household_id))
+
+
+async def household_lift_page(
+    household_id: UUID, paging: Paging
+) -> tuple[list[HouseholdLiftOut], str | None]:
+    """One page of ``household_lift`` (by share) and the next cursor."""
+    shares, cursor = await fetch_page(_household_shares(household_id), LiftShare.id, paging)
+    return await _household_lift_out(household_id, shares), cursor
+
+
+async def _household_lift_out(
+    household_id: UUID, shares: list[dict[str, Any]]
+) -> list[HouseholdLiftOut]:
     if not shares:
         return []
     project_ids = [s["project"] for s in shares]
@@ -192,7 +210,10 @@ async def household_lift(household_id: UUID) -> list[HouseholdLiftOut]:
         LiftUpkeepShare.upkeep.project.as_alias("project"),
         LiftUpkeepShare.upkeep.year.as_alias("year"),
         LiftUpkeepShare.upkeep.kind.as_alias("kind"),
-    ).where(LiftUpkeepShare.household == household_id):
+    ).where(
+        (LiftUpkeepShare.household == household_id)
+        & LiftUpkeepShare.upkeep.project.is_in(project_ids)
+    ):
         upkeep[u["project"]].append(
             HouseholdUpkeepOut(year=u["year"], kind=u["kind"], share=format_yuan(u["share_fen"]))
         )

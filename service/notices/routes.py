@@ -20,7 +20,7 @@ from service.db import fetch
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep
 from service.notices import service
-from service.pagination import Page, encode_cursor
+from service.pagination import Page, encode_cursor, page_of
 
 
 class NoticeOut(msgspec.Struct):
@@ -125,22 +125,24 @@ class JobController(Controller):
     tags = ("定时任务",)
 
     @get("/", opt=allow(*DISTRICT_READERS), responses=PROBLEMS)
-    async def list_jobs(self) -> list[JobOut]:
-        """每个定时任务：名称、说明、计划（cron，北京时间）、下次运行时间。"""
+    async def list_jobs(self, paging: PagingDep) -> Page[JobOut]:
+        """每个定时任务（按名称）：名称、说明、计划（cron，北京时间）、下次运行时间。"""
         from jobs.catalog import all_jobs, schedule_of
         from jobs.periods import next_fire
         from service.clock import now
 
         moment = now()
-        return [
+        jobs, cursor = page_of(all_jobs(), lambda job: job.name, paging)
+        items = [
             JobOut(
                 name=job.name,
                 title=job.title,
                 schedule=schedule_of(job),
                 next_run_at=next_fire(schedule_of(job), moment),
             )
-            for job in all_jobs()
+            for job in jobs
         ]
+        return Page(items=items, next_cursor=cursor)
 
     @get("/runs", opt=allow(*DISTRICT_READERS), responses=PROBLEMS)
     async def list_runs(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, post, put
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from piccolo.query.functions.aggregate import Count, Sum
 
@@ -368,26 +368,24 @@ class HouseholdController(Controller):
         responses=PROBLEMS,
     )
     async def owners(
-        self,
-        access: ScopeDep,
-        household_id: FromPath[str],
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    ) -> list[schemas.OwnershipOut]:
-        """房屋的业主变更历史（谁在何时持有）。"""
+        self, access: ScopeDep, paging: PagingDep, household_id: FromPath[str]
+    ) -> Page[schemas.OwnershipOut]:
+        """房屋的业主变更历史（谁在何时持有），按取得日期先后。"""
         row = await access.household(household_id, Household.id)
-        history = await (
+        history, cursor = await fetch_page(
             Ownership.select(
+                Ownership.id,
                 Ownership.owner,
                 Ownership.owner.name.as_alias("name"),
                 Ownership.owner.id_masked.as_alias("masked"),
                 Ownership.since,
                 Ownership.until,
-            )
-            .where(Ownership.household == row["id"])
-            .order_by(Ownership.since)
-            .limit(limit)
+            ).where(Ownership.household == row["id"]),
+            Ownership.id,
+            paging,
+            order=Ownership.since,
         )
-        return [
+        items = [
             schemas.OwnershipOut(
                 owner_id=h["owner"],
                 owner_name=h["name"],
@@ -397,6 +395,7 @@ class HouseholdController(Controller):
             )
             for h in history
         ]
+        return Page(items=items, next_cursor=cursor)
 
 
 ROUTE_HANDLERS = [

@@ -10,8 +10,9 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.auth.roles import AUDITOR, BUREAU, COMPANY, allow
-from service.http import PROBLEMS, CallerDep
+from service.http import PROBLEMS, CallerDep, PagingDep
 from service.idempotency import IdempotencyKey, idempotent
+from service.pagination import Page, fetch_page
 from service.ratings.rules import round_half_up
 from service.ratings.service import load_period
 from service.subsidies import schemas
@@ -76,14 +77,15 @@ class SubsidyController(Controller):
         responses=PROBLEMS,
     )
     async def list_for_period(
-        self, caller: CallerDep, period_id: FromPath[str]
-    ) -> list[schemas.SubsidyOut]:
+        self, caller: CallerDep, paging: PagingDep, period_id: FromPath[str]
+    ) -> Page[schemas.SubsidyOut]:
         """本期的补贴（企业只看到自己的）。"""
         period = await load_period(caller, period_id)
         query = Subsidy.select().where(Subsidy.period == period["id"])
         if caller.role == COMPANY:
             query = query.where(Subsidy.company == caller.org_id)
-        return [subsidy_out(r) for r in await query.order_by(Subsidy.computed_at)]
+        rows, cursor = await fetch_page(query, Subsidy.id, paging)
+        return Page(items=[subsidy_out(r) for r in rows], next_cursor=cursor)
 
     @get("/subsidies/{subsidy_id:str}", opt=allow(BUREAU, AUDITOR, COMPANY), responses=PROBLEMS)
     async def read(self, caller: CallerDep, subsidy_id: FromPath[str]) -> schemas.SubsidyOut:

@@ -208,12 +208,16 @@ async def warranty_ends(
     caller: CallerDep,
     access: ScopeDep,
     community_id: FromPath[str],
+    paging: PagingDep,
     within: Annotated[int, QueryParameter(ge=1, le=3650, description="天数，默认 90")] = 90,
     on: OnDate = None,
-) -> list[schemas.WarrantyEndOut]:
-    """小区内即将到期的保修（within 天内，含 30 天内标记），便于业委会到期前查验。"""
+) -> Page[schemas.WarrantyEndOut]:
+    """小区内即将到期的保修（within 天内，含 30 天内标记），到期早的在前，便于业委会到期前查验。"""
     community = await access.community(community_id)
-    return await service.warranty_ends(caller, community["id"], within, on or today())
+    items, cursor = await service.warranty_ends(
+        caller, community["id"], within, on or today(), paging
+    )
+    return Page(items=items, next_cursor=cursor)
 
 
 class PolicyController(Controller):
@@ -262,10 +266,12 @@ class WorkdayController(Controller):
     async def overrides(
         self,
         caller: CallerDep,
+        paging: PagingDep,
         year: Annotated[int | None, QueryParameter(ge=1950, le=2100)] = None,
-    ) -> list[schemas.WorkdayOverrideOut]:
+    ) -> Page[schemas.WorkdayOverrideOut]:
         """本区对国家工作日安排的调整（按日期）。"""
-        return await workdays.list_overrides(caller.district_id, year)
+        items, cursor = await workdays.list_overrides(caller.district_id, paging, year)
+        return Page(items=items, next_cursor=cursor)
 
     @post("/overrides", opt=allow(BUREAU), responses=PROBLEMS, status_code=HTTP_201_CREATED)
     async def add_override(
@@ -274,10 +280,7 @@ class WorkdayController(Controller):
         """把某日定为本区的工作日或休息日（须说明依据）；受影响的保修期届满日随之调整。
         同一日已有调整 → 409。"""
         override_id = await workdays.set_override(caller, data)
-        [row] = [
-            o for o in await workdays.list_overrides(caller.district_id) if o.id == override_id
-        ]
-        return row
+        return await workdays.one_override(caller.district_id, override_id)
 
     @delete("/overrides/{override_id:str}", opt=allow(BUREAU), responses=PROBLEMS)
     async def remove_override(self, caller: CallerDep, override_id: FromPath[str]) -> None:

@@ -20,6 +20,7 @@ from service.clock import now, today
 from service.contracts.tables import Contract
 from service.db import transaction
 from service.errors import InputErrors
+from service.pagination import Paging, fetch_page
 from service.registry.tables import Building, Community, Organization
 from service.units import format_yuan, parse_fen
 from service.warranty import rules, schemas
@@ -404,9 +405,10 @@ async def live_company(community_id: UUID, on: date | None = None) -> rules.Comp
 
 
 async def warranty_ends(
-    caller: Caller, community_id: UUID, within_days: int, on_date: date
-) -> list[schemas.WarrantyEndOut]:
-    """Components whose warranty ends within ``within_days`` of ``on_date`` (inclusive)."""
+    caller: Caller, community_id: UUID, within_days: int, on_date: date, paging: Paging
+) -> tuple[list[schemas.WarrantyEndOut], str | None]:
+    """One page of the components whose warranty ends within ``within_days`` of
+    ``on_date`` (inclusive), soonest first, and the next cursor."""
     query = WorkComponent.select(
         WorkComponent.id,
         WorkComponent.work,
@@ -422,8 +424,10 @@ async def warranty_ends(
     )
     if caller.role == CONTRACTOR:
         query = query.where(WorkComponent.work.contractor == caller.org_id)
-    rows = await query.order_by(WorkComponent.warranty_until)
-    return [
+    rows, cursor = await fetch_page(
+        query, WorkComponent.id, paging, order=WorkComponent.warranty_until
+    )
+    items = [
         schemas.WarrantyEndOut(
             component_id=r["id"],
             work_id=r["work"],
@@ -438,6 +442,7 @@ async def warranty_ends(
         )
         for r in rows
     ]
+    return items, cursor
 
 
 async def charged_to_work(work_id: UUID) -> int:

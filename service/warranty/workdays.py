@@ -25,6 +25,7 @@ from service.auth.roles import Caller
 from service.clock import now
 from service.db import is_postgres, transaction
 from service.errors import Conflict
+from service.pagination import Paging, fetch_page
 from service.registry.tables import District
 from service.warranty import rules, schemas
 from service.warranty.tables import Work, WorkComponent, WorkdayOverride
@@ -61,14 +62,27 @@ def override_out(row: dict[str, Any]) -> schemas.WorkdayOverrideOut:
 
 
 async def list_overrides(
-    district_id: UUID, year: int | None = None
-) -> list[schemas.WorkdayOverrideOut]:
+    district_id: UUID, paging: Paging, year: int | None = None
+) -> tuple[list[schemas.WorkdayOverrideOut], str | None]:
+    """One page of the district's overrides by day (of ``year`` when given), and the
+    next cursor."""
     query = WorkdayOverride.select().where(WorkdayOverride.district == district_id)
     if year is not None:
         query = query.where(
             (WorkdayOverride.day >= date(year, 1, 1)) & (WorkdayOverride.day <= date(year, 12, 31))
         )
-    return [override_out(r) for r in await query.order_by(WorkdayOverride.day)]
+    rows, cursor = await fetch_page(query, WorkdayOverride.id, paging, order=WorkdayOverride.day)
+    return [override_out(r) for r in rows], cursor
+
+
+async def one_override(district_id: UUID, override_id: UUID) -> schemas.WorkdayOverrideOut:
+    row = (
+        await WorkdayOverride.select()
+        .where((WorkdayOverride.district == district_id) & (WorkdayOverride.id == override_id))
+        .first()
+    )
+    assert row is not None, override_id
+    return override_out(row)
 
 
 async def workday_out(district_id: UUID, day: date) -> schemas.WorkdayOut:

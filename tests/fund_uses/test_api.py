@@ -13,7 +13,16 @@ import pytest
 
 from service.clock import now
 from service.contracts.tables import Contract
-from tests.support import World, add_household, add_user, created, login, make_id_no, unique
+from tests.support import (
+    World,
+    add_household,
+    add_user,
+    assert_list_contract,
+    created,
+    login,
+    make_id_no,
+    unique,
+)
 
 # Identity numbers of block owners: their own birth date, 100 blocks before a repeat.
 _serial = iter(range(0, 1000, 10))
@@ -266,7 +275,7 @@ async def test_a_full_fund_use_from_proposal_to_settlement(
 
     owed = (
         await client.get(f"/api/v1/fund-uses/{use['id']}/self-funded", headers=world.h("bureau"))
-    ).json()
+    ).json()["items"]
     assert [(o["household_id"], o["amount"]) for o in owed] == [(block.households[3], "1500.00")]
     verify = (
         await client.get(
@@ -527,7 +536,8 @@ async def test_attachments_are_checked_by_content_and_stored_for_those_in_scope(
             f"/api/v1/fund-uses/{use['id']}/attachments", headers=block.headers["owner0"]
         )
     ).json()
-    assert [a["id"] for a in listed] == [attachment["id"]]
+    assert [a["id"] for a in listed["items"]] == [attachment["id"]]
+    assert listed["next_cursor"] is None
     download = await client.get(
         f"/api/v1/fund-uses/{use['id']}/attachments/{attachment['id']}",
         headers=block.headers["committee"],
@@ -538,6 +548,63 @@ async def test_attachments_are_checked_by_content_and_stored_for_those_in_scope(
         headers=world.h("committee"),
     )
     assert outsider.status_code == 404
+
+
+async def test_the_attachment_list_comes_in_pages_to_those_in_scope(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    block = await make_block(client, world, areas=("50.00",), deposits=("100.00",))
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses", json=proposal(block), headers=block.headers["company"]
+        )
+    )
+    path = f"/api/v1/fund-uses/{use['id']}/attachments"
+    for n in range(3):
+        await created(
+            await client.post(
+                path,
+                files={
+                    "file": (f"报价{n}.pdf", b"%PDF-1.4\n" + bytes([n]) * 100, "application/pdf")
+                },
+                headers=block.headers["company"],
+            )
+        )
+    listed = await assert_list_contract(client, path, block.headers["owner0"])
+    assert sorted(a["filename"] for a in listed) == ["报价0.pdf", "报价1.pdf", "报价2.pdf"]
+    for outsider in (world.h("committee"), world.h("owner1")):
+        assert (await client.get(path, headers=outsider)).status_code == 404
+
+
+async def test_the_self_funded_list_comes_in_pages(client: httpx.AsyncClient, world: World) -> None:
+    """Three flats hold 100.00 each and owe 1000.00 each: three self-funded rows."""
+    block = await make_block(client, world, areas=("50.00",) * 3, deposits=("100.00",) * 3)
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses", json=proposal(block, "3000.00"), headers=block.headers["company"]
+        )
+    )
+    await vote(client, block, use["id"], ["yes"] * 3)
+    closed = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/close-vote", headers=world.h("bureau")
+    )
+    assert closed.status_code == 200 and closed.json()["status"] == "owners_approved"
+    approved = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
+    )
+    assert approved.status_code == 200, approved.text
+    paid = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/disbursements",
+        json={"amount": "3000.00", "stage": "final"},
+        headers={**world.h("bureau"), "Idempotency-Key": unique("pay-")},
+    )
+    assert paid.status_code == 201 and paid.json()["self_funded"] == "2700.00", paid.text
+    path = f"/api/v1/fund-uses/{use['id']}/self-funded"
+    owed = await assert_list_contract(client, path, block.headers["committee"], key="household_id")
+    assert sorted((o["household_id"], o["amount"]) for o in owed) == sorted(
+        (h, "900.00") for h in block.households
+    )
+    assert (await client.get(path, headers=world.h("committee"))).status_code == 404
 
 
 async def test_the_yearly_statement_names_the_fund_use_and_its_cost(

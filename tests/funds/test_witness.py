@@ -16,7 +16,7 @@ from service.funds import ledger, witness
 from service.funds.cli import report_head
 from service.funds.ledger import GENESIS_HASH
 from tests.fund_uses.test_api import Block, deposit, make_block
-from tests.support import World
+from tests.support import World, all_items, assert_list_contract
 
 API = "/api/v1"
 
@@ -34,12 +34,9 @@ async def verify(
 
 
 async def exported(client: httpx.AsyncClient, block: Block) -> list[dict[str, Any]]:
-    answer = await client.get(
-        f"{API}/communities/{block.community}/fund/heads", headers=block.headers["committee"]
+    return await all_items(
+        client, f"{API}/communities/{block.community}/fund/heads", block.headers["committee"]
     )
-    assert answer.status_code == 200, answer.text
-    rows: list[dict[str, Any]] = answer.json()
-    return rows
 
 
 async def rebuild_from_genesis_as_superuser(community: str) -> None:
@@ -87,6 +84,24 @@ async def test_a_verification_witnesses_its_head_and_the_export_shows_it(
     checked = (await verify(client, world, block.community, result["chain_head"]))["head"]
     assert checked["ok"] and checked["witnessed"] and checked["contained"]
     assert checked["seq"] == 4 and checked["recorded_at"] == rows[0]["recorded_at"]
+
+
+async def test_the_head_export_is_a_list_in_pages_oldest_first(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    block = await make_block(client, world)
+    for _ in range(3):
+        await verify(client, world, block.community)
+    path = f"{API}/communities/{block.community}/fund/heads"
+    rows = await assert_list_contract(client, path, block.headers["committee"], key=None)
+    assert len(rows) == 3
+    assert [r["recorded_at"] for r in rows] == sorted(r["recorded_at"] for r in rows)
+    # Another community's log is not the committee's: 404, as a missing one.
+    for community in (world.ids["CA"], "00000000-0000-0000-0000-000000000000"):
+        answer = await client.get(
+            f"{API}/communities/{community}/fund/heads", headers=block.headers["committee"]
+        )
+        assert answer.status_code == 404, answer.text
 
 
 async def test_a_statement_witnesses_the_head_it_prints(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.lifts.estate import Estate, Unit, make_estate, make_unit, new_project
-from tests.support import World
+from tests.support import World, assert_list_contract
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,28 @@ async def test_a_unit_with_flats_of_unknown_floor_or_a_floor_without_coefficient
         headers=estate.committee,
     )
     assert unknown.status_code == 422
+
+
+async def test_a_households_lift_projects_come_in_pages_to_those_in_scope(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """Three projects for one unit, each cancelled before the next: three shares."""
+    unit = await make_unit(client, world, estate, owner_logins=(4, 5))
+    made = []
+    for _ in range(3):
+        project = await new_project(client, estate.committee, unit)
+        cancelled = await client.post(
+            f"/api/v1/lift-projects/{project['id']}/transitions",
+            json={"action": "cancel"},
+            headers=estate.committee,
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        made.append(project["id"])
+    path = f"/api/v1/households/{unit.households[4]}/lift"
+    listed = await assert_list_contract(client, path, unit.owner_h[4], key="project_id")
+    assert sorted(p["project_id"] for p in listed) == sorted(made)
+    # A neighbour's flat and another community's committee: 404, as a missing flat.
+    assert (await client.get(path, headers=unit.owner_h[5])).status_code == 404
+    assert (await client.get(path, headers=world.h("committee"))).status_code == 404
+    missing = await client.get(f"/api/v1/households/{uuid.uuid4()}/lift", headers=estate.committee)
+    assert missing.status_code == 404

@@ -158,7 +158,7 @@ async def test_provident_fund_and_maintenance_fund_payments_both_show_in_the_hou
 
     pending_view = (
         await client.get(f"/api/v1/households/{household}/lift", headers=unit.owner_h[4])
-    ).json()[0]
+    ).json()["items"][0]
     assert (pending_view["paid"], pending_view["pending"]) == ("2000.00", "1000.00")
 
     paid = await client.post(
@@ -170,7 +170,7 @@ async def test_provident_fund_and_maintenance_fund_payments_both_show_in_the_hou
 
     view = await client.get(f"/api/v1/households/{household}/lift", headers=unit.owner_h[4])
     assert view.status_code == 200, view.text
-    (mine,) = view.json()
+    (mine,) = view.json()["items"]
     assert mine["project_id"] == project["id"]
     assert mine["share"] == share
     assert (mine["paid"], mine["pending"]) == ("3000.00", "0.00")
@@ -226,7 +226,7 @@ async def test_a_payment_is_idempotent_and_never_more_than_owed(
     assert exact.status_code == 201, exact.text
     view = (
         await client.get(f"/api/v1/households/{household}/lift", headers=world.h("bureau"))
-    ).json()[0]
+    ).json()["items"][0]
     assert view["outstanding"] == "0.00" and len(view["payments"]) == 2
     ground = await pay(
         client, estate.committee, project["id"], {**body, "household_id": unit.households[0]}

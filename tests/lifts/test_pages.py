@@ -216,7 +216,9 @@ async def test_the_published_result_links_the_notice_and_the_household_page_show
 ) -> None:
     headers = closed_unit.owner_h[5]
     household = closed_unit.households[5]
-    (lift,) = (await client.get(f"/api/v1/households/{household}/lift", headers=headers)).json()
+    (lift,) = (await client.get(f"/api/v1/households/{household}/lift", headers=headers)).json()[
+        "items"
+    ]
     assert (lift["paid"], lift["pending"]) == ("1234.56", "0.00")
     async with await browser_as(app, client, headers) as page:
         response = await page.get(f"/lift-projects/{closed_project['id']}")

@@ -209,7 +209,7 @@ async def test_a_lift_goes_from_consent_to_use_with_its_documents_warranty_and_u
     ]
     view = (
         await client.get(f"/api/v1/households/{unit.households[0]}/lift", headers=bureau)
-    ).json()[0]
+    ).json()["items"][0]
     assert view["share"] == "0.00"  # the ground floor pays nothing for the lift ...
     upkept = {u["kind"]: u["share"] for u in view["upkeep"]}  # ... but shares its upkeep
     assert upkept["maintenance"] in {"500.00", "500.01"}

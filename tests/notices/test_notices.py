@@ -21,7 +21,7 @@ from service.contracts.tables import Contract
 from service.db import fetch
 from service.notices.outbox import Outgoing, send_due
 from tests.funds.conftest import deposit, make_estate, spend
-from tests.support import World, add_user, created, login, unique
+from tests.support import World, add_user, assert_list_contract, created, login, unique
 from tests.web.support import csrf_of, signed_in
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -363,11 +363,13 @@ async def test_the_bureau_reads_the_job_runs(client: httpx.AsyncClient, world: W
     assert runs.status_code == 200
     assert runs.json()["items"][0]["counts"] == {"checked": 3}
     assert runs.json()["items"][0]["status"] == "done"
-    jobs = await client.get("/api/v1/jobs", headers=world.h("auditor"))
-    assert jobs.status_code == 200 and "warranty-ends" in {j["name"] for j in jobs.json()}
+    jobs = await assert_list_contract(client, "/api/v1/jobs", world.h("auditor"), key="name")
+    assert "warranty-ends" in {j["name"] for j in jobs}
+    assert [j["name"] for j in jobs] == sorted(j["name"] for j in jobs)
     for who in ("company", "committee", "owner1"):
-        answer = await client.get("/api/v1/jobs/runs", headers=world.h(who))
-        assert answer.status_code == 403
+        for path in ("/api/v1/jobs", "/api/v1/jobs/runs"):
+            answer = await client.get(path, headers=world.h(who))
+            assert answer.status_code == 403
     bad = await client.get("/api/v1/jobs/runs?status=lost", headers=world.h("bureau"))
     assert bad.status_code == 422
 

@@ -13,7 +13,7 @@ import pytest
 from service.subsidies.tables import Subsidy
 from tests.contracts.estate import Estate, make_contract, make_estate
 from tests.ratings.flow import make_period, rate, scores
-from tests.support import World, created
+from tests.support import World, assert_list_contract, created
 
 
 async def finalised_subsidy(
@@ -91,8 +91,31 @@ async def test_subsidies_wait_for_finalisation_and_are_computed_once(
     assert first[0]["base"] == "135.00"
     assert first[0]["amount"] == "135.00"
     mine = await client.get(path, headers=estate.company_h)
-    assert [s["subsidy_id"] for s in mine.json()] == [first[0]["subsidy_id"]]
-    assert (await client.get(path, headers=world.h("company"))).json() == []
+    assert [s["subsidy_id"] for s in mine.json()["items"]] == [first[0]["subsidy_id"]]
+    others = await client.get(path, headers=world.h("company"))
+    assert others.json() == {"items": [], "next_cursor": None}
+
+
+async def test_a_periods_subsidies_come_in_pages(client: httpx.AsyncClient, world: World) -> None:
+    estate = await make_estate(client, world)
+    contracts = [
+        await make_contract(client, world, estate, starts_on="2025-07-01", ends_on="2026-01-31"),
+        await make_contract(client, world, estate, starts_on="2026-02-01", ends_on="2027-01-31"),
+    ]
+    period = await make_period(client, world, "2026-01-01", "2026-03-31")
+    for contract in contracts:
+        assert (await rate(client, world, period, contract, scores())).status_code == 201
+    path = f"/api/v1/rating-periods/{period['id']}"
+    assert (await client.post(f"{path}/finalize", headers=world.h("bureau"))).status_code == 200
+    computed = await created(await client.post(f"{path}/subsidies", headers=world.h("bureau")))
+    listed = await assert_list_contract(
+        client, f"{path}/subsidies", world.h("auditor"), key="subsidy_id"
+    )
+    assert sorted(s["subsidy_id"] for s in listed) == sorted(s["subsidy_id"] for s in computed)
+    missing = await client.get(
+        f"/api/v1/rating-periods/{uuid.uuid4()}/subsidies", headers=world.h("auditor")
+    )
+    assert missing.status_code == 404
 
 
 async def test_approve_and_release_by_the_same_user_is_refused(

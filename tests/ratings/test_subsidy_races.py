@@ -127,4 +127,4 @@ async def test_two_computations_at_once_make_one_subsidy_per_contract(
         ids = [[s["subsidy_id"] for s in a.json()] for a in answers]
         assert ids[0] == ids[1] and len(ids[0]) == 1
         listed = await client.get(f"{path}/subsidies", headers=world.h("auditor"))
-        assert [s["subsidy_id"] for s in listed.json()] == ids[0]
+        assert [s["subsidy_id"] for s in listed.json()["items"]] == ids[0]

@@ -2,7 +2,18 @@
 
 import httpx
 
-from tests.support import PASSWORD, World, add_household, add_user, login, make_id_no, unique
+from tests.support import (
+    PASSWORD,
+    World,
+    add_household,
+    add_user,
+    all_items,
+    assert_list_contract,
+    created,
+    login,
+    make_id_no,
+    unique,
+)
 
 
 async def test_a_sale_moves_access_to_the_new_owner_and_keeps_history(
@@ -37,7 +48,7 @@ async def test_a_sale_moves_access_to_the_new_owner_and_keeps_history(
         await client.get(f"/api/v1/households/{household_id}", headers=seller_headers)
     ).status_code == 404
 
-    history = (await client.get(f"/api/v1/households/{household_id}/owners", headers=bureau)).json()
+    history = await all_items(client, f"/api/v1/households/{household_id}/owners", bureau)
     assert [h["owner_name"] for h in history] == ["钱多", "孙买"]
     assert history[0]["since"] == "2015-06-01"
     assert history[0]["until"] == "2026-03-01" and history[1]["until"] is None
@@ -94,8 +105,46 @@ async def test_racing_sales_of_one_flat_leave_exactly_one_current_owner(
         )
     )
     assert all(r.status_code in (201, 409) for r in responses), [r.text for r in responses]
-    history = (await client.get(f"/api/v1/households/{household_id}/owners", headers=bureau)).json()
+    history = await all_items(client, f"/api/v1/households/{household_id}/owners", bureau)
     open_rows = [h for h in history if h["until"] is None]
     assert len(open_rows) == 1
     current = (await client.get(f"/api/v1/households/{household_id}", headers=bureau)).json()
     assert current["owner_name"] == open_rows[0]["owner_name"]
+
+
+async def test_the_ownership_history_comes_in_pages_oldest_first(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    bureau = world.h("bureau")
+    building = await created(
+        await client.post(
+            f"/api/v1/communities/{world.ids['CB']}/buildings",
+            json={"name": unique("楼"), "floors": 6, "has_elevator": False},
+            headers=bureau,
+        )
+    )
+    household_id = await add_household(
+        client,
+        bureau,
+        building["id"],
+        "602",
+        "55.00",
+        ("周一", make_id_no(851)),
+        owner_since="2010-01-01",
+    )
+    for seq, (name, since) in enumerate((("吴二", "2016-05-01"), ("郑三", "2024-09-30"))):
+        response = await client.post(
+            f"/api/v1/households/{household_id}/transfer",
+            json={"owner_name": name, "owner_id_no": make_id_no(852 + seq), "since": since},
+            headers=bureau,
+        )
+        assert response.status_code == 201, response.text
+    path = f"/api/v1/households/{household_id}/owners"
+    history = await assert_list_contract(client, path, world.h("auditor"), key="owner_id")
+    assert [(h["owner_name"], h["since"]) for h in history] == [
+        ("周一", "2010-01-01"),
+        ("吴二", "2016-05-01"),
+        ("郑三", "2024-09-30"),
+    ]
+    # CA's committee does not see a flat of CB: 404, as a missing one.
+    assert (await client.get(path, headers=world.h("committee"))).status_code == 404

@@ -13,7 +13,7 @@ import httpx
 from service.audit.tables import AuditEntry
 from service.warranty.tables import WorkComponent
 from service.warranty.workdays import refresh_all_warranty_ends
-from tests.support import World, created, unique
+from tests.support import World, all_items, assert_list_contract, created, unique
 from tests.warranty.conftest import API
 
 
@@ -112,9 +112,7 @@ async def test_a_district_override_moves_a_stored_warranty_end_and_back(
         }
         twice = await client.post(f"{API}/workdays/overrides", json=body, headers=bureau)
         assert twice.status_code == 409
-        listed = (
-            await client.get(f"{API}/workdays/overrides?year=2026", headers=world.h("auditor"))
-        ).json()
+        listed = await all_items(client, f"{API}/workdays/overrides", world.h("auditor"), year=2026)
         assert override["id"] in {o["id"] for o in listed}
         logged = await AuditEntry.select(AuditEntry.action).where(
             AuditEntry.entity_id == override["id"]
@@ -127,6 +125,27 @@ async def test_a_district_override_moves_a_stored_warranty_end_and_back(
     assert ends(back) == {"roofing": "2026-11-30"}
     gone = await client.delete(f"{API}/workdays/overrides/{override['id']}", headers=bureau)
     assert gone.status_code == 404
+
+
+async def test_the_district_overrides_come_in_pages_by_day(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Days of 2099, which no warranty of these tests reaches."""
+    bureau = world.h("bureau")
+    made = []
+    for day in ("2099-05-04", "2099-01-02", "2099-10-08"):
+        body = {"day": day, "working": day != "2099-01-02", "note": "测试用调整"}
+        made.append(
+            await created(await client.post(f"{API}/workdays/overrides", json=body, headers=bureau))
+        )
+    try:
+        listed = await assert_list_contract(
+            client, f"{API}/workdays/overrides", world.h("company"), year=2099
+        )
+        assert [o["day"] for o in listed] == ["2099-01-02", "2099-05-04", "2099-10-08"]
+    finally:
+        for override in made:
+            await client.delete(f"{API}/workdays/overrides/{override['id']}", headers=bureau)
 
 
 async def test_a_weekend_declared_a_working_day_ends_a_period_on_it(

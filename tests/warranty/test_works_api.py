@@ -8,7 +8,7 @@ import httpx
 
 from service.clock import today
 from service.warranty import rules
-from tests.support import World
+from tests.support import World, assert_list_contract
 from tests.warranty.conftest import API, Rival, Site, add_work, report
 
 
@@ -149,7 +149,7 @@ async def test_warranty_ends_within_90_and_30_days_are_listed_per_community(
         headers=world.h("committee"),
     )
     assert r.status_code == 200
-    mine = [e for e in r.json() if e["work_id"] == work["id"]]
+    mine = [e for e in r.json()["items"] if e["work_id"] == work["id"]]
     assert [(e["category"], e["warranty_until"], e["within_30_days"]) for e in mine] == [
         ("roofing", "2026-12-21", True)
     ]
@@ -157,11 +157,32 @@ async def test_warranty_ends_within_90_and_30_days_are_listed_per_community(
         f"{API}/communities/{world.ids['CA']}/warranty-ends?within=30&on=2026-10-01",
         headers=world.h("committee"),
     )
-    assert work["id"] not in {e["work_id"] for e in later.json()}
+    assert work["id"] not in {e["work_id"] for e in later.json()["items"]}
     outside = await client.get(
         f"{API}/communities/{world.ids['CB']}/warranty-ends", headers=world.h("committee")
     )
     assert outside.status_code == 404
+
+
+async def test_warranty_ends_come_in_pages_soonest_first(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Three parts of one work end on the same day (the order falls back to the part),
+    a second work's a fortnight earlier."""
+    five_years = [{"category": c} for c in ("roofing", "wet_rooms", "exterior_wall")]
+    await add_work(client, world, date(2023, 3, 1), five_years)
+    await add_work(client, world, date(2023, 2, 15), five_years[:2])
+    path = f"{API}/communities/{world.ids['CA']}/warranty-ends"
+    ends = await assert_list_contract(
+        client, path, world.h("committee"), key="component_id", on="2028-01-01", within=365
+    )
+    assert len(ends) >= 5
+    assert [e["warranty_until"] for e in ends] == sorted(e["warranty_until"] for e in ends)
+    for community in (world.ids["CB"], "00000000-0000-0000-0000-000000000000"):
+        outside = await client.get(
+            f"{API}/communities/{community}/warranty-ends", headers=world.h("committee")
+        )
+        assert outside.status_code == 404
 
 
 async def test_the_district_policy_sets_due_times_and_seasons(
