@@ -22,6 +22,7 @@ from service.funds.rules import (
     replenish_threshold,
 )
 from service.pagination import Paging, encode_cursor
+from service.registry.reads import after_id, visible_community_page
 from service.registry.rules import household_label, natural_key
 from service.units import format_area, format_yuan
 
@@ -367,21 +368,17 @@ async def building_fund_in_scope(
     )
 
 
-# One page of a community's households below the threshold, by household id, joined to the
-# community so that its visibility condition (``{scope}`` on ``community AS c``) decides
-# between no row (404) and at least one (its households on this page, or one row of NULLs).
-# Placeholders: the community and, with ``{after}``, the household after which the page
-# starts, the limit (the page), then the community and the condition's arguments.
-_REPLENISHMENT_SQL = (
-    "SELECT x.* FROM community AS c LEFT JOIN ("
+# One page of a community's households below the threshold, by household id
+# (``visible_community_page`` joins it to the community's visibility). Placeholders: the
+# community and, with ``{after}``, the household after which the page starts, the limit.
+_REPLENISHMENT_PAGE_SQL = (
     "SELECT a.household, h.building, b.name AS building_name, h.unit_no, h.room_no,"
     " o.name AS owner_name, a.principal_fen, a.interest_fen, a.first_deposit_fen"
     " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
     " JOIN building AS b ON b.id = h.building JOIN owner AS o ON o.id = h.owner"
     " WHERE a.community = {{}} AND a.kind = 'household' AND "
     + BELOW_THRESHOLD
-    + "{after} ORDER BY a.household LIMIT {{}}) AS x ON TRUE"
-    " WHERE c.id = {{}} AND {scope} ORDER BY x.household"
+    + "{after} ORDER BY a.household LIMIT {{}}"
 )
 
 
@@ -402,32 +399,18 @@ async def replenishment_list_in_scope(
     None), in one statement whose predicate carries the caller's scope; None when it does
     not exist or is out of scope. A malformed cursor is refused (422) only for a visible
     community, as a separate scope check did."""
-    bad_cursor = False
-    after: UUID | None = None
-    if paging.after is not None:
-        try:
-            after = UUID(paging.after)
-        except ValueError:
-            bad_cursor = True
-    condition, args = (
-        ("TRUE", []) if caller is None else community_scope_sql(caller, "c.id", "c.district")
-    )
-    rows = await fetch(
-        _REPLENISHMENT_SQL.format(
-            after=" AND a.household > {}" if after is not None else "", scope=condition
-        ),
+    after, bad_cursor = after_id(paging)
+    rows = await visible_community_page(
+        caller,
         community_id,
-        *([after] if after is not None else []),
-        # A malformed cursor only needs to know whether the community is visible.
-        1 if bad_cursor else paging.limit + 1,
-        community_id,
-        *args,
+        _REPLENISHMENT_PAGE_SQL.format(after=" AND a.household > {}" if after is not None else ""),
+        [community_id, *([after] if after is not None else [])],
+        paging,
+        bad_cursor,
+        key="household",
     )
-    if not rows:
+    if rows is None:
         return None
-    if bad_cursor:
-        raise _bad_cursor()
-    rows = [r for r in rows if r["household"] is not None]
     cursor = None
     if len(rows) > paging.limit:
         rows = rows[: paging.limit]

@@ -33,9 +33,8 @@ async def community_households_in_scope(
     statement: the page joined to the community, whose scope condition decides between
     no row (None: the community does not exist or is out of scope, 404) and at least one.
     A malformed cursor is refused (422) only for a visible community, as before."""
-    after, bad_cursor = _after(paging)
+    after, bad_cursor = after_id(paging)
     households, household_args = household_scope_sql(caller)
-    communities, community_args = community_scope_sql(caller, "c.id", "c.district")
     page = (
         f"SELECT {_HOUSEHOLD_COLUMNS} FROM household AS h"
         " LEFT JOIN building AS b ON b.id = h.building LEFT JOIN owner AS o ON o.id = h.owner"
@@ -44,23 +43,22 @@ async def community_households_in_scope(
         + (" AND h.id > {}" if after is not None else "")
         + " ORDER BY h.id LIMIT {}"
     )
-    rows = await fetch(
-        f"SELECT x.* FROM community AS c LEFT JOIN ({page}) AS x ON TRUE"
-        f" WHERE c.id = {{}} AND {communities} ORDER BY x.id",
+    found = await visible_community_page(
+        caller,
         community_id,
-        *household_args,
-        *([building_id] if building_id is not None else []),
-        *([after] if after is not None else []),
-        # A malformed cursor only needs to know whether the community is visible.
-        1 if bad_cursor else paging.limit + 1,
-        community_id,
-        *community_args,
+        page,
+        [
+            community_id,
+            *household_args,
+            *([building_id] if building_id is not None else []),
+            *([after] if after is not None else []),
+        ],
+        paging,
+        bad_cursor,
     )
-    if not rows:
+    if found is None:
         return None
-    if bad_cursor:
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
-    rows = [_household_row(r) for r in rows if r["id"] is not None]
+    rows = [_household_row(r) for r in found]
     if len(rows) > paging.limit:
         rows = rows[: paging.limit]
         return rows, encode_cursor(rows[-1]["id"])
@@ -169,40 +167,31 @@ async def community_buildings_in_scope(
     decides between no row (None: the community does not exist or is out of scope, 404)
     and at least one. A malformed cursor is refused (422) only for a visible community, as
     before."""
-    after, bad_cursor = _after(paging)
-    communities, community_args = community_scope_sql(caller, "c.id", "c.district")
+    after, bad_cursor = after_id(paging)
     page = (
         "SELECT b.id, b.community, b.name, b.floors, b.has_elevator FROM building AS b"
         " WHERE b.community = {}"
         + (" AND b.id > {}" if after is not None else "")
         + " ORDER BY b.id LIMIT {}"
     )
-    rows = await fetch(
-        f"SELECT x.* FROM community AS c LEFT JOIN ({page}) AS x ON TRUE"
-        f" WHERE c.id = {{}} AND {communities} ORDER BY x.id",
+    found = await visible_community_page(
+        caller,
         community_id,
-        *([after] if after is not None else []),
-        # A malformed cursor only needs to know whether the community is visible.
-        1 if bad_cursor else paging.limit + 1,
-        community_id,
-        *community_args,
+        page,
+        [community_id, *([after] if after is not None else [])],
+        paging,
+        bad_cursor,
     )
-    if not rows:
+    if found is None:
         return None
-    if bad_cursor:
-        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
-    rows = [
-        {**r, "id": _uuid(r["id"]), "community": _uuid(r["community"])}
-        for r in rows
-        if r["id"] is not None
-    ]
+    rows = [{**r, "id": _uuid(r["id"]), "community": _uuid(r["community"])} for r in found]
     if len(rows) > paging.limit:
         rows = rows[: paging.limit]
         return rows, encode_cursor(rows[-1]["id"])
     return rows, None
 
 
-def _after(paging: Paging) -> tuple[UUID | None, bool]:
+def after_id(paging: Paging) -> tuple[UUID | None, bool]:
     """The id a page starts after, and whether the cursor was malformed."""
     if paging.after is None:
         return None, False
@@ -210,3 +199,38 @@ def _after(paging: Paging) -> tuple[UUID | None, bool]:
         return UUID(paging.after), False
     except ValueError:
         return None, True
+
+
+async def visible_community_page(
+    caller: Caller | None,
+    community_id: UUID,
+    page: str,
+    page_args: list[Any],
+    paging: Paging,
+    bad_cursor: bool,
+    key: str = "id",
+) -> list[dict[str, Any]] | None:
+    """The rows of ``page`` (a SELECT whose last placeholder is its LIMIT, ordered by
+    ``key``), at most ``paging.limit + 1`` (one more tells a next page follows), in one
+    statement with the community's visibility to ``caller`` (any community for None):
+    the page is joined to the community, whose scope condition decides between no row
+    (None: the community does not exist or is out of scope, 404) and at least one (the
+    page's rows, or one row of NULLs). A malformed cursor is refused (422) only for a
+    visible community, as a separate scope check did."""
+    condition, args = (
+        ("TRUE", []) if caller is None else community_scope_sql(caller, "c.id", "c.district")
+    )
+    rows = await fetch(
+        f"SELECT x.* FROM community AS c LEFT JOIN ({page}) AS x ON TRUE"
+        f" WHERE c.id = {{}} AND {condition} ORDER BY x.{key}",
+        *page_args,
+        # A malformed cursor only needs to know whether the community is visible.
+        1 if bad_cursor else paging.limit + 1,
+        community_id,
+        *args,
+    )
+    if not rows:
+        return None
+    if bad_cursor:
+        raise InputError("cursor", "无效的游标，请使用上一页返回的 next_cursor")
+    return [r for r in rows if r[key] is not None]
