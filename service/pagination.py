@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -64,7 +65,15 @@ def provide_paging(
     return Paging(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 
+# The largest value of a 64-bit serial key; a key a page may end with is 1 to this, written
+# as this module writes it (ASCII digits, no sign, padding or leading zero).
+MAX_SERIAL = 2**63 - 1
+_SERIAL = re.compile(r"[1-9][0-9]*")
+
+
 def _parsed(text: str, kind: type) -> Any:
+    if kind is int and not (_SERIAL.fullmatch(text) and int(text) <= MAX_SERIAL):
+        raise InputError("cursor", BAD_CURSOR)
     try:
         return kind.fromisoformat(text) if kind is date else kind(text)
     except ValueError:

@@ -404,6 +404,14 @@ async def live_company(community_id: UUID, on: date | None = None) -> rules.Comp
     return rules.Company(org_id=row["company"], name=row["name"], kind=kind)
 
 
+def _days_after(day: date, days: int) -> date:
+    """``day`` plus ``days``, the last calendar day (9999-12-31) at most."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
 async def warranty_ends(
     caller: Caller, community_id: UUID, within_days: int, on_date: date, paging: Paging
 ) -> tuple[list[schemas.WarrantyEndOut], str | None]:
@@ -420,7 +428,7 @@ async def warranty_ends(
     ).where(
         (WorkComponent.community == community_id)
         & (WorkComponent.warranty_until >= on_date)
-        & (WorkComponent.warranty_until <= on_date + timedelta(days=within_days))
+        & (WorkComponent.warranty_until <= _days_after(on_date, within_days))
     )
     if caller.role == CONTRACTOR:
         query = query.where(WorkComponent.work.contractor == caller.org_id)

@@ -4,6 +4,7 @@ genesis by a database superuser, which the chain alone cannot."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -212,3 +213,30 @@ async def test_the_witness_log_is_append_only(client: httpx.AsyncClient, world: 
     with pytest.raises(Exception, match="append-only"):
         async with transaction():
             await fetch("DELETE FROM chain_head_log WHERE community = {}", block.community)
+
+
+async def test_a_forged_numeric_cursor_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The head export pages by a 64-bit key: a cursor naming a number no page ends with
+    (past the column's range, negative, spelt with other digits or padding) → 422 naming
+    ``cursor``, as any other cursor it did not give, never 500."""
+    block = await make_block(client, world)
+    for _ in range(2):
+        await verify(client, world, block.community)
+    path = f"{API}/communities/{block.community}/fund/heads"
+    forged = ("9" * 30, "9223372036854775808", "-99999999999999999999", "-1", "١", " 1 ", "1_0")
+    for raw in forged:
+        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        answer = await client.get(
+            path, params={"cursor": cursor, "limit": 1}, headers=block.headers["committee"]
+        )
+        assert answer.status_code == 422, (raw, answer.text)
+        assert [e["field"] for e in answer.json()["errors"]] == ["cursor"], answer.text
+    # The audit trail pages by the same kind of key.
+    answer = await client.get(
+        f"{API}/audit",
+        params={"cursor": base64.urlsafe_b64encode(b"9" * 30).decode()},
+        headers=world.h("auditor"),
+    )
+    assert answer.status_code == 422, answer.text

@@ -185,6 +185,17 @@ async def test_warranty_ends_come_in_pages_soonest_first(
         assert outside.status_code == 404
 
 
+async def test_warranty_ends_near_the_last_calendar_day_is_an_answer_not_a_server_error(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A window reaching past 9999-12-31 ends on that day: 200, not 500."""
+    path = f"{API}/communities/{world.ids['CA']}/warranty-ends"
+    for params in ({"on": "9999-12-31"}, {"on": "9999-12-01", "within": 3650}):
+        answer = await client.get(path, params=params, headers=world.h("committee"))
+        assert answer.status_code == 200, (params, answer.text)
+        assert answer.json() == {"items": [], "next_cursor": None}
+
+
 async def test_the_district_policy_sets_due_times_and_seasons(
     client: httpx.AsyncClient, world: World
 ) -> None:
