@@ -449,3 +449,50 @@ async def test_the_batch_reads_every_statement_as_it_is_read_alone(
         shown.chain_seq,
         shown.chain_head,
     )
+
+
+def _open_files_and_threads() -> tuple[list[str], int]:
+    """In a pool worker: what its file descriptors point at, and its thread count."""
+    import threading
+
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return found, threading.active_count()
+
+
+@pytest.mark.usefixtures("database")
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+async def test_a_pool_worker_holds_no_database_connection_or_thread_of_the_parent() -> None:
+    """The workers fork from a warmed pool server started after the database was opened:
+    no socket or database file of this process, one thread, WeasyPrint already warm."""
+    import asyncio
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service.db import fetch, is_postgres
+    from service.reports import publish
+
+    await fetch("SELECT 1 AS one")  # a connection (PostgreSQL: a pooled socket) is open
+    parent = set(_open_files_and_threads()[0])
+    publish._batches += 1
+    try:
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=publish.pool_context(), initializer=publish._warm_worker
+        ) as pool:
+            started = time.perf_counter()
+            files, threads = await asyncio.get_running_loop().run_in_executor(
+                pool, _open_files_and_threads
+            )
+            print(f"first answer from a worker after {time.perf_counter() - started:.2f} s")
+    finally:
+        publish._batches -= 1
+        publish._stop_pool_server()
+    assert threads == 1
+    if is_postgres():
+        assert any(f.startswith("socket:") for f in parent)
+    shared = {f for f in files if f.startswith("socket:")} & parent
+    assert not shared, shared
+    assert not [f for f in files if "sqlite" in f], files
