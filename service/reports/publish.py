@@ -4,11 +4,14 @@ community's in a batch (``changxiao report fund-statements``, the yearly job).
 The stable entry points for callers outside this package (the API, the CLI, jobs):
 - ``await render_fund_statement(community_id, year, owner_id=None) -> StatementPdf``
 - ``await render_fund_statements(year, out_dir, community_ids=None, workers=2,
-  progress=None) -> list[Path]``
+  progress=None, file_name=statement_file_name) -> list[Path]``
 
-A batch reads each statement in this process (set-based queries, milliseconds) and
-hands the finished HTML to a pool of worker processes, which only run WeasyPrint: the
-CPU-bound part uses every core, and no worker touches the database.
+A batch reads its statements in this process, ``READ_CHUNK`` communities at a time by a
+few set-based queries (``fund_statement.build_statements``; the heads they show
+witnessed in one transaction), and hands the finished HTML to a pool of worker
+processes, which only run WeasyPrint: the CPU-bound part uses every core, and no worker
+touches the database. The workers fork from a server process that imported the service
+and warmed WeasyPrint once (``pool_context``).
 """
 
 from __future__ import annotations
