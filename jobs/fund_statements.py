@@ -5,8 +5,10 @@ its committee and its owners, the PDF attached to the notice.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from jobs.runs import Period
@@ -14,51 +16,54 @@ from service.config import get_settings
 from service.db import fetch
 from service.notices.recipients import committees
 from service.notices.service import Draft, Recipient, send
-from service.reports.publish import render_fund_statement
+from service.reports.fund_statement import Statement
+from service.reports.publish import render_fund_statements
 
 JOB = "fund-statements"
 FOLDER = "statements"
 
 
-async def render_statement(community_id: UUID, year: int) -> tuple[str, str]:
-    """Render the community's statement of ``year`` into the attachments folder, by the
-    documents' own path (``service.reports.publish``: fonts and stylesheet reused, the
-    head it shows witnessed); its path there and the community's name."""
-    pdf = await render_fund_statement(community_id, year)
-    relative = Path(FOLDER) / f"fund-statement-{pdf.community_code}-{year}-{community_id}.pdf"
-    target = Path(get_settings().attachments_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(pdf.content)
-    partial.replace(target)
-    return str(relative), pdf.community_name
+def _file_name(statement: Statement) -> str:
+    """The attachment's name: the community's id in it keeps two codes' files apart."""
+    community = UUID(str(statement.community["id"]))
+    return f"fund-statement-{statement.community['code']}-{statement.year}-{community}.pdf"
 
 
 async def publish_statements(
     period: Period, community_ids: Sequence[UUID] | None = None
 ) -> dict[str, int]:
-    """Publish last year's statement of every community (or of ``community_ids``)."""
+    """Publish last year's statement of every community (or of ``community_ids``): the
+    statements not yet sent rendered together by the batch path
+    (``render_fund_statements``: read set-based, rendered by a process pool), then each
+    community's notices."""
     year = period.at.year - 1
-    rows = await fetch("SELECT id, district FROM community ORDER BY code")
+    rows = await fetch("SELECT id, district, name FROM community ORDER BY code")
     chosen = {str(c) for c in community_ids} if community_ids is not None else None
     committee_of = await committees()
-    notices = rendered = 0
+    owners_of: dict[UUID, list[Recipient]] = defaultdict(list)
+    for owner in await fetch(
+        "SELECT DISTINCT community, owner FROM household WHERE owner IS NOT NULL"
+        " ORDER BY community, owner"
+    ):
+        owners_of[UUID(str(owner["community"]))].append(Recipient(owner=UUID(str(owner["owner"]))))
+    sent = await _sent(year)
+    due: list[tuple[dict[str, Any], list[Recipient]]] = []
     for row in rows:
         community = UUID(str(row["id"]))
         if chosen is not None and str(community) not in chosen:
             continue
-        owners = await fetch(
-            "SELECT DISTINCT owner FROM household WHERE community = {} AND owner IS NOT NULL",
-            community,
-        )
-        recipients = [
-            *committee_of.get(community, []),
-            *(Recipient(owner=UUID(str(o["owner"]))) for o in owners),
-        ]
-        if await _published(community, year, len(recipients)):
+        recipients = [*committee_of.get(community, []), *owners_of.get(community, [])]
+        if recipients and sent.get(str(community), 0) >= len(recipients):
             continue  # a retry: this community's notices all went out already
-        attachment, name = await render_statement(community, year)
-        rendered += 1
+        due.append((row, recipients))
+    folder = Path(get_settings().attachments_dir) / FOLDER
+    paths = await render_fund_statements(
+        year, folder, community_ids=[UUID(str(row["id"])) for row, _ in due], file_name=_file_name
+    )
+    notices = 0
+    for (row, recipients), path in zip(due, paths, strict=True):
+        community = UUID(str(row["id"]))
+        name = str(row["name"])
         notices += await send(
             JOB,
             str(year),
@@ -76,19 +81,20 @@ async def publish_statements(
                     object_type="community",
                     object_id=str(community),
                     link=f"/communities/{community}/fund/statement.pdf?year={year}",
-                    attachment=attachment,
+                    attachment=str(Path(FOLDER) / path.name),
                 )
                 for recipient in recipients
             ],
         )
-    return {"statements": rendered, "notices": notices}
+    return {"statements": len(due), "notices": notices}
 
 
-async def _published(community: UUID, year: int, recipients: int) -> bool:
+async def _sent(year: int) -> dict[str, int]:
+    """How many notices of ``year``'s statements went out, per community (by id)."""
     found = await fetch(
-        "SELECT COUNT(*) AS n FROM notice WHERE job = {} AND period = {} AND object_id = {}",
+        "SELECT object_id, COUNT(*) AS n FROM notice WHERE job = {} AND period = {}"
+        " GROUP BY object_id",
         JOB,
         str(year),
-        str(community),
     )
-    return recipients > 0 and int(found[0]["n"]) >= recipients
+    return {str(r["object_id"]): int(r["n"]) for r in found}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from uuid import UUID
 
 from service.clock import now
 from service.config import get_settings
-from service.db import fetch, insert_writes, transaction, write_together
+from service.db import fetch, insert_writes, placeholders, transaction, write_together
 from service.funds import ledger
 from service.funds.tables import ChainHeadLog
 from service.pagination import Paging, fetch_page
@@ -72,10 +73,24 @@ async def record_heads(community_ids: list[UUID] | None, reason: str) -> int:
 
 async def record_seen_head(community_id: UUID, seq: int, head: str, reason: str) -> int:
     """Witness the head a document showed (entry ``seq`` of the community's chain)."""
-    if seq <= 0:
+    return await record_seen_heads([(community_id, seq, head)], reason)
+
+
+async def record_seen_heads(seen: Sequence[tuple[UUID, int, str]], reason: str) -> int:
+    """Witness the heads documents showed, ``(community, seq, head)`` each (a batch of
+    statements: one query and one transaction for all); returns the rows appended."""
+    shown = [(community, seq, head) for community, seq, head in seen if seq > 0]
+    if not shown:
         return 0
-    community = await fetch("SELECT district FROM community WHERE id = {}", community_id)
-    return await _append([(community[0]["district"], community_id, seq, head)], reason)
+    ids = list(dict.fromkeys(community for community, _, _ in shown))
+    rows = await fetch(
+        "SELECT id, district FROM community WHERE id IN " + placeholders(len(ids)), *ids
+    )
+    district = {str(r["id"]): r["district"] for r in rows}
+    return await _append(
+        [(district[str(community)], community, seq, head) for community, seq, head in shown],
+        reason,
+    )
 
 
 async def _append(heads: list[tuple[Any, Any, int, str]], reason: str) -> int:

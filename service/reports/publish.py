@@ -4,11 +4,14 @@ community's in a batch (``changxiao report fund-statements``, the yearly job).
 The stable entry points for callers outside this package (the API, the CLI, jobs):
 - ``await render_fund_statement(community_id, year, owner_id=None) -> StatementPdf``
 - ``await render_fund_statements(year, out_dir, community_ids=None, workers=2,
-  progress=None) -> list[Path]``
+  progress=None, file_name=statement_file_name) -> list[Path]``
 
-A batch reads each statement in this process (set-based queries, milliseconds) and
-hands the finished HTML to a pool of worker processes, which only run WeasyPrint: the
-CPU-bound part uses every core, and no worker touches the database.
+A batch reads its statements in this process, ``READ_CHUNK`` communities at a time by a
+few set-based queries (``fund_statement.build_statements``; the heads they show
+witnessed in one transaction), and hands the finished HTML to a pool of worker
+processes, which only run WeasyPrint: the CPU-bound part uses every core, and no worker
+touches the database. The workers fork from a server process that imported the service
+and warmed WeasyPrint once (``pool_context``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from pathlib import Path
 from uuid import UUID
 
 from service.db import fetch
-from service.funds.witness import record_seen_head
+from service.funds.witness import record_seen_head, record_seen_heads
 from service.reports import fund_statement, render
 
 TEMPLATE = "documents/fund_statement.html"
@@ -59,6 +63,24 @@ async def statement_html(
     return statement, render.render_html(TEMPLATE, {"s": statement})
 
 
+async def statements_html(
+    community_ids: list[UUID], year: int
+) -> list[tuple[fund_statement.Statement, str]]:
+    """``statement_html`` of each of ``community_ids`` (published views), read together:
+    the statements by a few set-based queries, the heads they show witnessed in one
+    transaction."""
+    headers = await fund_statement.community_headers(community_ids)
+    statements = await fund_statement.build_statements(headers, year)
+    await record_seen_heads(
+        [
+            (community_id, s.chain_seq, s.chain_head)
+            for community_id, s in zip(community_ids, statements, strict=True)
+        ],
+        "statement",
+    )
+    return [(s, render.render_html(TEMPLATE, {"s": s})) for s in statements]
+
+
 async def render_fund_statement(
     community_id: UUID, year: int, owner_id: UUID | None = None
 ) -> StatementPdf:
@@ -77,22 +99,75 @@ async def render_fund_statement(
     )
 
 
+# Statements read together (one round of queries): small enough that the workers get
+# their first statements while the parent still reads, large enough to be few queries.
+READ_CHUNK = 50
+
+_warm = False
+
+
 def _warm_worker() -> None:
     """A pool worker loads WeasyPrint, the fonts and the stylesheet once, then moves
     what it loaded out of the garbage collector's sight (``gc.freeze``): the
-    collections during each statement then walk only that statement's objects."""
+    collections during each statement then walk only that statement's objects. A
+    worker forked from the warmed pool server (``service.reports.pool_server``) has
+    all this already."""
+    global _warm
+    if _warm:
+        return
     render.write_pdf("<html><body>.</body></html>")
     gc.collect()
     gc.freeze()
+    _warm = True
 
 
 def _write_file(html: str, path: str) -> str:
-    Path(path).write_bytes(render.write_pdf(html))
+    """Write the PDF under a temporary name first: a file with the final name is whole."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(render.write_pdf(html))
+    partial.replace(target)
     return path
 
 
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How pool workers start: forked from a server process that has imported the
+    service and warmed WeasyPrint once (``forkserver`` preloading
+    ``service.reports.pool_server``), so each worker starts warm instead of paying
+    the import and the warm-up itself. The server is a fresh interpreter (exec'd, only
+    its own pipe kept open): neither it nor a worker forked from it holds a database
+    connection, an event loop or a thread of this process. Started here, it warms while
+    this process reads the statements. Where there is no forkserver: spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Only the server's first start reads the preload list; a server already running
+    # (started by this process before, with or without it) serves as it is.
+    context.set_forkserver_preload(["service.reports.pool_server"])
+    forkserver.ensure_running()
+    return context
+
+
+_batches = 0  # batches of this process using the pool server now
+
+
+def _stop_pool_server() -> None:
+    """Stop the pool server when no batch uses it any more, and wait for it: its and
+    its workers' CPU time then count as this process's children's (``time``, the
+    bench), and no idle warmed server lingers in a long-running process (the jobs'
+    scheduler). ``ForkServer._stop`` is CPython's own (used by its tests)."""
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if _batches == 0 and stop is not None:
+        stop()
+
+
+def statement_file_name(statement: fund_statement.Statement) -> str:
+    """``fund-statement-<code>-<year>.pdf``."""
+    return f"fund-statement-{statement.community['code']}-{statement.year}.pdf"
 
 
 async def render_fund_statements(
@@ -101,34 +176,47 @@ async def render_fund_statements(
     community_ids: list[UUID] | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    file_name: Callable[[fund_statement.Statement], str] = statement_file_name,
 ) -> list[Path]:
     """Every community's (or ``community_ids``') statement of ``year`` written to
-    ``out_dir`` as ``fund-statement-<code>-<year>.pdf``, rendered by a pool of
-    ``workers`` processes; ``progress(done, total)`` after each file. Returns the paths
-    in the communities' order."""
+    ``out_dir`` as ``file_name(statement)`` (``fund-statement-<code>-<year>.pdf``),
+    rendered by a pool of ``workers`` processes; ``progress(done, total)`` after each
+    file. Returns the paths in the communities' order.
+
+    This process reads the statements ``READ_CHUNK`` communities at a time
+    (``statements_html``) and hands each chunk's HTML to the pool at once."""
     if community_ids is None:
         rows = await fetch("SELECT id FROM community ORDER BY code")
         community_ids = [UUID(str(r["id"])) for r in rows]
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(community_ids)
+    if progress is not None:
+        progress(0, total)
+    if not community_ids:
+        return []
+    global _batches
     loop = asyncio.get_running_loop()
     done = 0
-    # spawn: a worker starts clean, with none of this process's threads or connections.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers or default_workers(), mp_context=context, initializer=_warm_worker
-    ) as pool:
-        pending: list[asyncio.Future[str]] = []
-        for community_id in community_ids:
-            statement, html = await statement_html(community_id, year)
-            path = out_dir / f"fund-statement-{statement.community['code']}-{year}.pdf"
-            pending.append(loop.run_in_executor(pool, _write_file, html, str(path)))
-        if progress is not None:
-            progress(0, total)
-        for finished in asyncio.as_completed(pending):
-            await finished
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        paths = [Path(await future) for future in pending]
+    _batches += 1
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers or default_workers(),
+            mp_context=pool_context(),
+            initializer=_warm_worker,
+        ) as pool:
+            pending: list[asyncio.Future[str]] = []
+            for start in range(0, total, READ_CHUNK):
+                chunk = community_ids[start : start + READ_CHUNK]
+                for statement, html in await statements_html(chunk, year):
+                    path = out_dir / file_name(statement)
+                    pending.append(loop.run_in_executor(pool, _write_file, html, str(path)))
+            for finished in asyncio.as_completed(pending):
+                await finished
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            paths = [Path(await future) for future in pending]
+    finally:
+        _batches -= 1
+        _stop_pool_server()
     return paths

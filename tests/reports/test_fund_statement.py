@@ -27,7 +27,7 @@ from tests.reports.conftest import (
     post_first_deposits,
     post_use,
 )
-from tests.support import World, created
+from tests.support import World, created, unique
 
 YEAR = 2026
 USE_ID = uuid.UUID("7c0f2d9e-0000-4000-8000-000000000004")
@@ -280,11 +280,11 @@ async def test_a_reversed_deposit_counts_against_deposits_not_as_a_use(
     assert totals[-5:] == ["0.00", "3,600.00", "0.00", "0.00", "3,600.00"], totals
 
 
-async def test_a_project_shows_its_cost_what_the_fund_paid_and_what_owners_self_funded(
-    client: httpx.AsyncClient, world: World, tmp_path: Path
-) -> None:
-    """Issue 10 item 9: a use costing 10,000.00 of which 2,000.00 is self-funded shows
-    10,000.00, 8,000.00 and 2,000.00, and each household's share of each."""
+async def self_funded_use(
+    client: httpx.AsyncClient, world: World
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A block of four households whose emergency roof repair of 10,000.00 is paid this
+    year: 8,000.00 from their accounts, 2,000.00 self-funded by 401's owner."""
     from tests.fund_uses.test_api import make_block, proposal
 
     block = await make_block(client, world, deposits=("2500.00", "2500.00", "2500.00", "500.00"))
@@ -306,6 +306,15 @@ async def test_a_project_shows_its_cost_what_the_fund_paid_and_what_owners_self_
             headers={**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex},
         )
     )
+    return block, use, paid
+
+
+async def test_a_project_shows_its_cost_what_the_fund_paid_and_what_owners_self_funded(
+    client: httpx.AsyncClient, world: World, tmp_path: Path
+) -> None:
+    """Issue 10 item 9: a use costing 10,000.00 of which 2,000.00 is self-funded shows
+    10,000.00, 8,000.00 and 2,000.00, and each household's share of each."""
+    block, use, paid = await self_funded_use(client, world)
     assert (paid["amount"], paid["posted"], paid["self_funded"]) == (
         "10000.00",
         "8000.00",
@@ -364,3 +373,126 @@ async def test_the_batch_writes_each_statement_through_a_process_pool(
         await client.get(f"/api/v1/communities/{estate.community}/fund", headers=world.h("bureau"))
     ).json()
     assert fund["chain_head"] in squeezed(text)
+
+
+async def test_the_batch_reads_every_statement_as_it_is_read_alone(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """``build_statements`` (the batch: a few queries for all communities, each cut at
+    its own chain position) equals ``build_statement`` of each community alone, for
+    every community of the database: with a fund use (the estate), with self-funded
+    shares, with households but no journal, with no households; also in an owner's
+    view. ``statements_html`` witnesses each shown head once (reason ``statement``)."""
+    from service.db import fetch
+    from service.reports import fund_statement
+    from service.reports.publish import statements_html
+
+    await self_funded_use(client, world)
+    await make_estate(client, world)  # households, no journal
+    bare = unique("R")
+    await created(
+        await client.post(
+            "/api/v1/communities",
+            json={
+                "area_id": world.ids["area"],
+                "name": f"空白小区{bare[-4:]}",
+                "code": bare,
+                "built_year": 1990,
+                "deposit_rate_per_m2": "45.00",
+            },
+            headers=world.h("bureau"),
+        )
+    )
+    ids = [uuid.UUID(str(r["id"])) for r in await fetch("SELECT id FROM community ORDER BY code")]
+    headers = await fund_statement.community_headers(ids)
+    together = await fund_statement.build_statements(headers, YEAR)
+    alone = [await fund_statement.build_statement(header, YEAR) for header in headers]
+    assert together == alone
+    kinds = {
+        "fund use": any(s.projects and s.projects[0].self_funded == 0 for s in together),
+        "self-funded": any(p.self_funded for s in together for p in s.projects),
+        "no journal": any(s.chain_seq == 0 and s.households_total for s in together),
+        "no households": any(s.households_total == 0 for s in together),
+    }
+    assert all(kinds.values()), kinds
+    owner = await fetch(
+        "SELECT owner FROM household WHERE id = {}", uuid.UUID(estate.households["101"])
+    )
+    owner_id = uuid.UUID(str(owner[0]["owner"]))
+    viewed = await fund_statement.build_statements(headers, YEAR, owner_id=owner_id)
+    assert viewed == [
+        await fund_statement.build_statement(header, YEAR, owner_id=owner_id) for header in headers
+    ]
+    mine = next(s for s in viewed if str(s.community["id"]) == estate.community)
+    assert [line.label.split()[-1] for line in mine.lines] == ["101室", "102室"]
+    assert mine.households_total == 3 and mine.owner_view
+
+    def logged() -> Any:
+        return fetch(
+            "SELECT community, COUNT(*) AS n FROM chain_head_log WHERE reason = 'statement'"
+            " GROUP BY community"
+        )
+
+    before = {str(r["community"]): int(r["n"]) for r in await logged()}
+    made = await statements_html(ids, YEAR)
+    after = {str(r["community"]): int(r["n"]) for r in await logged()}
+    for community_id, (statement, html) in zip(ids, made, strict=True):
+        added = after.get(str(community_id), 0) - before.get(str(community_id), 0)
+        assert added == (1 if statement.chain_seq > 0 else 0), statement.community
+        assert statement.chain_head in html and statement == together[ids.index(community_id)]
+    heads = await fetch(
+        "SELECT seq, head_hash FROM chain_head_log WHERE community = {} ORDER BY id DESC",
+        uuid.UUID(estate.community),
+    )
+    shown = together[ids.index(uuid.UUID(estate.community))]
+    assert (int(heads[0]["seq"]), str(heads[0]["head_hash"])) == (
+        shown.chain_seq,
+        shown.chain_head,
+    )
+
+
+def _open_files_and_threads() -> tuple[list[str], int]:
+    """In a pool worker: what its file descriptors point at, and its thread count."""
+    import threading
+
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return found, threading.active_count()
+
+
+@pytest.mark.usefixtures("database")
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+async def test_a_pool_worker_holds_no_database_connection_or_thread_of_the_parent() -> None:
+    """The workers fork from a warmed pool server started after the database was opened:
+    no socket or database file of this process, one thread, WeasyPrint already warm."""
+    import asyncio
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service.db import fetch, is_postgres
+    from service.reports import publish
+
+    await fetch("SELECT 1 AS one")  # a connection (PostgreSQL: a pooled socket) is open
+    parent = set(_open_files_and_threads()[0])
+    publish._batches += 1
+    try:
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=publish.pool_context(), initializer=publish._warm_worker
+        ) as pool:
+            started = time.perf_counter()
+            files, threads = await asyncio.get_running_loop().run_in_executor(
+                pool, _open_files_and_threads
+            )
+            print(f"first answer from a worker after {time.perf_counter() - started:.2f} s")
+    finally:
+        publish._batches -= 1
+        publish._stop_pool_server()
+    assert threads == 1
+    if is_postgres():
+        assert any(f.startswith("socket:") for f in parent)
+    shared = {f for f in files if f.startswith("socket:")} & parent
+    assert not shared, shared
+    assert not [f for f in files if "sqlite" in f], files
