@@ -207,9 +207,15 @@ async def render_fund_statements(
             pending: list[asyncio.Future[str]] = []
             for start in range(0, total, READ_CHUNK):
                 chunk = community_ids[start : start + READ_CHUNK]
-                for statement, html in await statements_html(chunk, year):
+                read = await statements_html(chunk, year)
+                # Longest first, so that the batch does not end waiting on one large
+                # statement while the other workers idle; the paths keep their order.
+                submitted: dict[int, asyncio.Future[str]] = {}
+                for index in sorted(range(len(read)), key=lambda i: -len(read[i][1])):
+                    statement, html = read[index]
                     path = out_dir / file_name(statement)
-                    pending.append(loop.run_in_executor(pool, _write_file, html, str(path)))
+                    submitted[index] = loop.run_in_executor(pool, _write_file, html, str(path))
+                pending.extend(submitted[index] for index in range(len(read)))
             for finished in asyncio.as_completed(pending):
                 await finished
                 done += 1
