@@ -17,15 +17,15 @@ import pytest
 from service.clock import now, today
 from service.reports import fastpaths, render
 from service.standards.rules import quarter_of
+from tests.bench.documents import pages_of
 from tests.fund_uses.test_api import make_block, proposal
 from tests.lifts import estate as lifts
 from tests.lifts.test_consent import AT_THRESHOLD
 from tests.reports.conftest import bulk_households, post_first_deposits
 from tests.reports.test_rating_report import Period
 from tests.reports.test_rating_report import period as period
-from tests.reports.test_render import _content_streams
 from tests.standards.estate import API, fresh_area, fresh_community, inspect
-from tests.support import World, created
+from tests.support import World, content_streams, created
 
 # Long enough to wrap in every title, heading and table cell it reaches, with an ASCII
 # run that can only break where the line breaker allows.
@@ -48,6 +48,25 @@ DOCUMENTS = (
     "lift_notice",
     "standards_matrix",
 )
+# What the data must keep exercising: tables running over pages (headers repeated) ...
+PAGES_AT_LEAST = {
+    "fund_use_notice": 2,
+    "fund_statement": 3,
+    "lift_notice": 2,
+    "standards_matrix": 2,
+}
+# ... and, in the HTML, wrapping titles, a reversal, masked names and empty tables.
+SHOWS = {
+    "fund_use_notice": (LONG_TITLE, "业*0", "业***7"),
+    "fund_use_notice_voting": (LONG_TITLE,),
+    "vote_result": (LONG_TITLE,),
+    "household_statement": (LONG_TITLE, "-4,500.00", "冲正"),
+    "fund_statement": (LONG_TITLE, "业***9"),
+    "fund_statement_empty": ("本年度无维修资金使用项目",),
+    "warranty_report": (LONG_TITLE, "1,234,567.00"),
+    "warranty_report_empty": ("无登记的改造工程", "无未完成的报修"),
+    "lift_notice": ("底层采光和通风受影响",),
+}
 
 
 async def html_of(
@@ -263,7 +282,22 @@ def render_without_and_with_fast_paths(
 def test_every_document_is_the_same_with_and_without_the_fast_paths(
     name: str, documents: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plain, fast = render_without_and_with_fast_paths(documents[name], monkeypatch)
-    without = _content_streams(plain)
+    html = documents[name]
+    for shown in SHOWS.get(name, ()):
+        assert shown in html, (name, shown)
+    plain, fast = render_without_and_with_fast_paths(html, monkeypatch)
+    pages = pages_of(plain)
+    assert pages >= PAGES_AT_LEAST.get(name, 1), (name, pages)
+    without = content_streams(plain)
     assert len(without) >= 2, name  # at least a page and the font
-    assert _content_streams(fast) == without, name
+    assert content_streams(fast) == without, name
+
+
+def test_a_stream_ending_in_a_carriage_return_is_read_whole() -> None:
+    """Compressed data ends in any byte, ``\\r`` too (once every 256 streams or so)."""
+    import os
+    import zlib
+
+    data = next(d for d in iter(lambda: zlib.compress(os.urandom(64)), b"") if d[-1:] == b"\r")
+    pdf = b"1 0 obj\n<< /Length %d >>\nstream\n%b\nendstream\nendobj" % (len(data), data)
+    assert content_streams(pdf) == [zlib.decompress(data)]
