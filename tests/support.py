@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -328,3 +330,16 @@ async def assert_list_contract(
         assert refused.status_code == 422, (cursor, refused.text)
         assert [e["field"] for e in refused.json()["errors"]] == ["cursor"], refused.text
     return everything
+
+
+def content_streams(pdf: bytes) -> list[bytes]:
+    """The PDF's compressed streams (page contents, fonts), uncompressed, in order.
+
+    pydyf writes ``stream``, the data and ``endstream`` joined by a bare newline, so the
+    newline before ``endstream`` is the only byte dropped: compressed data may itself end
+    in a carriage return."""
+    return [
+        zlib.decompress(match.group(1))
+        for match in re.finditer(rb"stream\n(.*?)\nendstream", pdf, re.S)
+        if match.group(1)[:1] == b"x"
+    ]

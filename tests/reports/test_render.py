@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import subprocess
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import pytest
 
 from service.reports import fastpaths, render
+from tests.support import content_streams
 
 
 def test_a_cjk_font_is_installed() -> None:
@@ -211,15 +210,6 @@ def test_the_fund_statement_parses_as_xml_to_the_html5_tree(
     )
 
 
-def _content_streams(pdf: bytes) -> list[bytes]:
-    """The PDF's compressed streams (page contents, fonts), uncompressed, in order."""
-    return [
-        zlib.decompress(match.group(1))
-        for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
-        if match.group(1)[:1] == b"x"
-    ]
-
-
 @pytest.mark.parametrize("kept", [*sorted(fastpaths.ALL), "all"])
 def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
     kept: str, monkeypatch: pytest.MonkeyPatch
@@ -244,8 +234,8 @@ def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
     monkeypatch.setattr(fastpaths, "ENABLED", enabled)
     fast = render.write_pdf(html)
     assert fastpaths.CURRENT is None  # nothing outlives the render
-    streams = _content_streams(fast)
-    assert len(streams) >= 5 and streams == _content_streams(plain)
+    streams = content_streams(fast)
+    assert len(streams) >= 5 and streams == content_streams(plain)
     (memo,) = memos
     for name in enabled:
         taken = getattr(memo, name)
