@@ -244,3 +244,31 @@ def pdf_fonts(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
 def poppler() -> None:
     missing = [tool for tool in POPPLER if shutil.which(tool) is None]
     assert not missing, f"poppler-utils missing ({missing}): apt-get install poppler-utils"
+
+
+async def paid_emergency_use(
+    client: httpx.AsyncClient, world: World, block: Any, cost: str = "10000.00", **extra: Any
+) -> dict[str, Any]:
+    """An emergency fund use of ``block`` (a roof leak, no vote), approved by the bureau and
+    paid in full in one final disbursement."""
+    from tests.fund_uses.test_api import proposal
+
+    use = await created(
+        await client.post(
+            "/api/v1/fund-uses",
+            json=proposal(block, cost, emergency=True, emergency_reason="roof_leak", **extra),
+            headers=block.headers["company"],
+        )
+    )
+    approved = await client.post(
+        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
+    )
+    assert approved.status_code == 200, approved.text
+    await created(
+        await client.post(
+            f"/api/v1/fund-uses/{use['id']}/disbursements",
+            json={"amount": cost, "stage": "final"},
+            headers={**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex},
+        )
+    )
+    return use

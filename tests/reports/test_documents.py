@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from service.clock import today
 from tests.fund_uses.test_api import Block, make_block, proposal
-from tests.reports.conftest import pdf_fonts, pdf_text
+from tests.reports.conftest import paid_emergency_use, pdf_fonts, pdf_text
 from tests.support import World, created
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,24 +55,7 @@ async def settled(client: httpx.AsyncClient, world: World) -> tuple[Block, dict[
     """Four flats of 100.00 m² holding 2500.00, 2500.00, 2500.00 and 500.00; a roof
     repair of 10,000.00 paid in full: 8,000.00 from the fund, 2,000.00 self-funded."""
     block = await make_block(client, world, deposits=("2500.00", "2500.00", "2500.00", "500.00"))
-    use = await created(
-        await client.post(
-            "/api/v1/fund-uses",
-            json=proposal(block, emergency=True, emergency_reason="roof_leak"),
-            headers=block.headers["company"],
-        )
-    )
-    approved = await client.post(
-        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
-    )
-    assert approved.status_code == 200, approved.text
-    await created(
-        await client.post(
-            f"/api/v1/fund-uses/{use['id']}/disbursements",
-            json={"amount": "10000.00", "stage": "final"},
-            headers={**world.h("bureau"), "Idempotency-Key": uuid.uuid4().hex},
-        )
-    )
+    use = await paid_emergency_use(client, world, block)
     shown = await client.get(f"/api/v1/fund-uses/{use['id']}", headers=world.h("bureau"))
     return block, shown.json()
 

@@ -21,7 +21,7 @@ from tests.bench.documents import pages_of
 from tests.fund_uses.test_api import make_block, proposal
 from tests.lifts import estate as lifts
 from tests.lifts.test_consent import AT_THRESHOLD
-from tests.reports.conftest import bulk_households, post_first_deposits
+from tests.reports.conftest import bulk_households, paid_emergency_use, post_first_deposits
 from tests.reports.test_rating_report import Period
 from tests.reports.test_rating_report import period as period
 from tests.standards.estate import API, fresh_area, fresh_community, inspect
@@ -119,26 +119,7 @@ async def documents(client: httpx.AsyncClient, world: World, period: Period) -> 
         headers={**bureau, "Idempotency-Key": uuid.uuid4().hex},
     )
     assert reversed_.status_code == 201, reversed_.text
-    use = await created(
-        await client.post(
-            "/api/v1/fund-uses",
-            json=proposal(
-                block, "30000.00", title=LONG_TITLE, emergency=True, emergency_reason="roof_leak"
-            ),
-            headers=block.headers["company"],
-        )
-    )
-    approved = await client.post(
-        f"/api/v1/fund-uses/{use['id']}/approve", headers=world.h("bureau2")
-    )
-    assert approved.status_code == 200, approved.text
-    await created(
-        await client.post(
-            f"/api/v1/fund-uses/{use['id']}/disbursements",
-            json={"amount": "30000.00", "stage": "final"},
-            headers={**bureau, "Idempotency-Key": uuid.uuid4().hex},
-        )
-    )
+    use = await paid_emergency_use(client, world, block, "30000.00", title=LONG_TITLE)
     committee = block.headers["committee"]
     got["fund_use_notice"] = await html_of(
         client, f"/api/v1/fund-uses/{use['id']}/notice.pdf", committee
