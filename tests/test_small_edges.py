@@ -4,7 +4,7 @@ tests/test_cli_and_config.py.)"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 import httpx
@@ -123,3 +123,24 @@ async def test_a_sellers_ballot_no_longer_counts_once_the_flat_is_sold(
     await vote(client, block, use["id"], ["no"])
     counted = await tally(client, world, use["id"])
     assert (counted["voted_owners"], counted["yes_owners"]) == (3, 2)
+
+
+def test_an_order_key_sorts_as_its_values_do_whatever_the_zone() -> None:
+    """``pagination.order_key``: instants compare in UTC (one written at +08:00 and one in
+    UTC sort by when they happened), dates and ids after them as given."""
+    from datetime import date, datetime, timedelta, timezone
+    from uuid import UUID
+
+    from service.pagination import order_key
+
+    shanghai = timezone(timedelta(hours=8))
+    earlier = datetime(2026, 4, 1, 9, 0, tzinfo=shanghai)  # 01:00 UTC
+    later = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
+    low, high = UUID(int=1), UUID(int=2)
+    keys = [
+        order_key(date(2026, 4, 1), later, low),
+        order_key(date(2026, 4, 1), earlier, high),
+        order_key(date(2026, 3, 31), later, high),
+        order_key(date(2026, 4, 1), earlier, low),
+    ]
+    assert sorted(keys) == [keys[2], keys[3], keys[1], keys[0]]

@@ -43,7 +43,7 @@ from service.fund_uses.schemas import (
 from service.fund_uses.tables import FundSelfFunded, FundUse
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
 from service.idempotency import IdempotencyKey, idempotent
-from service.pagination import Page, fetch_page
+from service.pagination import Page, fetch_page, order_key, page_of
 from service.units import format_yuan
 
 READERS = (BUREAU, AUDITOR, COMPANY, COMMITTEE, OWNER)
@@ -218,13 +218,12 @@ class FundUseController(Controller):
     async def attachments(
         self, access: ScopeDep, paging: PagingDep, use_id: FromPath[str]
     ) -> Page[AttachmentOut]:
-        """申请的附件清单。"""
+        """申请的附件清单，按上传先后。"""
         use = await uses.visible_use(access, use_id)
-        rows, cursor = await fetch_page(
-            FundAttachment.select().where(FundAttachment.fund_use == use["id"]),
-            FundAttachment.id,
-            paging,
-        )
+        # In the order they were uploaded (a use's attachments are a handful: paged in
+        # memory).
+        everything = await FundAttachment.select().where(FundAttachment.fund_use == use["id"])
+        rows, cursor = page_of(everything, lambda r: order_key(r["uploaded_at"], r["id"]), paging)
         return Page(items=[attachment_out(r) for r in rows], next_cursor=cursor)
 
     @get(

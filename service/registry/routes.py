@@ -24,7 +24,7 @@ from service.auth.roles import (
 from service.auth.scope import as_uuid
 from service.errors import InputError
 from service.http import PROBLEMS, CallerDep, PagingDep, ScopeDep
-from service.pagination import Page, fetch_page
+from service.pagination import Page, fetch_page, order_key, page_of
 from service.registry import reads, schemas, service
 from service.registry.import_routes import LedgerController
 from service.registry.tables import (
@@ -370,20 +370,21 @@ class HouseholdController(Controller):
     async def owners(
         self, access: ScopeDep, paging: PagingDep, household_id: FromPath[str]
     ) -> Page[schemas.OwnershipOut]:
-        """房屋的业主变更历史（谁在何时持有），按取得日期先后。"""
+        """房屋的业主变更历史（谁在何时持有），按取得日期、同日按登记先后。"""
         row = await access.household(household_id, Household.id)
-        history, cursor = await fetch_page(
-            Ownership.select(
-                Ownership.id,
-                Ownership.owner,
-                Ownership.owner.name.as_alias("name"),
-                Ownership.owner.id_masked.as_alias("masked"),
-                Ownership.since,
-                Ownership.until,
-            ).where(Ownership.household == row["id"]),
+        # A household's history is a handful of rows: paged in memory, so that two changes
+        # of one day stand in the order they were recorded.
+        everything = await Ownership.select(
             Ownership.id,
-            paging,
-            order=Ownership.since,
+            Ownership.owner,
+            Ownership.owner.name.as_alias("name"),
+            Ownership.owner.id_masked.as_alias("masked"),
+            Ownership.since,
+            Ownership.until,
+            Ownership.recorded_at,
+        ).where(Ownership.household == row["id"])
+        history, cursor = page_of(
+            everything, lambda h: order_key(h["since"], h["recorded_at"], h["id"]), paging
         )
         items = [
             schemas.OwnershipOut(

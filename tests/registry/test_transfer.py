@@ -148,3 +148,44 @@ async def test_the_ownership_history_comes_in_pages_oldest_first(
     ]
     # CA's committee does not see a flat of CB: 404, as a missing one.
     assert (await client.get(path, headers=world.h("committee"))).status_code == 404
+
+
+async def test_two_sales_on_one_day_stand_in_the_order_they_were_recorded(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A flat sold twice on one day: the history lists the first buyer before the second
+    (who holds it now), on every page, whatever their ids."""
+    bureau = world.h("bureau")
+    household_id = await add_household(
+        client,
+        bureau,
+        world.ids["CB-1"],
+        "617",
+        "55.00",
+        ("冯始", make_id_no(861)),
+        owner_since="2012-01-01",
+    )
+    buyers = ["陈甲", "褚乙", "卫丙", "蒋丁"]
+    for seq, name in enumerate(buyers):
+        response = await client.post(
+            f"/api/v1/households/{household_id}/transfer",
+            json={"owner_name": name, "owner_id_no": make_id_no(862 + seq), "since": "2026-04-01"},
+            headers=bureau,
+        )
+        assert response.status_code == 201, response.text
+    path = f"/api/v1/households/{household_id}/owners"
+    history = await all_items(client, path, bureau)
+    assert [h["owner_name"] for h in history] == ["冯始", *buyers]
+    assert history[-1]["until"] is None
+    names, cursor = [], None
+    while True:  # one owner a page
+        page = await client.get(
+            path, params={"limit": 1, **({"cursor": cursor} if cursor else {})}, headers=bureau
+        )
+        assert page.status_code == 200, page.text
+        names += [h["owner_name"] for h in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert names == ["冯始", *buyers]
+    await assert_list_contract(client, path, world.h("auditor"), key="owner_id")
