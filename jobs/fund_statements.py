@@ -5,6 +5,7 @@ its committee and its owners, the PDF attached to the notice.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,9 +18,10 @@ from service.db import fetch
 from service.notices.recipients import committees
 from service.notices.service import Draft, Recipient, send
 from service.reports.fund_statement import Statement
-from service.reports.publish import render_fund_statements
+from service.reports.publish import render_fund_statements_each
 
 JOB = "fund-statements"
+logger = logging.getLogger("changxiao.jobs")
 FOLDER = "statements"
 
 
@@ -34,8 +36,9 @@ async def publish_statements(
 ) -> dict[str, int]:
     """Publish last year's statement of every community (or of ``community_ids``): the
     statements not yet sent rendered together by the batch path
-    (``render_fund_statements``: read set-based, rendered by a process pool), then each
-    community's notices."""
+    (``render_fund_statements_each``: read set-based, rendered by a process pool), then
+    each community's notices. A community whose statement fails is left for the retry
+    (``StatementsFailed`` after the others are published)."""
     year = period.at.year - 1
     rows = await fetch("SELECT id, district, name FROM community ORDER BY code")
     chosen = {str(c) for c in community_ids} if community_ids is not None else None
@@ -57,13 +60,20 @@ async def publish_statements(
             continue  # a retry: this community's notices all went out already
         due.append((row, recipients))
     folder = Path(get_settings().attachments_dir) / FOLDER
-    paths = await render_fund_statements(
-        year, folder, community_ids=[UUID(str(row["id"])) for row, _ in due], file_name=_file_name
+    results = await render_fund_statements_each(
+        year, folder, [UUID(str(row["id"])) for row, _ in due], file_name=_file_name
     )
     notices = 0
-    for (row, recipients), path in zip(due, paths, strict=True):
+    failed: list[str] = []
+    for (row, recipients), path in zip(due, results, strict=True):
         community = UUID(str(row["id"]))
         name = str(row["name"])
+        if isinstance(path, Exception):
+            # One community's statement failing holds back no other community's: this
+            # run publishes the rest and fails naming it; the retry renders only it.
+            logger.error("statement of %s (%s) failed: %r", name, community, path)
+            failed.append(f"{name}（{community}）")
+            continue
         notices += await send(
             JOB,
             str(year),
@@ -86,7 +96,17 @@ async def publish_statements(
                 for recipient in recipients
             ],
         )
+    if failed:
+        raise StatementsFailed(
+            f"{len(failed)} 个小区的年度公布表生成失败：{'、'.join(failed[:10])}"
+            f"{' 等' if len(failed) > 10 else ''}；其余 {len(due) - len(failed)} 个已公布"
+            f"（通知 {notices} 条），重试时只补做失败的小区。"
+        )
     return {"statements": len(due), "notices": notices}
+
+
+class StatementsFailed(RuntimeError):
+    """Some communities' statements could not be rendered; the others were published."""
 
 
 async def _sent(year: int) -> dict[str, int]:

@@ -189,6 +189,12 @@ def cmd_report_fund_statements(args: argparse.Namespace) -> int:
         print(f"error: --year must be {FIRST_STATEMENT_YEAR}..{today().year}", file=sys.stderr)
         return 2
     out = Path(args.out or f"var/statements/{args.year}")
+    if args.workers is not None and args.workers < 1:
+        print("error: --workers 须为 1 或更大的整数（工作进程数）", file=sys.stderr)
+        return 2
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} 已存在且不是文件夹，请指定一个文件夹", file=sys.stderr)
+        return 2
 
     async def go() -> int:
         await open_database()
@@ -349,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--year", type=int, required=True, help="the statement year")
     p.add_argument("--out", help="folder for the PDFs (default var/statements/YEAR)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: the cores, at most 4)"
+    )
     p.set_defaults(func=cmd_report_fund_statements)
     return parser
 

@@ -141,3 +141,22 @@ def test_fund_verify_on_an_empty_database_says_there_is_nothing_to_verify(
     empty = changxiao("fund", "verify", env=env)
     assert empty.returncode == 0, empty.stderr
     assert "0 ok, 0 failed" in empty.stdout
+
+
+def test_the_statements_report_refuses_bad_workers_and_an_out_that_is_a_file(
+    tmp_path: Path,
+) -> None:
+    """``changxiao report fund-statements``: a worker count below one, or ``--out`` naming
+    a file, is refused before anything runs (exit 2, naming the option), not a traceback."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"}
+    a_file = tmp_path / "statements.pdf"
+    a_file.write_bytes(b"")
+    for args, option in (
+        (["--workers", "0"], "--workers"),
+        (["--workers", "-1"], "--workers"),
+        (["--out", str(a_file)], "--out"),
+    ):
+        result = changxiao("report", "fund-statements", "--year", "2025", *args, env=env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert option in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "none.sqlite3").exists()

@@ -20,6 +20,9 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import tempfile
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -106,13 +109,15 @@ READ_CHUNK = 50
 _warm = False
 
 
-def _warm_worker() -> None:
+def _warm_worker(batch_pid: int | None = None) -> None:
     """A pool worker loads WeasyPrint, the fonts and the stylesheet once, then moves
     what it loaded out of the garbage collector's sight (``gc.freeze``): the
     collections during each statement then walk only that statement's objects. A
     worker forked from the warmed pool server (``service.reports.pool_server``) has
     all this already."""
     global _warm
+    if batch_pid is not None:
+        threading.Thread(target=_leave_with, args=(batch_pid,), daemon=True).start()
     if _warm:
         return
     render.write_pdf("<html><body>.</body></html>")
@@ -121,12 +126,32 @@ def _warm_worker() -> None:
     _warm = True
 
 
+def _leave_with(batch_pid: int) -> None:
+    """End this worker when the process whose batch it serves is gone (killed, say):
+    a worker waiting for work would otherwise wait for ever, and keep the pool server up."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(batch_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
 def _write_file(html: str, path: str) -> str:
-    """Write the PDF under a temporary name first: a file with the final name is whole."""
+    """Write the PDF under a temporary name of its own first (two batches writing the same
+    file never share one): a file with the final name is whole."""
     target = Path(path)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(render.write_pdf(html))
-    partial.replace(target)
+    content = render.write_pdf(html)
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -156,12 +181,12 @@ _batches = 0  # batches of this process using the pool server now
 
 
 def _stop_pool_server() -> None:
-    """Stop the pool server when no batch uses it any more, and wait for it: its and
+    """Stop the pool server (no batch uses it any more), and wait for it: its and
     its workers' CPU time then count as this process's children's (``time``, the
     bench), and no idle warmed server lingers in a long-running process (the jobs'
     scheduler). ``ForkServer._stop`` is CPython's own (used by its tests)."""
     stop = getattr(forkserver._forkserver, "_stop", None)
-    if _batches == 0 and stop is not None:
+    if stop is not None:
         stop()
 
 
@@ -181,10 +206,48 @@ async def render_fund_statements(
     """Every community's (or ``community_ids``') statement of ``year`` written to
     ``out_dir`` as ``file_name(statement)`` (``fund-statement-<code>-<year>.pdf``),
     rendered by a pool of ``workers`` processes; ``progress(done, total)`` after each
-    file. Returns the paths in the communities' order.
+    file. Returns the paths in the communities' order. The first statement that fails
+    stops the batch: the statements not started are dropped and the error is raised
+    without waiting for those in the workers' hands."""
+    results = await _render_batch(
+        year, out_dir, community_ids, workers, progress, file_name, fail_fast=True
+    )
+    return [result for result in results if isinstance(result, Path)]
 
-    This process reads the statements ``READ_CHUNK`` communities at a time
-    (``statements_html``) and hands each chunk's HTML to the pool at once."""
+
+async def render_fund_statements_each(
+    year: int,
+    out_dir: Path,
+    community_ids: list[UUID],
+    workers: int | None = None,
+    file_name: Callable[[fund_statement.Statement], str] = statement_file_name,
+) -> list[Path | Exception]:
+    """``render_fund_statements`` that goes on past a statement that fails: each
+    community's path, or the error its statement met, in the communities' order (the
+    yearly job publishes the others and reports these)."""
+    return await _render_batch(
+        year, out_dir, community_ids, workers, None, file_name, fail_fast=False
+    )
+
+
+# Statements handed to the pool and not yet written, at most: the batch reads the next
+# chunk only below this, so that its memory does not grow with the number of communities.
+MAX_IN_FLIGHT = 2 * READ_CHUNK
+
+
+async def _render_batch(
+    year: int,
+    out_dir: Path,
+    community_ids: list[UUID] | None,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+    file_name: Callable[[fund_statement.Statement], str],
+    *,
+    fail_fast: bool,
+) -> list[Path | Exception]:
+    """The batch: this process reads the statements ``READ_CHUNK`` communities at a time
+    (``statements_html``) and hands each chunk's HTML to the pool, longest first, reading
+    the next chunk once fewer than ``MAX_IN_FLIGHT`` statements are in the pool's hands."""
     if community_ids is None:
         rows = await fetch("SELECT id FROM community ORDER BY code")
         community_ids = [UUID(str(r["id"])) for r in rows]
@@ -197,32 +260,75 @@ async def render_fund_statements(
     global _batches
     loop = asyncio.get_running_loop()
     done = 0
+    pending: list[asyncio.Future[str]] = []
+
+    def finished(future: asyncio.Future[str]) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and not future.cancelled():
+            progress(done, total)
+
+    async def settle(limit: int) -> None:
+        """Wait until at most ``limit`` statements are unfinished; with ``fail_fast``,
+        raise the first failure."""
+        while True:
+            unfinished = [future for future in pending if not future.done()]
+            if fail_fast:
+                for future in pending:
+                    if future.done() and not future.cancelled():
+                        error = future.exception()
+                        if error is not None:
+                            raise error
+            if len(unfinished) <= limit:
+                return
+            await asyncio.wait(unfinished, return_when=asyncio.FIRST_COMPLETED)
+
     _batches += 1
+    pool = ProcessPoolExecutor(
+        max_workers=workers or default_workers(),
+        mp_context=pool_context(),
+        initializer=_warm_worker,
+        initargs=(os.getpid(),),
+    )
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers or default_workers(),
-            mp_context=pool_context(),
-            initializer=_warm_worker,
-        ) as pool:
-            pending: list[asyncio.Future[str]] = []
-            for start in range(0, total, READ_CHUNK):
-                chunk = community_ids[start : start + READ_CHUNK]
-                read = await statements_html(chunk, year)
-                # Longest first, so that the batch does not end waiting on one large
-                # statement while the other workers idle; the paths keep their order.
-                submitted: dict[int, asyncio.Future[str]] = {}
-                for index in sorted(range(len(read)), key=lambda i: -len(read[i][1])):
-                    statement, html = read[index]
-                    path = out_dir / file_name(statement)
-                    submitted[index] = loop.run_in_executor(pool, _write_file, html, str(path))
-                pending.extend(submitted[index] for index in range(len(read)))
-            for finished in asyncio.as_completed(pending):
-                await finished
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            paths = [Path(await future) for future in pending]
+        for start in range(0, total, READ_CHUNK):
+            await settle(MAX_IN_FLIGHT - READ_CHUNK)
+            chunk = community_ids[start : start + READ_CHUNK]
+            read = await statements_html(chunk, year)
+            # Longest first, so that the batch does not end waiting on one large
+            # statement while the other workers idle; the paths keep their order.
+            submitted: dict[int, asyncio.Future[str]] = {}
+            for index in sorted(range(len(read)), key=lambda i: -len(read[i][1])):
+                statement, html = read[index]
+                path = out_dir / file_name(statement)
+                submitted[index] = loop.run_in_executor(pool, _write_file, html, str(path))
+                submitted[index].add_done_callback(finished)
+            pending.extend(submitted[index] for index in range(len(read)))
+        await settle(0)
+    except BaseException:
+        # A failure, a cancellation: drop what has not started, do not wait for the
+        # statements in the workers' hands (the event loop must go on serving), and
+        # collect the errors already there so that none is reported as never retrieved.
+        for future in pending:
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         _batches -= 1
-        _stop_pool_server()
-    return paths
+        if _batches == 0:
+            _stop_pool_server()
+    results: list[Path | Exception] = []
+    for future in pending:
+        error = future.exception()
+        if error is None:
+            results.append(Path(future.result()))
+        elif isinstance(error, Exception):
+            results.append(error)
+        else:
+            raise error
+    return results

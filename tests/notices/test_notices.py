@@ -319,6 +319,39 @@ async def test_the_yearly_statement_is_published_with_its_pdf(
     assert (await publish_statements(job, [uuid.UUID(town.community)]))["statements"] == 0
 
 
+async def test_one_communitys_failed_statement_holds_back_no_other(
+    client: httpx.AsyncClient, world: World, town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The yearly job: a community whose statement cannot be rendered fails the run by
+    name after every other community's statement went out; the retry does only it."""
+    import jobs.fund_statements as job_module
+
+    job = Period(
+        "fund-statements", "2033-01-02T06:00", datetime.fromisoformat("2033-01-02T06:00+08:00")
+    )
+    other = uuid.UUID(world.ids["CA"])
+    proper = job_module._file_name
+
+    def broken(statement: Any) -> str:
+        name = proper(statement)
+        return f"missing/{name}" if str(statement.community["id"]) == town.community else name
+
+    def of_2032(items: list[dict], community: str) -> list[dict]:
+        return [n for n in about(items, "fund_statement", community) if "2032年度" in n["title"]]
+
+    monkeypatch.setattr(job_module, "_file_name", broken)
+    with pytest.raises(job_module.StatementsFailed) as failed:
+        await publish_statements(job, [uuid.UUID(town.community), other])
+    assert town.community in str(failed.value)
+    assert not of_2032(await inbox(client, world, "town_committee"), town.community)
+    assert of_2032(await inbox(client, world, "committee"), str(other))
+
+    monkeypatch.setattr(job_module, "_file_name", proper)
+    counts = await publish_statements(job, [uuid.UUID(town.community), other])
+    assert counts["statements"] == 1  # the other community's notices went out already
+    assert of_2032(await inbox(client, world, "town_committee"), town.community)
+
+
 async def test_the_inbox_page_lists_the_notices_and_marks_one_read(
     app: Any, client: httpx.AsyncClient, world: World, town: Town
 ) -> None:

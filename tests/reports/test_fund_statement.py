@@ -375,6 +375,54 @@ async def test_the_batch_writes_each_statement_through_a_process_pool(
     assert fund["chain_head"] in squeezed(text)
 
 
+async def test_a_statement_that_fails_stops_the_batch_or_is_reported_alone(
+    world: World, estate: Estate, tmp_path: Path
+) -> None:
+    """One statement's file cannot be written (its folder is missing): the CLI's batch
+    raises that error and leaves no partial file; the job's batch writes the others and
+    returns the error in that community's place."""
+    from service.reports import publish
+
+    communities = [uuid.UUID(estate.community), uuid.UUID(world.ids["CA"])]
+    out = tmp_path / "out"
+
+    def file_name(statement: Any) -> str:
+        name = publish.statement_file_name(statement)
+        return f"missing/{name}" if str(statement.community["id"]) == estate.community else name
+
+    with pytest.raises(FileNotFoundError):
+        await publish.render_fund_statements(
+            YEAR, out, community_ids=communities, workers=2, file_name=file_name
+        )
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+
+    results = await publish.render_fund_statements_each(
+        YEAR, tmp_path / "each", communities, workers=2, file_name=file_name
+    )
+    assert isinstance(results[0], FileNotFoundError)
+    assert isinstance(results[1], Path) and results[1].read_bytes().startswith(b"%PDF-")
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == [results[1].name]
+
+
+def test_a_pool_worker_ends_when_the_batchs_process_is_gone() -> None:
+    """A worker watches the process whose batch it serves (``publish._leave_with``): when
+    that process is gone (killed mid-batch, say) the worker ends instead of waiting for
+    work for ever."""
+    import multiprocessing
+    import subprocess
+
+    from service.reports import publish
+
+    batch = subprocess.Popen(["sleep", "0.5"])
+    worker = multiprocessing.get_context("spawn").Process(
+        target=publish._leave_with, args=(batch.pid,)
+    )
+    worker.start()
+    assert batch.wait() == 0
+    worker.join(timeout=30)
+    assert worker.exitcode == 1
+
+
 async def test_the_batch_reads_every_statement_as_it_is_read_alone(
     client: httpx.AsyncClient, world: World, estate: Estate
 ) -> None:
