@@ -480,26 +480,33 @@ async def test_the_old_company_leaves_scope_when_the_successor_has_started(
     bureau = world.h("bureau")
     estate = await funded_estate(client, world)
     old, new = await org(client, bureau, "company"), await org(client, bureau, "company")
-    await Contract.insert(
-        Contract(
-            district=world.district_id,
-            community=uuid.UUID(estate.community),
-            company=uuid.UUID(old),
-            mode="market",
-            status="handover",
-            starts_on=date(2022, 1, 1),
-            ends_on=date(2025, 12, 31),  # service ended the day before the successor started
-            handover_since=date(2025, 1, 1),
-            end_reason="succeeded",
-            created_at=now(),
-        )
-    )
+    # Service ended the day before the successor started.
+    await handover_contract(world, estate.community, old, date(2025, 12, 31))
     await contract(world, estate.community, new, "live", date(2026, 1, 1))
     _, old_company = await user(client, bureau, "company", org_id=old)
     _, new_company = await user(client, bureau, "company", org_id=new)
     for path in money_reads(estate):
         assert (await get(client, path, new_company)).status_code == 200, path
     await assert_hidden(client, estate, old_company)
+
+
+async def handover_contract(world: World, community: str, company: str, ends_on: date) -> None:
+    """``company``'s contract of ``community``, in hand-over since 2025, its service ending
+    on ``ends_on`` (the day before its successor's start)."""
+    await Contract.insert(
+        Contract(
+            district=world.district_id,
+            community=uuid.UUID(community),
+            company=uuid.UUID(company),
+            mode="market",
+            status="handover",
+            starts_on=date(2022, 1, 1),
+            ends_on=ends_on,
+            handover_since=date(2025, 1, 1),
+            end_reason="succeeded",
+            created_at=now(),
+        )
+    )
 
 
 @pytest.mark.parametrize(("last_day", "visible"), [(0, True), (-1, False)], ids=["on", "after"])
@@ -515,20 +522,7 @@ async def test_the_old_company_serves_to_its_last_day_and_not_a_day_longer(
     estate = await funded_estate(client, world)
     old = await org(client, bureau, "company")
     ends_on = today() + timedelta(days=last_day)
-    await Contract.insert(
-        Contract(
-            district=world.district_id,
-            community=uuid.UUID(estate.community),
-            company=uuid.UUID(old),
-            mode="market",
-            status="handover",
-            starts_on=date(2022, 1, 1),
-            ends_on=ends_on,
-            handover_since=date(2025, 1, 1),
-            end_reason="succeeded",
-            created_at=now(),
-        )
-    )
+    await handover_contract(world, estate.community, old, ends_on)
     _, old_company = await user(client, bureau, "company", org_id=old)
     if visible:
         for path in money_reads(estate):
