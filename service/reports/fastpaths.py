@@ -28,7 +28,9 @@ The patches (installed once per process by ``install()``):
 - ``borders``: a plain four-sided cell border is judged once per style and drawn as the
   two rectangles WeasyPrint draws for it;
 - ``text``: the glyph string of a shared line is written once and replayed at the next
-  box's position.
+  box's position;
+- ``cells``: a table cell holding one line of text is laid out once per distinct text,
+  style, width and column, and a like cell further down takes a copy moved to its row.
 """
 
 from __future__ import annotations
@@ -41,7 +43,17 @@ from typing import Any
 
 # The fast paths a render uses; tests and measurements turn some off.
 ALL = frozenset(
-    ("lines", "layouts", "lengths", "struts", "floats", "backgrounds", "borders", "text")
+    (
+        "lines",
+        "layouts",
+        "lengths",
+        "struts",
+        "floats",
+        "backgrounds",
+        "borders",
+        "text",
+        "cells",
+    )
 )
 ENABLED: frozenset[str] = ALL
 
@@ -76,6 +88,19 @@ class Memo:
         self.text: dict[int, tuple[Any, list[tuple[str, tuple[Any, ...]]]]] | None = (
             {} if "text" in enabled else None
         )
+        # (cell key) → (styles kept alive, the laid-out cell, its top, how far below its
+        # top the overflow check looked, the next-page value); and how many were reused
+        self.cells: dict[tuple[Any, ...], tuple[Any, Any, float, float, dict[str, Any]]] | None = (
+            {} if "cells" in enabled else None
+        )
+        self.cells_reused = 0
+
+    def taken(self, name: str) -> bool:
+        """Whether the fast path ``name`` did its work at least once in this render."""
+        if name == "cells":
+            return self.cells_reused > 0
+        found = getattr(self, name)
+        return bool(found) and found != [0]
 
 
 # WeasyPrint's own functions, by name, as they were before the patches.
@@ -106,6 +131,7 @@ def install() -> bool:
     _install_backgrounds()
     _install_borders()
     _install_text()
+    _install_cells()
     return True
 
 
@@ -523,3 +549,161 @@ def _install_text() -> None:
         return emojis
 
     _rebind(text, "draw_first_line", original, draw_first_line)
+
+
+# A cell's used lengths (``lengths``), part of what a laid-out cell is reused for.
+_CELL_LENGTHS = tuple(name for name in USED_LENGTHS if name != "width")
+
+
+def _install_cells() -> None:
+    """Lay out a table cell of one line of text once per render for each distinct cell.
+
+    WeasyPrint lays out every cell of a table row by row: the block container, its line
+    box, the text box in it (``block_container_layout``). A ledger's cells are alike: a
+    cell with the same computed style, column, width, lengths and text as one laid out
+    before in this render gives the same boxes, only lower on the page, as long as its
+    line fits above the page's bottom (the one place where the position changes the
+    result). Such a cell gets a copy of the earlier result moved down to its row, its
+    boxes pointing at its own elements. Anything else (a cell of more than one text box,
+    a cell near the page's bottom, a cell of a split row, a relatively positioned or
+    ``::first-line`` styled cell) goes WeasyPrint's own way, and only a result that fitted
+    without breaking is kept for reuse."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import block
+
+    original = block.block_container_layout
+    cell_type, line_type, text_type = boxes.TableCellBox, boxes.LineBox, boxes.TextBox
+    # How far from the page's bottom a reused line must stay: float rounding between a
+    # moved copy and WeasyPrint's own sums is some 1e-13 pt.
+    slack = 1e-6
+
+    def key_of(cell: Any) -> tuple[Any, ...] | None:
+        children = cell.children
+        if len(children) != 1 or type(children[0]) is not line_type:
+            return None
+        line = children[0]
+        if len(line.children) != 1 or type(line.children[0]) is not text_type:
+            return None
+        text = line.children[0]
+        style = cell.style
+        if (
+            cell.first_line_style is not None
+            or cell.first_letter_style is not None
+            or line.first_line_style is not None
+            or line.first_letter_style is not None
+            or text.first_line_style is not None
+            or text.first_letter_style is not None
+            or cell.string_set
+            or style["position"] != "static"
+            or style["max_lines"] != "none"
+            or style["continue"] != "auto"
+            or style["box_decoration_break"] != "slice"
+            or style["float"] != "none"
+        ):
+            return None
+        return (
+            id(style),
+            id(line.style),
+            id(text.style),
+            text.text,
+            cell.position_x,
+            cell.width,
+            cell.height,
+            cell.computed_height,
+            cell.grid_x,
+            cell.colspan,
+            cell.rowspan,
+            cell.leading_collapsible_space,
+            cell.trailing_collapsible_space,
+            *(getattr(cell, name) for name in _CELL_LENGTHS),
+        )
+
+    def reuse(found: Any, cell: Any, position_y: float) -> Any:
+        laid = found[1].deepcopy()
+        line, own_line = laid.children[0], cell.children[0]
+        # The cell, its line and its text: the shape ``key_of`` admits.
+        for copy, own in ((laid, cell), (line, own_line), (line.children[0], own_line.children[0])):
+            copy.element = own.element
+            copy.element_tag = own.element_tag
+            copy.remove_decoration_sides = set(copy.remove_decoration_sides)
+        laid.translate(0, position_y - found[2])
+        # What WeasyPrint leaves on the cell it was given.
+        cell.remove_decoration_sides = set()
+        return laid, None, dict(found[4]), [], False, None
+
+    def block_container_layout(
+        context: Any,
+        box: Any,
+        bottom_space: Any,
+        skip_stack: Any,
+        page_is_empty: Any,
+        absolute_boxes: Any,
+        fixed_boxes: Any,
+        adjoining_margins: Any,
+        first_letter_style: Any,
+        first_line_style: Any,
+        discard: Any,
+        max_lines: Any,
+    ) -> Any:
+        memo = CURRENT
+        cells = memo.cells if memo is not None else None
+        key = None
+        if (
+            cells is not None
+            and type(box) is cell_type
+            and skip_stack is None
+            and adjoining_margins is None
+            and first_letter_style is None
+            and first_line_style is None
+            and not discard
+            and max_lines is None
+        ):
+            key = key_of(box)
+        if key is not None:
+            found = cells.get(key)  # type: ignore[union-attr]
+            position_y = box.position_y
+            if found is not None and not context.overflows_page(
+                bottom_space, position_y + found[3] + slack
+            ):
+                memo.cells_reused += 1  # type: ignore[union-attr]
+                return reuse(found, box, position_y)
+        result = original(
+            context,
+            box,
+            bottom_space,
+            skip_stack,
+            page_is_empty,
+            absolute_boxes,
+            fixed_boxes,
+            adjoining_margins,
+            first_letter_style,
+            first_line_style,
+            discard,
+            max_lines,
+        )
+        if key is not None:
+            laid, resume_at, next_page, margins, through, _lines = result
+            if (
+                laid is not None
+                and resume_at is None
+                and not margins
+                and not through
+                and len(laid.children) == 1
+            ):
+                line = laid.children[0]
+                # The bottom WeasyPrint's overflow check looked at (the line's bottom,
+                # the cell's bottom padding and border), from the cell's top.
+                bottom = (
+                    line.position_y + line.height + laid.border_bottom_width + laid.padding_bottom
+                )
+                if not context.overflows_page(bottom_space, bottom + slack):
+                    cells[key] = (  # type: ignore[index]
+                        (box.style, line.style, line.children[0].style),
+                        laid.deepcopy(),
+                        position_y,
+                        bottom - position_y,
+                        dict(next_page),
+                    )
+        return result
+
+    _rebind(block, "block_container_layout", original, block_container_layout)

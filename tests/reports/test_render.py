@@ -238,8 +238,7 @@ def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
     assert len(streams) >= 5 and streams == content_streams(plain)
     (memo,) = memos
     for name in enabled:
-        taken = getattr(memo, name)
-        assert taken and taken != [0], f"the {name} fast path was never taken"
+        assert memo.taken(name), f"the {name} fast path was never taken"
 
 
 def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
@@ -249,7 +248,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
 
     from weasyprint.draw import border, text
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import background, inline, percent, preferred
+    from weasyprint.layout import background, block, inline, percent, preferred
     from weasyprint.layout import float as floats
     from weasyprint.text import line_break
 
@@ -263,6 +262,7 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
         (background, "layout_box_backgrounds"),
         (border, "draw_border"),
         (text, "draw_first_line"),
+        (block, "block_container_layout"),
     ):
         patched = getattr(origin, name)
         assert patched.__module__ == fastpaths.__name__, name
