@@ -30,7 +30,10 @@ The patches (installed once per process by ``install()``):
 - ``text``: the glyph string of a shared line is written once and replayed at the next
   box's position;
 - ``cells``: a table cell holding one line of text is laid out once per distinct text,
-  style, width and column, and a like cell further down takes a copy moved to its row.
+  style, width and column, and a like cell further down takes a copy moved to its row;
+- ``matching``: the selectors matching an element are found once per distinct element
+  (its tag and attributes and those of its ancestors) when no selector looks at siblings,
+  children or position.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ ALL = frozenset(
         "borders",
         "text",
         "cells",
+        "matching",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -94,11 +98,21 @@ class Memo:
             {} if "cells" in enabled else None
         )
         self.cells_reused = 0
+        # (id(matcher), element shape) → the matcher's answer; element shapes by
+        # id(element wrapper) → (wrapper, shape number) and by what they are made of;
+        # id(matcher) → (matcher, whether its selectors look only at what a shape holds)
+        self.matching: dict[tuple[int, int], Any] | None = {} if "matching" in enabled else None
+        self.matching_reused = 0
+        self.shapes: dict[int, tuple[Any, int]] = {}
+        self.shape_numbers: dict[tuple[Any, ...], int] = {}
+        self.matchers: dict[int, tuple[Any, bool]] = {}
 
     def taken(self, name: str) -> bool:
         """Whether the fast path ``name`` did its work at least once in this render."""
         if name == "cells":
             return self.cells_reused > 0
+        if name == "matching":
+            return self.matching_reused > 0
         found = getattr(self, name)
         return bool(found) and found != [0]
 
@@ -132,6 +146,7 @@ def install() -> bool:
     _install_borders()
     _install_text()
     _install_cells()
+    _install_matching()
     return True
 
 
@@ -707,3 +722,100 @@ def _install_cells() -> None:
         return result
 
     _rebind(block, "block_container_layout", original, block_container_layout)
+
+
+# What a compiled selector (cssselect2) may read of an element for its answer to depend only
+# on the element's tag and attributes and those of its ancestors: type, class, id and
+# attribute selectors, descendant and child combinators, :root, :link, :not() and :is() of
+# those. Sibling, structural (:first-child, :nth-*), :empty, :has() and :lang() selectors
+# read other names (previous, index, etree_children, iter_subtree, lang, ...).
+SHAPE_NAMES = frozenset(
+    (
+        "local_name",
+        "namespace_url",
+        "classes",
+        "id",
+        "attrib",
+        "etree_element",
+        "get",
+        "tag",
+        "in_html_document",
+        "ancestors",
+        "parent",
+        "any",
+        "next",
+    )
+)
+
+
+def _names(code: Any) -> set[str]:
+    """Every name a code object and the code objects in it read."""
+    found = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            found |= _names(constant)
+    return found
+
+
+def _by_shape(matcher: Any) -> bool:
+    """Whether every selector of a cssselect2 matcher reads only an element's shape."""
+    groups = [
+        *matcher.id_selectors.values(),
+        *matcher.class_selectors.values(),
+        *matcher.lower_local_name_selectors.values(),
+        *matcher.namespace_selectors.values(),
+        matcher.lang_attr_selectors,
+        matcher.other_selectors,
+    ]
+    return all(_names(entry[0].__code__) <= SHAPE_NAMES for group in groups for entry in group)
+
+
+def _install_matching() -> None:
+    """Match each distinct element against the stylesheets once per render.
+
+    For every element WeasyPrint asks each stylesheet's matcher (cssselect2) which of its
+    selectors match, testing them one by one. A ledger's cells differ only in their text:
+    the same tag and class, under a row, a body and a table of the same tag and class. When
+    no selector of a stylesheet reads more than tags and attributes up the ancestor chain
+    (checked on the compiled selectors), two elements of the same shape (their own tag and
+    attributes, and their parent's shape) match the same selectors, and the second gets
+    the first one's answer. A stylesheet with any other selector is matched as before."""
+    import cssselect2
+
+    original = cssselect2.Matcher.match
+
+    def shape_of(memo: Memo, element: Any) -> int:
+        found = memo.shapes.get(id(element))
+        if found is not None and found[0] is element:
+            return found[1]
+        parent = element.parent
+        etree = element.etree_element
+        made_of = (
+            -1 if parent is None else shape_of(memo, parent),
+            etree.tag,
+            tuple(etree.attrib.items()),
+        )
+        number = memo.shape_numbers.setdefault(made_of, len(memo.shape_numbers))
+        memo.shapes[id(element)] = (element, number)
+        return number
+
+    def match(self: Any, element: Any) -> Any:
+        memo = CURRENT
+        answers = memo.matching if memo is not None else None
+        if answers is None:
+            return original(self, element)
+        judged = memo.matchers.get(id(self))  # type: ignore[union-attr]
+        if judged is None or judged[0] is not self:
+            judged = memo.matchers[id(self)] = (self, _by_shape(self))  # type: ignore[union-attr]
+        if not judged[1]:
+            return original(self, element)
+        key = (id(self), shape_of(memo, element))  # type: ignore[arg-type]
+        found = answers.get(key)
+        if found is None:
+            found = answers[key] = original(self, element)
+        else:
+            memo.matching_reused += 1  # type: ignore[union-attr]
+        return found
+
+    ORIGINALS["match"] = original
+    cssselect2.Matcher.match = match

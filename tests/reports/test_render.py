@@ -286,6 +286,31 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
         assert changed == set(fastpaths.USED_LENGTHS)
 
 
+def test_elements_are_matched_by_shape_only_where_no_selector_looks_further() -> None:
+    """The ``matching`` fast path reuses an answer for elements of the same tag and
+    attributes under ancestors of the same shape: it engages for the documents'
+    stylesheets and not for a stylesheet with sibling, structural, :empty, :has() or
+    :lang() selectors, whose answers depend on more than that."""
+    import cssselect2
+    from weasyprint import CSS
+
+    _, stylesheet, document_class = render._weasyprint()
+    assert cssselect2.Matcher.match.__module__ == fastpaths.__name__
+    user_agent = document_class(string="<p>x</p>", base_url=".")._ua_stylesheets()[0]
+    assert fastpaths._by_shape(stylesheet.matcher) and fastpaths._by_shape(user_agent.matcher)
+    assert fastpaths._by_shape(CSS(string="table.grid > tbody td.num, [hidden], :root {}").matcher)
+    for selector in (
+        "td + td",
+        "td ~ td",
+        "tr:first-child",
+        "tr:nth-child(2n)",
+        "p:empty",
+        "div:has(p)",
+        "p:lang(zh)",
+    ):
+        assert not fastpaths._by_shape(CSS(string=f"{selector} {{ color: red }}").matcher), selector
+
+
 def test_the_documents_stylesheets_never_ask_for_an_ellipsis() -> None:
     """A shared text layout is safe because no document rewrites its text when drawing,
     which only an ellipsis does (``fastpaths``: lines, text)."""
