@@ -42,7 +42,7 @@ import re
 import shutil
 import subprocess
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from xml.etree import ElementTree
 
@@ -346,6 +346,33 @@ def _weasyprint() -> tuple[Any, Any, Any]:
     return fonts, CSS(filename=str(STYLESHEET), font_config=fonts), document_class
 
 
+def _roomy() -> Any:
+    """A function that calls ``function(*args)`` from a frame of some 64 KiB.
+
+    CPython 3.11 keeps Python frames on a stack of 16 KiB chunks, maps a new chunk when a
+    call does not fit in the current one and unmaps it when that call returns. A render
+    goes down and up some fifty frames for every table cell; where a chunk's end falls in
+    that stretch, every cell maps and unmaps a chunk and the first write to it faults a
+    page in (in the statements' pool workers: some 5,000 maps a statement, a sixth of a
+    worker's time in the kernel, docs/benchmarks.md). A frame just over 64 KiB gets a
+    chunk of 128 KiB to itself, and the render's frames fit in the rest of it: one map
+    per render. The frame's size comes from its number of local variables (never set)."""
+    names = " = ".join(f"_{i}" for i in range(ROOMY_LOCALS))
+    source = (
+        "def roomy(function, args):\n"
+        f"    if False:\n        {names} = None\n"
+        "    return function(*args)\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<render: roomy frame>", "exec"), namespace)
+    return namespace["roomy"]
+
+
+# Local variables of the roomy frame: 8 bytes each, a little over 64 KiB in all.
+ROOMY_LOCALS = 8200
+_ROOMY = _roomy()
+
+
 def write_pdf(html: str) -> bytes:
     """HTML of a document → PDF bytes, in the calling thread (one at a time)."""
     return _write_pdf(html)
@@ -363,9 +390,13 @@ def _write_pdf(html: str) -> bytes:
         gc.disable()
         try:
             with fastpaths.rendering():
-                pdf = document.write_pdf(
-                    stylesheets=[stylesheet], font_config=fonts, finisher=_bare_cff_finisher
+                write = partial(
+                    document.write_pdf,
+                    stylesheets=[stylesheet],
+                    font_config=fonts,
+                    finisher=_bare_cff_finisher,
                 )
+                pdf = _ROOMY(write, ())
         finally:
             if collecting:
                 gc.enable()
