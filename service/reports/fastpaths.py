@@ -26,11 +26,13 @@ The patches (installed once per process by ``install()``):
 - ``backgrounds``: a style without background, shadow, border image or rounded corners
   is recognised once, and its boxes get no background without looking again;
 - ``borders``: a plain four-sided cell border is judged once per style and drawn as the
-  two rectangles WeasyPrint draws for it;
+  two rectangles WeasyPrint draws for it, the operations around them (state, colour,
+  fill) written as the first such border wrote them;
 - ``text``: the glyph string of a shared line is written once and replayed at the next
   box's position;
 - ``cells``: a table cell holding one line of text is laid out once per distinct text,
   style, width and column, and a like cell further down takes a copy moved to its row;
+- ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
   children or position.
@@ -57,6 +59,7 @@ ALL = frozenset(
         "text",
         "cells",
         "matching",
+        "numbers",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -88,6 +91,11 @@ class Memo:
         )
         # id(style) → (style, colour of a plain rectangle border or None)
         self.borders: dict[int, tuple[Any, Any]] | None = {} if "borders" in enabled else None
+        # (id(style), id(page resources), fill colour and alpha in force) → (resources,
+        # what drawing such a border wrote before and after its two rectangles)
+        self.border_writes: dict[tuple[Any, ...], tuple[Any, list[Any], list[Any]]] = {}
+        # a float → how pydyf writes it
+        self.numbers: dict[float, bytes] | None = {} if "numbers" in enabled else None
         # id(layout) → (layout, the stream operations that drew its first line)
         self.text: dict[int, tuple[Any, list[tuple[str, tuple[Any, ...]]]]] | None = (
             {} if "text" in enabled else None
@@ -147,6 +155,7 @@ def install() -> bool:
     _install_text()
     _install_cells()
     _install_matching()
+    _install_numbers()
     return True
 
 
@@ -495,13 +504,35 @@ def _install_borders() -> None:
             return
         x, y = box.border_box_x(), box.border_box_y()
         outer_width, outer_height = box.border_width(), box.border_height()
-        with stream.artifact(), stream.stacked():
-            stream.set_color(colour)
+        writes = CURRENT.border_writes if CURRENT is not None else None
+        key = (id(box.style), id(stream._resources), stream._current_color, stream._current_alpha)
+        found_writes = writes.get(key) if writes is not None and stream._tags is None else None
+        if found_writes is not None and found_writes[0] is stream._resources:
+            # What the first such border wrote around its rectangles, and the state
+            # WeasyPrint's ``pop_state`` leaves (the transformation stack is unchanged).
+            stream.stream.extend(found_writes[1])
             stream.rectangle(
                 x + width, y + width, outer_width - 2 * width, outer_height - 2 * width
             )
             stream.rectangle(x, y, outer_width, outer_height)
+            stream.stream.extend(found_writes[2])
+            stream._current_color = stream._current_color_stroke = None
+            stream._current_alpha = stream._current_alpha_stroke = None
+            stream._current_font = None
+            return
+        written = stream.stream
+        start = len(written)
+        with stream.artifact(), stream.stacked():
+            stream.set_color(colour)
+            before = len(written)
+            stream.rectangle(
+                x + width, y + width, outer_width - 2 * width, outer_height - 2 * width
+            )
+            stream.rectangle(x, y, outer_width, outer_height)
+            after = len(written)
             stream.fill(even_odd=True)
+        if writes is not None and stream._tags is None and after == before + 2:
+            writes[key] = (stream._resources, written[start:before], written[after:])
 
     _rebind(border, "draw_border", original, draw_border)
 
@@ -819,3 +850,30 @@ def _install_matching() -> None:
 
     ORIGINALS["match"] = original
     cssselect2.Matcher.match = match
+
+
+def _install_numbers() -> None:
+    """Write each float once per render.
+
+    pydyf writes every number of a page's operations and of the document's objects
+    through ``_to_bytes`` (a float: ``f"{x:f}"`` without trailing zeros, or the integer).
+    A ledger writes the same column positions, widths, colours and row heights thousands
+    of times; within a render a float's bytes are kept. Anything else (integers, names,
+    objects) is written by pydyf's own function."""
+    import pydyf
+
+    original = pydyf._to_bytes
+
+    def _to_bytes(item: Any) -> bytes:
+        if type(item) is float:
+            memo = CURRENT
+            numbers = memo.numbers if memo is not None else None
+            if numbers is not None:
+                found = numbers.get(item)
+                if found is None:
+                    found = numbers[item] = original(item)
+                return found
+        return original(item)  # type: ignore[no-any-return]
+
+    ORIGINALS["_to_bytes"] = original
+    pydyf._to_bytes = _to_bytes
