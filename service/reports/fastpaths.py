@@ -32,6 +32,8 @@ The patches (installed once per process by ``install()``):
   box's position;
 - ``cells``: a table cell holding one line of text is laid out once per distinct text,
   style, width and column, and a like cell further down takes a copy moved to its row;
+- ``texts``: a text box drawn like one before (the same fitted line and style, the same
+  colour, font and text object in force) writes what that one wrote, at its own position;
 - ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
@@ -45,6 +47,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+
+# Fast paths that only take effect beside others: a drawn text is known again by its
+# layout, which only ``lines`` shares between boxes.
+NEEDS: dict[str, frozenset[str]] = {"texts": frozenset({"lines"})}
+
+# What drawing a text box wrote: its layout, whether it reopened the text object just
+# closed, the writes, where the text matrix is in them, the stream state it left.
+TextWrites = tuple[Any, bool, list[Any], int, tuple[Any, ...]]
 
 # The fast paths a render uses; tests and measurements turn some off.
 ALL = frozenset(
@@ -60,6 +70,7 @@ ALL = frozenset(
         "cells",
         "matching",
         "numbers",
+        "texts",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -94,6 +105,12 @@ class Memo:
         # (id(style), id(page resources), fill colour and alpha in force) → (resources,
         # what drawing such a border wrote before and after its two rectangles)
         self.border_writes: dict[tuple[Any, ...], tuple[Any, list[Any], list[Any]]] = {}
+        # (id(layout), id(style), id(fonts), the stream's state) → (layout, what drawing
+        # its text wrote, where the text matrix is in that, the state it left)
+        self.texts: (
+            dict[tuple[Any, ...], tuple[Any, bool, list[Any], int, tuple[Any, ...]]] | None
+        ) = {} if "texts" in enabled else None
+        self.texts_reused = 0
         # a float → how pydyf writes it
         self.numbers: dict[float, bytes] | None = {} if "numbers" in enabled else None
         # id(layout) → (layout, the stream operations that drew its first line)
@@ -121,6 +138,8 @@ class Memo:
             return self.cells_reused > 0
         if name == "matching":
             return self.matching_reused > 0
+        if name == "texts":
+            return self.texts_reused > 0
         found = getattr(self, name)
         return bool(found) and found != [0]
 
@@ -156,6 +175,7 @@ def install() -> bool:
     _install_cells()
     _install_matching()
     _install_numbers()
+    _install_texts()
     return True
 
 
@@ -877,3 +897,83 @@ def _install_numbers() -> None:
 
     ORIGINALS["_to_bytes"] = original
     pydyf._to_bytes = _to_bytes
+
+
+# The endings of what drawing a plain text box writes: colour and alpha, the text object,
+# its font, matrix, glyphs and rise. A drawing that wrote anything else (an underline, an
+# emoji image) is not replayed.
+TEXT_WRITES = (b" rg", b" gs", b"BT", b" Tf", b" Tm", b" TJ", b" Ts", b"ET")
+
+
+def _install_texts() -> None:
+    """Draw a text box like one drawn before by writing what that one wrote.
+
+    For every text box WeasyPrint sets the fill colour, opens a text object (or reopens
+    the one just closed), sets the font, the text matrix at the box's position, writes the
+    glyphs and closes the object. For a box whose fitted line (``lines``) and style were
+    drawn before, with the same colour, alpha and fonts in force and the same kind of
+    stream end (a text object just closed or not), those writes are the same but for the
+    text matrix: they are replayed with this box's matrix, and the stream's state is left
+    as that drawing left it. Only a drawing made of plain text writes is kept (no
+    decoration, no emoji, nothing tagged); anything else goes WeasyPrint's own way."""
+    from weasyprint.draw import text
+    from weasyprint.matrix import Matrix
+
+    original = text.draw_text
+
+    def state_of(stream: Any) -> tuple[Any, ...]:
+        return (
+            stream._current_color,
+            stream._current_alpha,
+            stream._current_font,
+            stream._old_font,
+        )
+
+    def draw_text(
+        stream: Any, textbox: Any, offset_x: Any, text_overflow: Any, block_ellipsis: Any
+    ) -> None:
+        memo = CURRENT
+        texts = memo.texts if memo is not None else None
+        if (
+            texts is None
+            or stream._tags is not None
+            or text_overflow == "ellipsis"
+            or block_ellipsis != "none"
+        ):
+            original(stream, textbox, offset_x, text_overflow, block_ellipsis)
+            return
+        written = stream.stream
+        after_text = bool(written) and written[-1] == b"ET"
+        layout = textbox.pango_layout
+        key = (id(layout), id(textbox.style), id(stream._fonts), after_text, *state_of(stream))
+        found = texts.get(key)
+        if found is not None and found[0] is layout:
+            _, reopened, writes, at, state = found
+            if reopened:
+                written.pop()
+            written.extend(writes[:at])
+            y = textbox.position_y + textbox.baseline
+            stream.set_text_matrix(*Matrix(d=-1, e=textbox.position_x, f=y).values)
+            written.extend(writes[at + 1 :])
+            (
+                stream._current_color,
+                stream._current_alpha,
+                stream._current_font,
+                stream._old_font,
+            ) = state
+            memo.texts_reused += 1  # type: ignore[union-attr]
+            return
+        start = len(written)
+        if after_text:
+            # An equal but distinct closing: whether the drawing reopened it shows.
+            closing = written[-1] = bytes(bytearray(b"ET"))
+        original(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        reopened = after_text and (len(written) < start or written[start - 1] is not closing)
+        writes = written[start - 1 if reopened else start :]
+        matrices = [i for i, item in enumerate(writes) if item.endswith(b" Tm")]
+        if len(matrices) == 1 and all(
+            isinstance(item, bytes) and item.endswith(TEXT_WRITES) for item in writes
+        ):
+            texts[key] = (layout, reopened, writes, matrices[0], state_of(stream))
+
+    _rebind(text, "draw_text", original, draw_text)

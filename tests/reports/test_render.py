@@ -230,7 +230,11 @@ def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
             yield memo
 
     monkeypatch.setattr(fastpaths, "rendering", noted)
-    enabled = fastpaths.ALL if kept == "all" else frozenset({kept})
+    enabled = (
+        fastpaths.ALL
+        if kept == "all"
+        else frozenset({kept}) | fastpaths.NEEDS.get(kept, frozenset())
+    )
     monkeypatch.setattr(fastpaths, "ENABLED", enabled)
     fast = render.write_pdf(html)
     assert fastpaths.CURRENT is None  # nothing outlives the render
