@@ -34,6 +34,7 @@ The patches (installed once per process by ``install()``):
   style, width and column, and a like cell further down takes a copy moved to its row;
 - ``texts``: a text box drawn like one before (the same fitted line and style, the same
   colour, font and text object in force) writes what that one wrote, at its own position;
+- ``walks``: a box's descendants are listed by a loop instead of a generator per box;
 - ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
@@ -71,6 +72,7 @@ ALL = frozenset(
         "matching",
         "numbers",
         "texts",
+        "walks",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -111,6 +113,8 @@ class Memo:
             dict[tuple[Any, ...], tuple[Any, bool, list[Any], int, tuple[Any, ...]]] | None
         ) = {} if "texts" in enabled else None
         self.texts_reused = 0
+        # boxes walked by the loop (a count)
+        self.walks: list[int] | None = [0] if "walks" in enabled else None
         # a float → how pydyf writes it
         self.numbers: dict[float, bytes] | None = {} if "numbers" in enabled else None
         # id(layout) → (layout, the stream operations that drew its first line)
@@ -176,6 +180,7 @@ def install() -> bool:
     _install_matching()
     _install_numbers()
     _install_texts()
+    _install_walks()
     return True
 
 
@@ -977,3 +982,42 @@ def _install_texts() -> None:
             texts[key] = (layout, reopened, writes, matrices[0], state_of(stream))
 
     _rebind(text, "draw_text", original, draw_text)
+
+
+def _install_walks() -> None:
+    """List a box's descendants with one loop.
+
+    WeasyPrint walks every page's boxes (bookmarks, anchors, footnotes) with
+    ``Box.descendants``, a generator that starts a generator for every box below it: a
+    ledger's cell text is handed up through four of them. The same boxes in the same order
+    (a box, then each child's own descendants; a placeholder listed, or followed when
+    asked for) come from one loop over a stack of the children still to visit. No box
+    class of WeasyPrint's defines its own ``descendants`` (checked by the tests)."""
+    from weasyprint.formatting_structure import boxes
+
+    original = boxes.Box.descendants
+    box_type = boxes.Box
+
+    def descendants(self: Any, placeholders: bool = False) -> Iterator[Any]:
+        counted = CURRENT.walks if CURRENT is not None else None
+        if counted is None:
+            yield from original(self, placeholders)
+            return
+        counted[0] += 1
+        yield self
+        stack = [iter(self.children)]
+        while stack:
+            for child in stack[-1]:
+                if isinstance(child, box_type):
+                    yield child
+                    stack.append(iter(child.children))
+                    break
+                if placeholders:
+                    yield from child.descendants(placeholders)
+                else:
+                    yield child
+            else:
+                stack.pop()
+
+    ORIGINALS["descendants"] = original
+    boxes.Box.descendants = descendants

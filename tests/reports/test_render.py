@@ -274,6 +274,16 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
             if key.startswith("weasyprint.") and hasattr(module, name):
                 assert getattr(module, name) is patched, f"{key}.{name}"
 
+    # ``walks`` replaces Box.descendants: no box class may define its own.
+    assert boxes.Box.descendants.__module__ == fastpaths.__name__
+    classes, overriding = [boxes.Box], []
+    while classes:
+        for sub in classes.pop().__subclasses__():
+            classes.append(sub)
+            if "descendants" in vars(sub):
+                overriding.append(sub)
+    assert not overriding
+
     # Every attribute WeasyPrint's own resolve_percentages sets is one the memo copies.
     from weasyprint import HTML
 
