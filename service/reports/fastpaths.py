@@ -35,6 +35,7 @@ The patches (installed once per process by ``install()``):
 - ``texts``: a text box drawn like one before (the same fitted line and style, the same
   colour, font and text object in force) writes what that one wrote, at its own position;
 - ``walks``: a box's descendants are listed by a loop instead of a generator per box;
+- ``flows``: whether a box is in normal flow is judged once per style;
 - ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
@@ -73,6 +74,7 @@ ALL = frozenset(
         "numbers",
         "texts",
         "walks",
+        "flows",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -115,6 +117,8 @@ class Memo:
         self.texts_reused = 0
         # boxes walked by the loop (a count)
         self.walks: list[int] | None = [0] if "walks" in enabled else None
+        # id(style) → (style, whether a box of that style is in normal flow)
+        self.flows: dict[int, tuple[Any, bool]] | None = {} if "flows" in enabled else None
         # a float → how pydyf writes it
         self.numbers: dict[float, bytes] | None = {} if "numbers" in enabled else None
         # id(layout) → (layout, the stream operations that drew its first line)
@@ -181,6 +185,7 @@ def install() -> bool:
     _install_numbers()
     _install_texts()
     _install_walks()
+    _install_flows()
     return True
 
 
@@ -1021,3 +1026,29 @@ def _install_walks() -> None:
 
     ORIGINALS["descendants"] = original
     boxes.Box.descendants = descendants
+
+
+def _install_flows() -> None:
+    """Judge once per style whether a box is in normal flow.
+
+    Layout, drawing and the stacking of every page ask each box many times whether it is
+    in normal flow: not floated, absolutely positioned, running, a footnote or a note,
+    five lookups in its style. All five are WeasyPrint's ``Box`` methods reading only the
+    style (no box class defines its own, checked by the tests); within a render the answer
+    is kept by style."""
+    from weasyprint.formatting_structure import boxes
+
+    original = boxes.Box.is_in_normal_flow
+
+    def is_in_normal_flow(self: Any) -> bool:
+        flows = CURRENT.flows if CURRENT is not None else None
+        if flows is None:
+            return original(self)  # type: ignore[no-any-return]
+        style = self.style
+        found = flows.get(id(style))
+        if found is None or found[0] is not style:
+            found = flows[id(style)] = (style, original(self))
+        return found[1]
+
+    ORIGINALS["is_in_normal_flow"] = original
+    boxes.Box.is_in_normal_flow = is_in_normal_flow

@@ -274,14 +274,24 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
             if key.startswith("weasyprint.") and hasattr(module, name):
                 assert getattr(module, name) is patched, f"{key}.{name}"
 
-    # ``walks`` replaces Box.descendants: no box class may define its own.
+    # ``walks`` and ``flows`` replace Box methods: no box class may define its own, nor
+    # its own version of the five methods whose answers ``flows`` keeps by style.
     assert boxes.Box.descendants.__module__ == fastpaths.__name__
+    assert boxes.Box.is_in_normal_flow.__module__ == fastpaths.__name__
+    replaced = {
+        "descendants",
+        "is_in_normal_flow",
+        "is_floated",
+        "is_absolutely_positioned",
+        "is_running",
+        "is_footnote",
+        "is_note",
+    }
     classes, overriding = [boxes.Box], []
     while classes:
         for sub in classes.pop().__subclasses__():
             classes.append(sub)
-            if "descendants" in vars(sub):
-                overriding.append(sub)
+            overriding.extend((sub, name) for name in replaced & set(vars(sub)))
     assert not overriding
 
     # Every attribute WeasyPrint's own resolve_percentages sets is one the memo copies.
