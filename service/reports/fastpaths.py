@@ -44,6 +44,7 @@ The patches (installed once per process by ``install()``):
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,9 +126,9 @@ class Memo:
         self.text: dict[int, tuple[Any, list[tuple[str, tuple[Any, ...]]]]] | None = (
             {} if "text" in enabled else None
         )
-        # (cell key) → (styles kept alive, the laid-out cell, its top, how far below its
-        # top the overflow check looked, the next-page value); and how many were reused
-        self.cells: dict[tuple[Any, ...], tuple[Any, Any, float, float, dict[str, Any]]] | None = (
+        # (cell key) → (styles kept alive, the laid-out cell, the next-page value); and
+        # how many were reused
+        self.cells: dict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] | None = (
             {} if "cells" in enabled else None
         )
         self.cells_reused = 0
@@ -542,7 +543,7 @@ def _install_borders() -> None:
             # WeasyPrint's ``pop_state`` leaves (the transformation stack is unchanged).
             stream.stream.extend(found_writes[1])
             stream.rectangle(
-                x + width, y + width, outer_width - 2 * width, outer_height - 2 * width
+                x + width, y + width, outer_width - width - width, outer_height - width - width
             )
             stream.rectangle(x, y, outer_width, outer_height)
             stream.stream.extend(found_writes[2])
@@ -556,7 +557,7 @@ def _install_borders() -> None:
             stream.set_color(colour)
             before = len(written)
             stream.rectangle(
-                x + width, y + width, outer_width - 2 * width, outer_height - 2 * width
+                x + width, y + width, outer_width - width - width, outer_height - width - width
             )
             stream.rectangle(x, y, outer_width, outer_height)
             after = len(written)
@@ -627,8 +628,32 @@ def _install_text() -> None:
     _rebind(text, "draw_first_line", original, draw_first_line)
 
 
+# What WeasyPrint puts on a table cell, its line box and its text box before laying them
+# out, when their element asks for nothing more (a link, a bookmark label, counters or
+# anything else adds attributes): the ``cells`` key holds all of it that matters.
+CELL_ATTRIBUTES = frozenset(
+    (
+        *("border_bottom_width", "border_left_width", "border_right_width", "border_top_width"),
+        *("margin_bottom", "margin_left", "margin_right", "margin_top"),
+        *("padding_bottom", "padding_left", "padding_right", "padding_top"),
+        *("width", "min_width", "max_width", "height", "min_height", "max_height"),
+        *("computed_height", "position_x", "position_y", "colspan", "rowspan", "grid_x"),
+        *("leading_collapsible_space", "trailing_collapsible_space", "string_set"),
+        *("children", "element", "element_tag", "style", "remove_decoration_sides"),
+        *("first_letter_style", "first_line_style"),
+    )
+)
+LINE_ATTRIBUTES = frozenset(
+    (
+        *("children", "element", "element_tag", "style", "remove_decoration_sides"),
+        *("first_letter_style", "first_line_style"),
+    )
+)
+TEXT_ATTRIBUTES = LINE_ATTRIBUTES | {"text"}
+
 # A cell's used lengths (``lengths``), part of what a laid-out cell is reused for.
 _CELL_LENGTHS = tuple(name for name in USED_LENGTHS if name != "width")
+lengths_of = operator.attrgetter(*_CELL_LENGTHS)
 
 
 def _install_cells() -> None:
@@ -639,19 +664,21 @@ def _install_cells() -> None:
     cell with the same computed style, column, width, lengths and text as one laid out
     before in this render gives the same boxes, only lower on the page, as long as its
     line fits above the page's bottom (the one place where the position changes the
-    result). Such a cell gets a copy of the earlier result moved down to its row, its
-    boxes pointing at its own elements. Anything else (a cell of more than one text box,
-    a cell near the page's bottom, a cell of a split row, a relatively positioned or
-    ``::first-line`` styled cell) goes WeasyPrint's own way, and only a result that fitted
-    without breaking is kept for reuse."""
+    result). Such a cell gets a copy of the earlier result, its boxes pointing at its own
+    elements, and the copy's vertical positions and height are worked out from its own
+    top by the sums WeasyPrint does (not moved by a difference: a float moved by a
+    difference can end a last bit away, and a number written to six decimals can then
+    round the other way). Anything else goes WeasyPrint's own way: a cell of more than
+    one text box, a text not on the baseline, a cell near the page's bottom, a cell of a
+    split row, a relatively positioned or ``::first-line`` styled cell, and a cell whose
+    boxes carry anything of their element's own beyond what the key holds (a link, a
+    bookmark label, counters: ``*_ATTRIBUTES``). Only a result that fitted without
+    breaking is kept for reuse."""
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout import block
 
     original = block.block_container_layout
     cell_type, line_type, text_type = boxes.TableCellBox, boxes.LineBox, boxes.TextBox
-    # How far from the page's bottom a reused line must stay: float rounding between a
-    # moved copy and WeasyPrint's own sums is some 1e-13 pt.
-    slack = 1e-6
 
     def key_of(cell: Any) -> tuple[Any, ...] | None:
         children = cell.children
@@ -663,7 +690,10 @@ def _install_cells() -> None:
         text = line.children[0]
         style = cell.style
         if (
-            cell.first_line_style is not None
+            not cell.__dict__.keys() <= CELL_ATTRIBUTES
+            or not line.__dict__.keys() <= LINE_ATTRIBUTES
+            or not text.__dict__.keys() <= TEXT_ATTRIBUTES
+            or cell.first_line_style is not None
             or cell.first_letter_style is not None
             or line.first_line_style is not None
             or line.first_letter_style is not None
@@ -675,6 +705,7 @@ def _install_cells() -> None:
             or style["continue"] != "auto"
             or style["box_decoration_break"] != "slice"
             or style["float"] != "none"
+            or text.style["vertical_align"] != "baseline"
         ):
             return None
         return (
@@ -691,21 +722,36 @@ def _install_cells() -> None:
             cell.rowspan,
             cell.leading_collapsible_space,
             cell.trailing_collapsible_space,
-            *(getattr(cell, name) for name in _CELL_LENGTHS),
+            lengths_of(cell),
         )
 
-    def reuse(found: Any, cell: Any, position_y: float) -> Any:
+    def bottom_of(laid: Any, content_y: float) -> Any:
+        """Where WeasyPrint's overflow check looks for a one-line cell whose content box
+        starts at ``content_y``: the line's bottom, then the bottom padding and border."""
+        line_bottom = content_y + laid.children[0].height
+        return line_bottom + (laid.border_bottom_width + laid.padding_bottom)
+
+    def reuse(found: Any, cell: Any, position_y: float, content_y: float) -> Any:
         laid = found[1].deepcopy()
         line, own_line = laid.children[0], cell.children[0]
+        text = line.children[0]
         # The cell, its line and its text: the shape ``key_of`` admits.
-        for copy, own in ((laid, cell), (line, own_line), (line.children[0], own_line.children[0])):
+        for copy, own in ((laid, cell), (line, own_line), (text, own_line.children[0])):
             copy.element = own.element
             copy.element_tag = own.element_tag
             copy.remove_decoration_sides = set(copy.remove_decoration_sides)
-        laid.translate(0, position_y - found[2])
+        # WeasyPrint's sums: the line at the content box's top; the text placed with the
+        # line's baseline at 0 (its top at minus its baseline), then moved by the content
+        # box's top less the line's top (minus the line's baseline); the cell as high as
+        # its content, within its minimum and maximum heights.
+        laid.position_y = position_y
+        line.position_y = content_y
+        text.position_y = (0 - text.baseline) + (content_y - (-line.baseline))
+        height = max(0, (content_y + line.height) - content_y)
+        laid.height = max(min(height, laid.max_height), laid.min_height)
         # What WeasyPrint leaves on the cell it was given.
         cell.remove_decoration_sides = set()
-        return laid, None, dict(found[4]), [], False, None
+        return laid, None, dict(found[2]), [], False, None
 
     def block_container_layout(
         context: Any,
@@ -737,12 +783,11 @@ def _install_cells() -> None:
             key = key_of(box)
         if key is not None:
             found = cells.get(key)  # type: ignore[union-attr]
-            position_y = box.position_y
-            if found is not None and not context.overflows_page(
-                bottom_space, position_y + found[3] + slack
-            ):
-                memo.cells_reused += 1  # type: ignore[union-attr]
-                return reuse(found, box, position_y)
+            if found is not None:
+                content_y = box.content_box_y()
+                if not context.overflows_page(bottom_space, bottom_of(found[1], content_y)):
+                    memo.cells_reused += 1  # type: ignore[union-attr]
+                    return reuse(found, box, box.position_y, content_y)
         result = original(
             context,
             box,
@@ -765,21 +810,17 @@ def _install_cells() -> None:
                 and not margins
                 and not through
                 and len(laid.children) == 1
+                and type(laid.children[0]) is line_type
+                and len(laid.children[0].children) == 1
+                and type(laid.children[0].children[0]) is text_type
+                and not context.overflows_page(bottom_space, bottom_of(laid, laid.content_box_y()))
             ):
                 line = laid.children[0]
-                # The bottom WeasyPrint's overflow check looked at (the line's bottom,
-                # the cell's bottom padding and border), from the cell's top.
-                bottom = (
-                    line.position_y + line.height + laid.border_bottom_width + laid.padding_bottom
+                cells[key] = (  # type: ignore[index]
+                    (box.style, line.style, line.children[0].style),
+                    laid.deepcopy(),
+                    dict(next_page),
                 )
-                if not context.overflows_page(bottom_space, bottom + slack):
-                    cells[key] = (  # type: ignore[index]
-                        (box.style, line.style, line.children[0].style),
-                        laid.deepcopy(),
-                        position_y,
-                        bottom - position_y,
-                        dict(next_page),
-                    )
         return result
 
     _rebind(block, "block_container_layout", original, block_container_layout)
@@ -889,13 +930,18 @@ def _install_numbers() -> None:
     through ``_to_bytes`` (a float: ``f"{x:f}"`` without trailing zeros, or the integer).
     A ledger writes the same column positions, widths, colours and row heights thousands
     of times; within a render a float's bytes are kept. Anything else (integers, names,
-    objects) is written by pydyf's own function."""
+    objects) is written by pydyf's own function, bytes and integers as it writes them."""
     import pydyf
 
     original = pydyf._to_bytes
 
     def _to_bytes(item: Any) -> bytes:
-        if type(item) is float:
+        kind = type(item)
+        if kind is bytes:
+            return item  # type: ignore[no-any-return]
+        if kind is int:
+            return str(item).encode("ascii")
+        if kind is float:
             memo = CURRENT
             numbers = memo.numbers if memo is not None else None
             if numbers is not None:
