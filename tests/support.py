@@ -343,3 +343,30 @@ def content_streams(pdf: bytes) -> list[bytes]:
         for match in re.finditer(rb"stream\n(.*?)\nendstream", pdf, re.S)
         if match.group(1)[:1] == b"x"
     ]
+
+
+def render_noting_memo(html: str, enabled: frozenset[str]) -> tuple[bytes, Any]:
+    """``html`` rendered to PDF with the fast paths ``enabled``
+    (``service.reports.fastpaths``), and the memo of that render: what each fast path
+    did in it."""
+    from service.reports import fastpaths, render
+
+    memos: list[fastpaths.Memo] = []
+    rendering = fastpaths.rendering
+
+    @contextmanager
+    def noted() -> Iterator[fastpaths.Memo]:
+        with rendering() as memo:
+            memos.append(memo)
+            yield memo
+
+    saved = fastpaths.ENABLED
+    fastpaths.ENABLED = enabled
+    fastpaths.rendering = noted  # type: ignore[assignment]
+    try:
+        pdf = render.write_pdf(html)
+    finally:
+        fastpaths.rendering = rendering  # type: ignore[assignment]
+        fastpaths.ENABLED = saved
+    (memo,) = memos
+    return pdf, memo

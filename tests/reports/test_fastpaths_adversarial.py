@@ -25,14 +25,13 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import pytest
 
 from service.reports import fastpaths, render
-from tests.support import content_streams
+from tests.support import content_streams, render_noting_memo
 
 
 def doc(body: str, style: str = "") -> str:
@@ -614,24 +613,7 @@ NUMBERS_ALONE = frozenset(
 
 def render_with(html: str, enabled: frozenset[str]) -> tuple[list[bytes], fastpaths.Memo]:
     """The PDF's compressed streams rendered with ``enabled``, and the render's memo."""
-    memos: list[fastpaths.Memo] = []
-    rendering = fastpaths.rendering
-
-    @contextmanager
-    def noted() -> Iterator[fastpaths.Memo]:
-        with rendering() as memo:
-            memos.append(memo)
-            yield memo
-
-    saved = fastpaths.ENABLED
-    fastpaths.ENABLED = enabled
-    fastpaths.rendering = noted  # type: ignore[assignment]
-    try:
-        pdf = render.write_pdf(html)
-    finally:
-        fastpaths.rendering = rendering  # type: ignore[assignment]
-        fastpaths.ENABLED = saved
-    (memo,) = memos
+    pdf, memo = render_noting_memo(html, enabled)
     return content_streams(pdf), memo
 
 
@@ -714,7 +696,7 @@ def test_nothing_carries_over_from_one_render_to_the_next(
             "import pickle, sys\n"
             "from service.reports import render\n"
             "from tests.reports.test_fastpaths_adversarial import CASES\n"
-            "from tests.support import content_streams\n"
+            "from tests.support import content_streams, render_noting_memo\n"
             "pdf = render.write_pdf(CASES['border_colours_alpha'])\n"
             "sys.stdout.buffer.write(pickle.dumps(content_streams(pdf)))\n",
         ],

@@ -8,15 +8,13 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.reports import fastpaths, render
-from tests.support import content_streams
+from tests.support import content_streams, render_noting_memo
 
 
 def test_a_cjk_font_is_installed() -> None:
@@ -211,36 +209,21 @@ def test_the_fund_statement_parses_as_xml_to_the_html5_tree(
 
 
 @pytest.mark.parametrize("kept", [*sorted(fastpaths.ALL), "all"])
-def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(
-    kept: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(kept: str) -> None:
     """A render with a fast path (``service.reports.fastpaths``) writes exactly the page
     contents and font a render without any writes, and the fast path was taken (a
     WeasyPrint upgrade that stops calling a patched function fails here)."""
     html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
-    monkeypatch.setattr(fastpaths, "ENABLED", frozenset())
-    plain = render.write_pdf(html)
-    memos: list[fastpaths.Memo] = []
-    rendering = fastpaths.rendering
-
-    @contextmanager
-    def noted() -> Iterator[fastpaths.Memo]:
-        with rendering() as memo:
-            memos.append(memo)
-            yield memo
-
-    monkeypatch.setattr(fastpaths, "rendering", noted)
+    plain, _ = render_noting_memo(html, frozenset())
     enabled = (
         fastpaths.ALL
         if kept == "all"
         else frozenset({kept}) | fastpaths.NEEDS.get(kept, frozenset())
     )
-    monkeypatch.setattr(fastpaths, "ENABLED", enabled)
-    fast = render.write_pdf(html)
+    fast, memo = render_noting_memo(html, enabled)
     assert fastpaths.CURRENT is None  # nothing outlives the render
     streams = content_streams(fast)
     assert len(streams) >= 5 and streams == content_streams(plain)
-    (memo,) = memos
     for name in enabled:
         assert memo.taken(name), f"the {name} fast path was never taken"
 
