@@ -725,6 +725,8 @@ def _install_cells() -> None:
             lengths_of(cell),
         )
 
+    # Positions and heights here are WeasyPrint's page coordinates (floats, in CSS
+    # pixels), never money or floor area; they are summed in WeasyPrint's own order.
     def bottom_of(laid: Any, content_y: float) -> Any:
         """Where WeasyPrint's overflow check looks for a one-line cell whose content box
         starts at ``content_y``: the line's bottom, then the bottom padding and border."""

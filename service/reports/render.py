@@ -347,7 +347,7 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
 
 def _roomy() -> Any:
-    """A function that calls ``function(*args)`` from a frame of some 64 KiB.
+    """A function that calls ``function()`` from a frame of some 64 KiB.
 
     CPython 3.11 keeps Python frames on a stack of 16 KiB chunks, maps a new chunk when a
     call does not fit in the current one and unmaps it when that call returns. A render
@@ -358,11 +358,7 @@ def _roomy() -> Any:
     chunk of 128 KiB to itself, and the render's frames fit in the rest of it: one map
     per render. The frame's size comes from its number of local variables (never set)."""
     names = " = ".join(f"_{i}" for i in range(ROOMY_LOCALS))
-    source = (
-        "def roomy(function, args):\n"
-        f"    if False:\n        {names} = None\n"
-        "    return function(*args)\n"
-    )
+    source = f"def roomy(function):\n    if False:\n        {names} = None\n    return function()\n"
     namespace: dict[str, Any] = {}
     exec(compile(source, "<render: roomy frame>", "exec"), namespace)
     return namespace["roomy"]
@@ -396,7 +392,7 @@ def _write_pdf(html: str) -> bytes:
                     font_config=fonts,
                     finisher=_bare_cff_finisher,
                 )
-                pdf = _ROOMY(write, ())
+                pdf = _ROOMY(write)
         finally:
             if collecting:
                 gc.enable()
