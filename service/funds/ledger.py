@@ -346,6 +346,75 @@ LINE_COLUMNS = ("entry", "account", "household", "owner", "principal_delta", "in
 LINE_PG_TYPES = ("uuid", "uuid", "uuid", "uuid", "bigint", "bigint")
 
 
+# The households' totals of a community's journal by book year and kind
+# (``fund_year_total``): what the community summary shows, kept beside the journal as the
+# balances are, moved by every posting in the same statements, and recomputed from the
+# lines by ``verify``. A reversal counts under the kind of the entry it reverses. Key:
+# community, book year, kind, and the reversed entry when it was posted before this call
+# (its kind is looked up by the statement); amount: the entry's household lines' sum.
+TotalKey = tuple[UUID, int, str, UUID | None]
+YEAR_TOTALS_SQL = (
+    "INSERT INTO fund_year_total (community, book_year, kind, amount_fen)"
+    " SELECT d.community, d.book_year, COALESCE(o.kind, d.kind), SUM(d.amount)"
+    " FROM ROWS LEFT JOIN fund_entry AS o ON o.id = d.reverses WHERE TRUE"
+    " GROUP BY d.community, d.book_year, COALESCE(o.kind, d.kind)"
+    " ON CONFLICT (community, book_year, kind)"
+    " DO UPDATE SET amount_fen = fund_year_total.amount_fen + excluded.amount_fen"
+)
+YEAR_TOTAL_PG_TYPES = ("uuid", "integer", "text", "uuid", "bigint")
+YEAR_TOTAL_COLUMNS = ("community", "book_year", "kind", "reverses", "amount")
+# The same totals recomputed from the journal's lines, the community's household
+# accounts' lines as the community summary summed them before the table kept them
+# (``verify``). Placeholder: the community.
+YEAR_TOTALS_FROM_LINES_SQL = (
+    "SELECT e.book_year, COALESCE(o.kind, e.kind) AS kind,"
+    " SUM(l.principal_delta + l.interest_delta) AS amount"
+    " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
+    " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
+    " JOIN fund_account AS a ON a.id = l.account"
+    " WHERE a.kind = 'household' AND a.community = {}"
+    " GROUP BY e.book_year, COALESCE(o.kind, e.kind)"
+)
+
+
+def _add_year_total(
+    totals: dict[TotalKey, int],
+    kinds: dict[UUID, str],
+    draft: EntryDraft,
+    entry: Mapping[str, Any],
+    lines: Sequence[LineDraft],
+) -> None:
+    """Add one new entry's household lines to ``totals``; an entry with none (custody
+    lines only) adds no row, as the lines recomputation finds none."""
+    kinds[entry["id"]] = draft.kind
+    households = [line for line in lines if line.account != draft.custody]
+    if not households:
+        return
+    kind, reverses = draft.kind, draft.reverses_entry
+    if reverses is not None and reverses in kinds:
+        kind, reverses = kinds[reverses], None
+    key = (draft.chain.community, int(entry["book_year"]), kind, reverses)
+    totals[key] = totals.get(key, 0) + sum(
+        line.principal_delta + line.interest_delta for line in households
+    )
+
+
+def _year_total_writes(totals: Mapping[TotalKey, int], *, values: bool) -> list[Write]:
+    if not totals:
+        return []
+    rows = [(*key, amount) for key, amount in totals.items()]
+    if is_postgres():
+        source, args = _rows_source(rows, YEAR_TOTAL_PG_TYPES, values=values)
+        source = f"{source} AS d({', '.join(YEAR_TOTAL_COLUMNS)})"
+    else:
+        # SQLite names a VALUES list's columns column1, column2, ...
+        named = ", ".join(f"column{i} AS {c}" for i, c in enumerate(YEAR_TOTAL_COLUMNS, 1))
+        row = "(" + ", ".join(["{}"] * len(YEAR_TOTAL_COLUMNS)) + ")"
+        source = f"(SELECT {named} FROM (VALUES {', '.join([row] * len(rows))})) AS d"
+        args = [value for r in rows for value in r]
+    return [(YEAR_TOTALS_SQL.replace("ROWS", source, 1), args)]
+
+
 async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False) -> list[Posted]:
     """Append balanced entries to their communities' journals and move the balances, in
     a fixed number of statements however many entries and lines: the entries, the lines,
@@ -363,6 +432,8 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
     posted: list[Posted] = []
     heads: dict[UUID, tuple[int, str, UUID]] = {}  # community → its last new entry
     deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
+    totals: dict[TotalKey, int] = {}  # the households' year totals moved (YEAR_TOTALS_SQL)
+    kinds: dict[UUID, str] = {}  # this call's entries' kinds, for a reversal among them
     at = now()
     for draft in drafts:
         lines = [line for line in draft.lines if line.principal_delta or line.interest_delta]
@@ -402,19 +473,21 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
             moved = deltas.setdefault(line.account, [0, 0])
             moved[0] += line.principal_delta
             moved[1] += line.interest_delta
+        _add_year_total(totals, kinds, draft, entry, lines)
         posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
         )
     if is_postgres() and len(line_rows) > SMALL_POSTING_LINES:
-        await _write_large_postgres(entries, line_rows, deltas, heads)
+        await _write_large_postgres(entries, line_rows, deltas, heads, totals)
         return posted
     if is_postgres():
-        by_table = _postgres_writes(entries, line_rows, deltas, heads, chunk=len(line_rows))
+        by_table = _postgres_writes(entries, line_rows, deltas, heads, totals, chunk=len(line_rows))
         writes = [write for table in by_table.values() for write in table]
     else:
         writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
+        writes += _year_total_writes(totals, values=True)
     if at_commit:
         await write_at_commit(writes)
     else:
@@ -472,13 +545,14 @@ async def _write_large_postgres(
     lines: list[tuple[Any, ...]],
     deltas: dict[UUID, list[int]],
     heads: dict[UUID, tuple[int, str, UUID]],
+    totals: Mapping[TotalKey, int],
 ) -> None:
-    """A batch on PostgreSQL: the entries and chain heads as arrays in one statement, the
-    lines by COPY (binary, the fastest way in), then the balances, ``ARRAY_CHUNK`` rows a
-    statement. Balances last: a batch that waits on an account row does so with all its
-    lines written, and leaves none if it dies there."""
-    by_table = _postgres_writes(entries, [], deltas, heads, chunk=ARRAY_CHUNK, values=False)
-    await write_together(by_table["entries"] + by_table["chains"])
+    """A batch on PostgreSQL: the entries, chain heads and year totals as arrays in one
+    statement, the lines by COPY (binary, the fastest way in), then the balances,
+    ``ARRAY_CHUNK`` rows a statement. Balances last: a batch that waits on an account row
+    does so with all its lines written, and leaves none if it dies there."""
+    by_table = _postgres_writes(entries, [], deltas, heads, totals, chunk=ARRAY_CHUNK, values=False)
+    await write_together(by_table["entries"] + by_table["chains"] + by_table["totals"])
     await copy_rows("fund_line", LINE_COLUMNS, lines)
     for sql, args in by_table["balances"]:
         await fetch(sql, *args)
@@ -509,6 +583,7 @@ def _postgres_writes(
     lines: list[tuple[Any, ...]],
     deltas: dict[UUID, list[int]],
     heads: dict[UUID, tuple[int, str, UUID]],
+    totals: Mapping[TotalKey, int],
     *,
     chunk: int,
     values: bool = True,
@@ -547,6 +622,7 @@ def _postgres_writes(
         for part in chunks(rows, max(chunk, 1)):
             source, args = _rows_source(part, types, values=values)
             writes[table].append((template.replace("ROWS", source, 1), args))
+    writes["totals"] = _year_total_writes(totals, values=values)
     return writes
 
 
@@ -661,8 +737,27 @@ async def verify(community_id: UUID) -> Verification:
             f"account {row['id']}: cached {row['principal_fen']}/{row['interest_fen']},"
             f" journal {row['p'] or 0}/{row['i'] or 0}"
         )
+    problems.extend(await year_totals_mismatched(community_id))
     problems.extend(await broken_first_deposit_promises(community_id))
     return Verification(ok=not problems, entries=len(entries), chain_head=head, problems=problems)
+
+
+async def year_totals_mismatched(community_id: UUID) -> list[str]:
+    """The community's kept year totals (``fund_year_total``) that differ from its
+    journal's lines, one problem each."""
+    kept = await fetch(
+        "SELECT book_year, kind, amount_fen FROM fund_year_total WHERE community = {}",
+        community_id,
+    )
+    journal = await fetch(YEAR_TOTALS_FROM_LINES_SQL, community_id)
+    stored = {(int(r["book_year"]), str(r["kind"])): int(r["amount_fen"]) for r in kept}
+    summed = {(int(r["book_year"]), str(r["kind"])): int(r["amount"]) for r in journal}
+    return [
+        f"year total {year} {kind}: kept {stored.get((year, kind))},"
+        f" journal {summed.get((year, kind))}"
+        for year, kind in sorted(stored.keys() | summed.keys())
+        if stored.get((year, kind)) != summed.get((year, kind))
+    ]
 
 
 async def broken_first_deposit_promises(community_id: UUID) -> list[str]:

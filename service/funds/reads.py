@@ -222,16 +222,26 @@ _SUMMARY_SQL = (
     f" COALESCE(SUM(CASE WHEN {BELOW_THRESHOLD} THEN 1 ELSE 0 END), 0) AS below"
     " FROM fund_account AS a WHERE a.kind = 'household' AND {accounts}) AS t"
     " UNION ALL"
-    " SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " e.book_year, COALESCE(o.kind, e.kind), SUM(l.principal_delta + l.interest_delta)"
+    " SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {years}"
+)
+# A building's year rows: its households' lines summed by book year and kind.
+_BUILDING_YEARS_SQL = (
+    "e.book_year, COALESCE(o.kind, e.kind), SUM(l.principal_delta + l.interest_delta)"
     " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
     " LEFT JOIN fund_entry AS o ON o.id = e.reverses_entry"
     " WHERE l.account IN (SELECT a.id FROM fund_account AS a"
     " WHERE a.kind = 'household' AND {accounts}) AND EXISTS (SELECT 1 FROM v)"
     " GROUP BY e.book_year, COALESCE(o.kind, e.kind)"
 )
+# A community's year rows: the totals kept beside its journal (``fund_year_total``, moved
+# by every posting, recomputed from the lines by ``ledger.verify``).
+_COMMUNITY_YEARS_SQL = (
+    "t.book_year, t.kind, t.amount_fen FROM fund_year_total AS t"
+    " WHERE t.community = {} AND EXISTS (SELECT 1 FROM v)"
+)
 # Placeholders: the community (visibility, then scope condition arguments appended to the
-# CTE: see community_fund_sql), households, accounts, accounts.
+# CTE: see community_fund_sql), households, accounts, then the year rows' community or
+# building.
 COMMUNITY_FUND_SCOPE = "SELECT c.id AS community FROM community AS c WHERE c.id = {}"
 BUILDING_FUND_SCOPE = (
     "SELECT b.community FROM building AS b JOIN community AS c ON c.id = b.community"
@@ -249,6 +259,7 @@ def community_fund_sql(condition: str = "TRUE") -> str:
         chain_columns="ch.last_seq, ch.head_hash",
         chain_join="LEFT JOIN fund_chain AS ch ON ch.community = v.community",
         accounts="a.community = {}",
+        years=_COMMUNITY_YEARS_SQL,
     )
 
 
@@ -262,6 +273,9 @@ def building_fund_sql(condition: str = "TRUE") -> str:
         chain_columns="NULL AS last_seq, NULL AS head_hash",
         chain_join="",
         accounts="a.household IN (SELECT id FROM household WHERE building = {})",
+        years=_BUILDING_YEARS_SQL.replace(
+            "{accounts}", "a.household IN (SELECT id FROM household WHERE building = {})"
+        ),
     )
 
 

@@ -42,7 +42,8 @@ async def exported(client: httpx.AsyncClient, block: Block) -> list[dict[str, An
 
 async def rebuild_from_genesis_as_superuser(community: str) -> None:
     """What someone with database superuser rights can do: switch the append-only guards
-    off, delete the community's journal, reset its chain and cached balances."""
+    off, delete the community's journal, reset its chain, cached balances and kept year
+    totals."""
     async with transaction():
         if is_postgres():
             await fetch("SET LOCAL session_replication_role = replica")
@@ -54,6 +55,7 @@ async def rebuild_from_genesis_as_superuser(community: str) -> None:
             community,
         )
         await fetch("DELETE FROM fund_entry WHERE community = {}", community)
+        await fetch("DELETE FROM fund_year_total WHERE community = {}", community)
         await fetch(
             "UPDATE fund_chain SET last_seq = 0, head_hash = {} WHERE community = {}",
             GENESIS_HASH,
