@@ -21,7 +21,7 @@ from service.config import PROJECT_ROOT, get_settings
 from service.contexts import route_handlers
 from service.db import close_database, database_answers, open_database
 from service.errors import EXCEPTION_HANDLERS, problem
-from service.http import provide_caller, provide_scope
+from service.http import install_dependencies_in_order, provide_caller, provide_scope
 from service.openapi import OPENAPI_PLUGINS, document_request_problems
 from service.pagination import provide_paging
 from service.requests import ExactRequest, decode_request_value, is_request_custom_type
@@ -76,6 +76,7 @@ async def scheduler_lifespan(_: Litestar) -> AsyncIterator[None]:
 
 def create_app() -> Litestar:
     settings = get_settings()
+    install_dependencies_in_order()
     jwt_auth = build_jwt_auth()
     api = Router(
         path="/api/v1",

@@ -66,6 +66,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 from service.registry.demo_works import seed_recent_work
 
                 await seed_recent_work(DEMO_LOGINS["committee"][0])
+                from service.db import fetch, is_postgres
+
+                if is_postgres():
+                    # A bulk load: give the planner the tables' statistics now rather
+                    # than when autovacuum next looks (or never, where it is off).
+                    await fetch("ANALYZE")
             else:
                 # A demo seeded before the standards existed gets its quarter of inspections.
                 from service.standards.demo import finish_demo_standards
