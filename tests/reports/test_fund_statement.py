@@ -404,6 +404,39 @@ async def test_a_statement_that_fails_stops_the_batch_or_is_reported_alone(
     assert sorted(p.name for p in (tmp_path / "each").iterdir()) == [results[1].name]
 
 
+async def test_the_batch_reads_a_chunk_only_when_few_statements_are_in_the_pools_hands(
+    world: World, estate: Estate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's memory does not grow with the district: it reads the next
+    ``READ_CHUNK`` statements only once fewer than ``MAX_IN_FLIGHT - READ_CHUNK`` are
+    unfinished (rendering is far slower than reading, so without the bound every chunk
+    would be read, and held, at once)."""
+    from service.reports import publish
+
+    monkeypatch.setattr(publish, "READ_CHUNK", 1)
+    monkeypatch.setattr(publish, "MAX_IN_FLIGHT", 2)
+    submitted, done, unfinished_at_read = [0], [0], []
+    read = publish.statements_html
+
+    async def counting(community_ids: list[uuid.UUID], year: int) -> Any:
+        unfinished_at_read.append(submitted[0] - done[0])
+        statements = await read(community_ids, year)
+        submitted[0] += len(statements)
+        return statements
+
+    def progress(finished: int, total: int) -> None:
+        done[0] = finished
+
+    monkeypatch.setattr(publish, "statements_html", counting)
+    communities = [uuid.UUID(c) for c in (estate.community, world.ids["CA"])] * 3
+    paths = await publish.render_fund_statements(
+        YEAR, tmp_path / "out", community_ids=communities, workers=2, progress=progress
+    )
+    assert len(paths) == 6 and done[0] == 6
+    assert len(unfinished_at_read) == 6
+    assert max(unfinished_at_read) <= 1, unfinished_at_read
+
+
 def test_a_pool_worker_ends_when_the_batchs_process_is_gone() -> None:
     """A worker watches the process whose batch it serves (``publish._leave_with``): when
     that process is gone (killed mid-batch, say) the worker ends instead of waiting for
