@@ -5,10 +5,15 @@ households on every read).
 ``fund_year_total`` is a cache of the journal as the balances are: every posting moves it
 in the same statements (``ledger.post_entries``) and ``ledger.verify`` recomputes it from
 the lines. A reversal counts under the kind of the entry it reverses. Filled here from
-the journal as it stands.
+the journal as it stands: on PostgreSQL under a SHARE lock on ``fund_entry`` (taken in the
+migration's transaction), so that postings in flight finish before the fill reads and new
+ones wait until it has committed. Stop the previous version's processes before migrating,
+as for every release: one still posting afterwards would not move the totals
+(``verify`` would report it).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.postgres import PostgresEngine
 
 ID = "2026-12-02T22:30:00:000000"
 VERSION = "1.38.0"
@@ -41,7 +46,10 @@ async def forwards() -> MigrationManager:
         from service.db import get_engine
 
         engine = get_engine()
-        for statement in (TABLE, FILL):
+        statements = [TABLE, FILL]
+        if isinstance(engine, PostgresEngine):
+            statements.insert(1, "LOCK TABLE fund_entry IN SHARE MODE")
+        for statement in statements:
             await engine.run_ddl(statement)
 
     manager.add_raw(run)

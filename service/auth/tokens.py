@@ -95,11 +95,19 @@ async def retrieve_caller(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -
     return await cached_caller(user_id)
 
 
-# A verified token's text → what it decoded to. Per middleware (so per app and secret);
-# bounded by TOKEN_CACHE_MAX entries (emptied when full). Only tokens that verified are
-# kept: a forged or malformed one costs its full check every time.
+# (The secret, a verified token's text) → what it decoded to. One per worker process:
+# Litestar makes a middleware instance per route handler, so the cache cannot live on the
+# middleware. Bounded by TOKEN_CACHE_MAX entries (emptied when full; about 1 KB each).
+# Only tokens that verified are kept: a forged or malformed one costs its full check
+# every time; an expired one is dropped when next presented.
+_tokens: dict[tuple[str, str], Token] = {}
 TOKEN_CACHE_MAX = 10_000
 _wall_clock = time.time  # tests move it forward
+
+
+def forget_tokens() -> None:
+    """Empty this process's token cache (tests)."""
+    _tokens.clear()
 
 
 class CachingJWTMiddleware(JWTAuthenticationMiddleware):
@@ -114,16 +122,13 @@ class CachingJWTMiddleware(JWTAuthenticationMiddleware):
     only moves on) and the account behind it (``retrieve_caller``: deactivation and a
     changed organisation within the caller cache's bound)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._tokens: dict[str, Token] = {}
-
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        token = self._tokens.get(encoded_token)
+        key = (self.token_secret, encoded_token)
+        token = _tokens.get(key)
         if token is None or (self.verify_expiry and token.exp.timestamp() <= _wall_clock()):
-            self._tokens.pop(encoded_token, None)
+            _tokens.pop(key, None)
             token = self.token_cls.decode(
                 encoded_token=encoded_token,
                 secret=self.token_secret,
@@ -135,9 +140,9 @@ class CachingJWTMiddleware(JWTAuthenticationMiddleware):
                 verify_nbf=self.verify_not_before,
                 strict_audience=self.strict_audience,
             )
-            if len(self._tokens) >= TOKEN_CACHE_MAX:
-                self._tokens.clear()
-            self._tokens[encoded_token] = token
+            if len(_tokens) >= TOKEN_CACHE_MAX:
+                _tokens.clear()
+            _tokens[key] = token
         user = await self.retrieve_user_handler(token, connection)
         revoked = False
         if self.revoked_token_handler is not None:

@@ -384,10 +384,13 @@ def _add_year_total(
     entry: Mapping[str, Any],
     lines: Sequence[LineDraft],
 ) -> None:
-    """Add one new entry's household lines to ``totals``; an entry with none (custody
-    lines only) adds no row, as the lines recomputation finds none."""
+    """Add one new entry's household lines (those naming a household: a household
+    account's, never the custody account's) to ``totals``; an entry with none adds no
+    row, as the lines recomputation finds none."""
     kinds[entry["id"]] = draft.kind
-    households = [line for line in lines if line.account != draft.custody]
+    households = [
+        line for line in lines if line.household is not None and line.account != draft.custody
+    ]
     if not households:
         return
     kind, reverses = draft.kind, draft.reverses_entry

@@ -113,7 +113,7 @@ async def test_the_migrations_fill_gives_what_the_postings_kept_everywhere(
 
 
 def test_a_reversal_posted_in_the_same_call_counts_under_the_kind_it_reverses() -> None:
-    community, custody, account = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    community, custody, account, household = (uuid.uuid4() for _ in range(4))
     chain = ledger.Chain(community=community, seq=0, head=ledger.GENESIS_HASH)
     totals: dict[ledger.TotalKey, int] = {}
     kinds: dict[uuid.UUID, str] = {}
@@ -123,7 +123,10 @@ def test_a_reversal_posted_in_the_same_call_counts_under_the_kind_it_reverses() 
             chain=chain,
             district_id=uuid.uuid4(),
             kind=kind,
-            lines=[LineDraft(account, None, None, fen, 0), LineDraft(custody, None, None, -fen, 0)],
+            lines=[
+                LineDraft(account, household, None, fen, 0),
+                LineDraft(custody, None, None, -fen, 0),
+            ],
             custody=custody,
             value_date=date(2026, 3, 1),
             reverses_entry=reverses,
