@@ -51,3 +51,31 @@ async def test_a_bad_page_is_still_refused_naming_its_field(
     )
     assert answer.status_code in (400, 422), answer.text
     assert field in answer.text
+
+
+def test_no_two_dependencies_of_one_level_could_have_overlapped() -> None:
+    """What makes resolving in order as fast as Litestar's task group, on every route:
+    where a level holds more than one dependency, none of them awaits anything (a plain
+    function, not a generator, not run in a thread). A new dependency that does I/O beside
+    another on its level fails this test instead of quietly running in turn."""
+    from litestar.routes import HTTPRoute
+
+    from service.app import create_app
+
+    app = create_app()
+    levels = 0
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler, model in route.route_handler_map.values():
+            for batch in model.dependency_batches:
+                if len(batch) < 2:
+                    continue
+                levels += 1
+                for dependency in batch:
+                    provide = dependency.provide
+                    assert provide.has_sync_callable, (handler, dependency.key)
+                    assert not provide.sync_to_thread, (handler, dependency.key)
+                    assert not provide.has_sync_generator_dependency, (handler, dependency.key)
+                    assert not provide.has_async_generator_dependency, (handler, dependency.key)
+    assert levels > 0  # the list routes' caller and paging
