@@ -151,3 +151,21 @@ def test_a_reversal_posted_in_the_same_call_counts_under_the_kind_it_reverses() 
         (community, 2026, "replenish", None): 0,
         (community, 2026, "reversal", earlier): -7,
     }
+
+
+async def test_a_posting_counts_in_the_year_of_its_value_date_and_a_reversal_in_its_own(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """The book year is the value date's year (31 December counts in the year it ends), and
+    a reversal posted in the next year counts in the next year, under the reversed kind."""
+    body = {"household_id": estate.households[0], "amount": "300.00", "kind": "first"}
+    late = await created(
+        await post(client, world, "/fund/deposits", {**body, "paid_on": "2025-12-31"})
+    )
+    await created(
+        await post(client, world, f"/fund/entries/{late['entry_id']}/reverse", {"reason": "误记"})
+    )
+    kept = await _kept(estate.community)
+    assert kept == await _from_lines(estate.community)
+    assert kept[(2025, "first_deposit")] == 30_000
+    assert kept[(2026, "first_deposit")] == -30_000
