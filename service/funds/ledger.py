@@ -412,7 +412,7 @@ def _year_total_writes(totals: Mapping[TotalKey, int], *, values: bool) -> list[
     else:
         # SQLite names a VALUES list's columns column1, column2, ...
         named = ", ".join(f"column{i} AS {c}" for i, c in enumerate(YEAR_TOTAL_COLUMNS, 1))
-        row = "(" + ", ".join(["{}"] * len(YEAR_TOTAL_COLUMNS)) + ")"
+        row = placeholders(len(YEAR_TOTAL_COLUMNS))
         source = f"(SELECT {named} FROM (VALUES {', '.join([row] * len(rows))})) AS d"
         args = [value for r in rows for value in r]
     return [(YEAR_TOTALS_SQL.replace("ROWS", source, 1), args)]
