@@ -418,27 +418,25 @@ def _year_total_writes(totals: Mapping[TotalKey, int], *, values: bool) -> list[
     return [(YEAR_TOTALS_SQL.replace("ROWS", source, 1), args)]
 
 
-async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False) -> list[Posted]:
-    """Append balanced entries to their communities' journals and move the balances, in
-    a fixed number of statements however many entries and lines: the entries, the lines,
-    one set-based balance update, the chain heads.
+class Postings:
+    """The rows of a posting being made, entry by entry: each ``add`` does one draft's
+    part of the client's work (its id, sequence number, canonical text and hash, its
+    line rows, what it moves in the balances and year totals), so that a batch can do it
+    while the previous group is being written (``post_overlapped``); ``write`` sends the
+    rows. ``add`` moves the draft's ``chain`` to the new entry: drafts must be added in
+    the order they are to be written."""
 
-    Must run inside ``transaction()``, each draft's ``chain`` taken by ``lock_community``
-    (or ``lock_communities``) in this transaction. With ``at_commit`` the writes go out
-    with the transaction's other queued writes just before COMMIT (``db.write_at_commit``):
-    for a caller that reads nothing the posting changes afterwards.
-    """
-    if not drafts:
-        return []
-    entries: list[tuple[Any, ...]] = []
-    line_rows: list[tuple[Any, ...]] = []
-    posted: list[Posted] = []
-    heads: dict[UUID, tuple[int, str, UUID]] = {}  # community → its last new entry
-    deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
-    totals: dict[TotalKey, int] = {}  # the households' year totals moved (YEAR_TOTALS_SQL)
-    kinds: dict[UUID, str] = {}  # this call's entries' kinds, for a reversal among them
-    at = now()
-    for draft in drafts:
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, ...]] = []
+        self.lines: list[tuple[Any, ...]] = []
+        self.posted: list[Posted] = []
+        self.heads: dict[UUID, tuple[int, str, UUID]] = {}  # community → its last new entry
+        self.deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
+        self.totals: dict[TotalKey, int] = {}  # the households' year totals moved
+        self.kinds: dict[UUID, str] = {}  # these entries' kinds, for a reversal among them
+        self.at = now()
+
+    def add(self, draft: EntryDraft) -> None:
         lines = [line for line in draft.lines if line.principal_delta or line.interest_delta]
         if not lines or not lines_balance(
             (line.principal_delta, line.interest_delta) for line in lines
@@ -454,7 +452,7 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
             "idempotency_key": draft.idempotency_key,
             "seq": chain.seq + 1,
             "kind": draft.kind,
-            "posted_at": at,
+            "posted_at": self.at,
             "value_date": draft.value_date,
             "period": draft.period,
             "memo": draft.memo,
@@ -469,33 +467,64 @@ async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False)
         }
         entry["hash"] = entry_hash(chain.head, canonical(entry, lines))
         chain.seq, chain.head = entry["seq"], entry["hash"]
-        heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
-        entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
-        line_rows.extend((entry["id"], *line) for line in lines)
+        self.heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
+        self.entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
+        self.lines.extend((entry["id"], *line) for line in lines)
         for line in lines:
-            moved = deltas.setdefault(line.account, [0, 0])
+            moved = self.deltas.setdefault(line.account, [0, 0])
             moved[0] += line.principal_delta
             moved[1] += line.interest_delta
-        _add_year_total(totals, kinds, draft, entry, lines)
-        posted.append(
+        _add_year_total(self.totals, self.kinds, draft, entry, lines)
+        self.posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
             )
         )
-    if is_postgres() and len(line_rows) > SMALL_POSTING_LINES:
-        await _write_large_postgres(entries, line_rows, deltas, heads, totals)
-        return posted
-    if is_postgres():
-        by_table = _postgres_writes(entries, line_rows, deltas, heads, totals, chunk=len(line_rows))
-        writes = [write for table in by_table.values() for write in table]
-    else:
-        writes = _portable_writes(entries, line_rows, [p.entry_id for p in posted], heads)
-        writes += _year_total_writes(totals, values=True)
-    if at_commit:
-        await write_at_commit(writes)
-    else:
-        await write_together(writes)
-    return posted
+
+    async def write(self, *, at_commit: bool = False) -> list[Posted]:
+        """Send the rows (see ``post_entries``); returns the entries as posted."""
+        if not self.entries:
+            return []
+        if is_postgres() and len(self.lines) > SMALL_POSTING_LINES:
+            await _write_large_postgres(
+                self.entries, self.lines, self.deltas, self.heads, self.totals
+            )
+            return self.posted
+        if is_postgres():
+            by_table = _postgres_writes(
+                self.entries,
+                self.lines,
+                self.deltas,
+                self.heads,
+                self.totals,
+                chunk=len(self.lines),
+            )
+            writes = [write for table in by_table.values() for write in table]
+        else:
+            entry_ids = [p.entry_id for p in self.posted]
+            writes = _portable_writes(self.entries, self.lines, entry_ids, self.heads)
+            writes += _year_total_writes(self.totals, values=True)
+        if at_commit:
+            await write_at_commit(writes)
+        else:
+            await write_together(writes)
+        return self.posted
+
+
+async def post_entries(drafts: Sequence[EntryDraft], *, at_commit: bool = False) -> list[Posted]:
+    """Append balanced entries to their communities' journals and move the balances, in
+    a fixed number of statements however many entries and lines: the entries, the lines,
+    one set-based balance update, the chain heads.
+
+    Must run inside ``transaction()``, each draft's ``chain`` taken by ``lock_community``
+    (or ``lock_communities``) in this transaction. With ``at_commit`` the writes go out
+    with the transaction's other queued writes just before COMMIT (``db.write_at_commit``):
+    for a caller that reads nothing the posting changes afterwards.
+    """
+    postings = Postings()
+    for draft in drafts:
+        postings.add(draft)
+    return await postings.write(at_commit=at_commit)
 
 
 # A batch posts in groups of about this many lines (``post_overlapped``).
@@ -504,34 +533,34 @@ OVERLAP_GROUP_LINES = 4_000
 
 async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     """``post_entries`` for a batch whose drafts are made as it goes (shares, lines):
-    drafts are gathered into groups of about ``OVERLAP_GROUP_LINES`` lines, and each group
-    is written while the next one is made, so that the database ingests one group (its
-    lines' keys, indexes and foreign-key checks) while this process computes the next:
-    the two cores work at once instead of in turn. The groups are written strictly one
-    after another on the transaction's connection, in the order made; what
-    ``post_entries`` does to each is unchanged. ``drafts`` should yield control now and
-    then (``await asyncio.sleep(0)``) so that a group's next statement goes out as soon
-    as the previous one is answered. A failure in any group fails the whole call (and
-    so the caller's transaction); a write in flight is awaited before the error leaves.
+    each draft is added (``Postings.add``: its hash, rows and deltas) as it comes, into
+    groups of about ``OVERLAP_GROUP_LINES`` lines, and each group is written while the
+    next one is made and added, so that the database ingests one group (its lines' keys,
+    indexes and foreign-key checks) while this process computes the next: the two cores
+    work at once instead of in turn, and a group's statements go out the moment the
+    previous group's are answered. The groups are written strictly one after another on
+    the transaction's connection, in the order made. ``drafts`` should yield control
+    now and then (``await asyncio.sleep(0)``) so that a group's next statement goes out
+    as soon as the previous one is answered. A failure in any group fails the whole call
+    (and so the caller's transaction); a write in flight is awaited before the error
+    leaves.
     """
     posted: list[Posted] = []
     pending: asyncio.Future[list[Posted]] | None = None
-    group: list[EntryDraft] = []
-    lines = 0
+    group = Postings()
 
     async def flush() -> None:
-        nonlocal pending, group, lines
+        nonlocal pending, group
         if pending is not None:
             posted.extend(await pending)
-        pending = asyncio.ensure_future(post_entries(group)) if group else None
-        group, lines = [], 0
+        pending = asyncio.ensure_future(group.write()) if group.entries else None
+        group = Postings()
         await asyncio.sleep(0)  # let the group send its first statement
 
     try:
         async for draft in drafts:
-            group.append(draft)
-            lines += len(draft.lines)
-            if lines >= OVERLAP_GROUP_LINES:
+            group.add(draft)
+            if len(group.lines) >= OVERLAP_GROUP_LINES:
                 await flush()
         await flush()
         await flush()
