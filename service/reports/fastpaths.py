@@ -39,7 +39,17 @@ The patches (installed once per process by ``install()``):
 - ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
-  children or position.
+  children or position;
+- ``cascade``: an element of a shape met before under the same parent style gets that
+  element's computed style without a cascade of its own;
+- ``queries``: a lookup of elements by bare tag name skips subtrees holding none;
+- ``cycles``: the reference cycles that keep a finished render's boxes and styles for the
+  garbage collector are broken when the render ends;
+- ``paragraphs``: a text without paragraph breaks is laid out in single-paragraph mode
+  from the start, so drawing it does not make Pango shape it again;
+- ``fonts``: the PDF font of a Pango font is looked up once;
+- ``glyphs``: a line of plain glyphs is written from Pango's glyph arrays read in one
+  piece, each distinct glyph written once.
 """
 
 from __future__ import annotations
@@ -86,6 +96,7 @@ ALL = frozenset(
         "cycles",
         "paragraphs",
         "fonts",
+        "glyphs",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -168,6 +179,12 @@ class Memo:
             {} if "fonts" in enabled else None
         )
         self.held_fonts: dict[int, Any] = {}
+        # (id(font), size, glyph id, advance, x offset) → (font, how the glyph is written);
+        # lines written from the glyph arrays
+        self.glyphs: dict[tuple[Any, ...], tuple[Any, str]] | None = (
+            {} if "glyphs" in enabled else None
+        )
+        self.glyphs_written = 0
 
     def taken(self, name: str) -> bool:
         """Whether the fast path ``name`` did its work at least once in this render."""
@@ -179,6 +196,8 @@ class Memo:
             return self.texts_reused > 0
         if name == "cascade":
             return self.cascade_reused > 0
+        if name == "glyphs":
+            return self.glyphs_written > 0
         found = getattr(self, name)
         return bool(found) and found != [0]
 
@@ -211,6 +230,7 @@ def install() -> bool:
     _install_floats()
     _install_backgrounds()
     _install_borders()
+    _install_glyphs()
     _install_text()
     _install_cells()
     _install_matching()
@@ -229,7 +249,7 @@ def install() -> bool:
 def _rebind(origin: Any, name: str, original: Any, replacement: Any) -> None:
     """Point ``origin.name``, and every loaded WeasyPrint module that imported it by name,
     at ``replacement``."""
-    ORIGINALS[name] = original
+    ORIGINALS.setdefault(name, original)
     for key, module in list(sys.modules.items()):
         if key.startswith("weasyprint.") and getattr(module, name, None) is original:
             setattr(module, name, replacement)
@@ -455,6 +475,7 @@ def _install_floats() -> None:
 
 
 CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
+RADII = tuple(f"border_{corner}_radius" for corner in CORNERS)
 
 
 def _install_backgrounds() -> None:
@@ -504,8 +525,8 @@ def _install_backgrounds() -> None:
         if not found[1]:
             original(page, box, get_image_from_uri, layout_children, style)
             return
-        for corner in CORNERS:
-            setattr(box, f"border_{corner}_radius", (0, 0))
+        for name in RADII:
+            setattr(box, name, (0, 0))
         if layout_children:
             for child in box.all_children():
                 layout_box_backgrounds(page, child, get_image_from_uri)
@@ -770,9 +791,12 @@ def _install_cells() -> None:
         return line_bottom + (laid.border_bottom_width + laid.padding_bottom)
 
     def reuse(found: Any, cell: Any, position_y: float, content_y: float) -> Any:
-        laid = found[1].deepcopy()
-        line, own_line = laid.children[0], cell.children[0]
-        text = line.children[0]
+        # A deep copy of the stored cell, box by box (its one line holds one text).
+        stored = found[1]
+        laid, line = stored.copy(), stored.children[0].copy()
+        text = line.children[0].copy()
+        line.children, laid.children = [text], [line]
+        own_line = cell.children[0]
         # The cell, its line and its text: the shape ``key_of`` admits.
         for copy, own in ((laid, cell), (line, own_line), (text, own_line.children[0])):
             copy.element = own.element
@@ -1187,39 +1211,42 @@ def _install_cascade() -> None:
     def iter_subtree(self: Any) -> Iterator[Any]:
         memo = CURRENT
         styling = memo.styling if memo is not None else None
-        if styling is None or styling[1] is not self:
+        if memo is None or styling is None or styling[1] is not self:
             yield from original_subtree(self)
             return
         memo.styling = None  # the cascade's own walk only
         lookup, _root, sheets = styling
         matchers = [sheet.matcher for sheet, _origin, _specificity in sheets]
-        if not all(_judged_by_shape(memo, matcher) for matcher in matchers):  # type: ignore[arg-type]
+        known, answers = memo.cascade, memo.matching
+        if (
+            known is None
+            or answers is None
+            or not all(_judged_by_shape(memo, matcher) for matcher in matchers)
+        ):
             yield from original_subtree(self)
             return
         computed = lookup._computed_styles
-        known = memo.cascade
-        answers = memo.matching
         for element in original_subtree(self):
             etree = element.etree_element
             parent = element.parent
             if parent is None or type(etree.tag) is not str or not etree.attrib.keys() <= {"class"}:
                 yield element
                 continue
-            shape = _shape_of(memo, element)  # type: ignore[arg-type]
+            shape = _shape_of(memo, element)
             key = (id(computed[parent.etree_element, None]), shape)
-            found = known.get(key)  # type: ignore[union-attr]
+            found = known.get(key)
             if found is not None:
                 computed[etree, None] = found
-                memo.cascade_reused += 1  # type: ignore[union-attr]
+                memo.cascade_reused += 1
                 continue
             yield element
             # The walk comes back here once WeasyPrint has styled the element.
-            matched = [answers.get((id(matcher), shape)) for matcher in matchers]  # type: ignore[union-attr]
+            matched = [answers.get((id(matcher), shape)) for matcher in matchers]
             if all(
                 found is not None and all(selector[2] is None for selector in found)
                 for found in matched
             ):
-                known[key] = computed[etree, None]  # type: ignore[index]
+                known[key] = computed[etree, None]
 
     css.StyleFor.__init__ = style_for_init
     cssselect2.ElementWrapper.iter_subtree = iter_subtree
@@ -1421,3 +1448,130 @@ def _release_fonts(memo: Memo) -> None:
     for address in memo.held_fonts:
         gobject.g_object_unref(ffi.cast("void *", address))
     memo.held_fonts.clear()
+
+
+def _install_glyphs() -> None:
+    """Write a line's glyphs from Pango's glyph arrays read in one piece.
+
+    To draw a line WeasyPrint walks its glyphs one by one through Pango's structures
+    (five C field reads a glyph), building the glyph string a glyph at a time: the glyph
+    id in hex, preceded by its offset and followed by its kerning when they are not zero,
+    the glyph's width and Unicode text noted for the font the first time it is met. Here
+    each run's glyph array and clusters are read at once and each distinct glyph (font,
+    id, advance, offset) is written as WeasyPrint writes it and kept, so a glyph met again
+    costs a dictionary lookup. Only lines of plain glyphs take this way: no ellipsis, no
+    empty or missing glyph, no vertical offset, no bitmap or colour font (emoji); any
+    other line, found before anything is written, is drawn by WeasyPrint."""
+    import struct
+
+    from weasyprint.draw import text
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    original = text.draw_first_line
+    layout_ok = (
+        ffi.sizeof("PangoGlyphInfo") == 20 and ffi.offsetof("PangoGlyphInfo", "geometry") == 4
+    )
+    glyph_infos = struct.Struct("=I3i4x")
+    special = pango.PANGO_GLYPH_EMPTY
+    unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+
+    def runs_of(first_line: Any) -> list[Any]:
+        """Each run's item, Pango font and glyphs (id, width, x and y offsets), or None
+        when a glyph is not a plain one."""
+        runs = []
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            glyph_string = glyph_item.glyphs
+            count = glyph_string.num_glyphs
+            glyphs = (
+                list(glyph_infos.iter_unpack(ffi.buffer(glyph_string.glyphs, 20 * count)))
+                if count
+                else []
+            )
+            for glyph_id, _width, _x, y in glyphs:
+                if glyph_id == special or glyph_id & unknown or y:
+                    return []
+            clusters = ffi.unpack(glyph_string.log_clusters, count) if count else []
+            runs.append((glyph_item.item, glyph_item.item.analysis.font, glyphs, clusters))
+        return runs
+
+    def draw_first_line(
+        stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
+    ) -> Any:
+        memo = CURRENT
+        pieces = memo.glyphs if memo is not None else None
+        if (
+            pieces is None
+            or not layout_ok
+            or text_overflow == "ellipsis"
+            or block_ellipsis != "none"
+            or not textbox.text.strip()
+            or textbox.style["font_size"] < 1e-6
+        ):
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _index = layout.get_first_line()
+        runs = runs_of(first_line)
+        fonts = []
+        for _item, pango_font, _glyphs, _clusters in runs:
+            font, font_size = stream.add_font(pango_font)
+            if font.bitmap or font.png or font.svg or font.colr or pango.pango_version() < 14802:
+                runs = []
+                break
+            fonts.append((font, font_size))
+        if not runs:
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        memo.glyphs_written += 1  # type: ignore[union-attr]
+        stream.set_text_matrix(*matrix.values)
+        previous = None
+        string = ""
+        utf8_text = None
+        for run, (font, font_size) in zip(runs, fonts, strict=True):
+            item, pango_font, glyphs, clusters = run
+            if pango_font != previous:
+                previous = pango_font
+                if string:
+                    stream.show_text(string)
+                string = ""
+                stream.set_font_size(font.hash, font_size)
+            to_unicode = font.to_unicode
+            written = ["<"]
+            count = len(glyphs)
+            for i, (glyph_id, width, x_offset, _y) in enumerate(glyphs):
+                if glyph_id not in to_unicode:
+                    start = item.offset
+                    if item.analysis.level % 2:
+                        end = item.length if i == 0 else clusters[i - 1]
+                    else:
+                        end = item.length if i == count - 1 else clusters[i + 1]
+                    utf8_text = utf8_text or layout.text.encode()
+                    to_unicode[glyph_id] = utf8_text[start + clusters[i] : start + end].decode()
+                key = (id(font), font_size, glyph_id, width, x_offset)
+                found = pieces.get(key)
+                if found is None or found[0] is not font:
+                    offset = x_offset / font_size
+                    piece = f">{-offset}<" if offset else ""
+                    piece += f"{glyph_id:04x}"
+                    if glyph_id in font.widths:
+                        logical_width = font.widths[glyph_id]
+                    else:
+                        pango.pango_font_get_glyph_extents(
+                            pango_font, glyph_id, stream.ink_rect, stream.logical_rect
+                        )
+                        logical_width = font.widths[glyph_id] = round(
+                            stream.logical_rect.width * 1000 * FROM_UNITS / font_size
+                        )
+                    kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                    if kerning:
+                        piece += f">{int(kerning)}<"
+                    found = pieces[key] = (font, piece)
+                written.append(found[1])
+            string += "".join(written)
+            string = string[:-1] if string[-1] == "<" else string + ">"
+        stream.show_text(string)
+        return []
+
+    _rebind(text, "draw_first_line", original, draw_first_line)

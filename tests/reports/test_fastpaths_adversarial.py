@@ -651,6 +651,31 @@ CASES["fonts_mixed_runs"] = doc(
     "td.f1{font-family:'DejaVu Serif'} td.f2{font-family:'Liberation Mono'; font-size:11pt} td.f3{font-family:'DejaVu Sans'; font-weight:bold}",
 )
 
+# ``glyphs``: lines whose glyphs are not all plain: kerning and ligatures (Latin in
+# DejaVu), letter spacing, right-to-left runs, combining marks, a zero-width space, a
+# character no font has, and lines that change font between runs; beside plain ones.
+GLYPH_TEXTS = (
+    "AV To Wa ffi fl",
+    "שלום עולם 12",
+    "e\u0301 a\u0308 n\u0303 q\u0301 x\u0301 k\u0323 q\u0323\u0301 x\u0308\u0301 \u0431\u0301",
+    "0.00\u200b0.00",
+    "\U0001d11e \U000e0041",
+    "第3户 Ωmega ж 0.00",
+    "0.00",
+)
+CASES["glyphs_shaping"] = doc(
+    grid(
+        rows(
+            42,
+            lambda i: (
+                f"<tr><td class='g{i % 3}'>{GLYPH_TEXTS[i % 7]}</td><td class='num'>{GLYPH_TEXTS[(i + 3) % 7]}</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td.g1{font-family:'DejaVu Serif'; letter-spacing:0.3pt} td.g2{font-family:'DejaVu Sans'; font-size:13pt}",
+)
+
 # A row height at a rounding boundary of the 6 decimals pydyf writes: a reused cell's
 # boxes are the first one's moved down (``translate``) with the first one's height, while
 # WeasyPrint sums each cell's positions and height from its own top; the few ulps
@@ -695,6 +720,7 @@ NEWEST = (
     "cycles",
     "paragraphs",
     "fonts",
+    "glyphs",
 )
 CONFIGS = ("all", *NEWEST)
 # ``numbers`` alone (a float written as pydyf writes it: equal floats, 0.0 and -0.0
@@ -790,6 +816,7 @@ def test_the_cases_reach_the_newest_fast_paths() -> None:
         ("queries_style_in_body", "queries"),
         ("paragraphs_breaks", "paragraphs"),
         ("fonts_mixed_runs", "fonts"),
+        ("glyphs_shaping", "glyphs"),
     ):
         assert render_with(CASES[case], fastpaths.ALL)[1].taken(name), case
 

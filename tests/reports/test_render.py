@@ -384,7 +384,6 @@ def test_a_finished_render_leaves_the_collector_little_to_trace(
     assert content_streams(render.write_pdf(html)) == content_streams(pdf)
 
 
-
 def test_a_font_file_is_copied_once_per_process_and_is_the_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
