@@ -39,12 +39,23 @@ The patches (installed once per process by ``install()``):
 - ``numbers``: a float is written out (pydyf) once per render;
 - ``matching``: the selectors matching an element are found once per distinct element
   (its tag and attributes and those of its ancestors) when no selector looks at siblings,
-  children or position.
+  children or position;
+- ``cascade``: an element of a shape met before under the same parent style gets that
+  element's computed style without a cascade of its own;
+- ``queries``: a lookup of elements by bare tag name skips subtrees holding none;
+- ``cycles``: the reference cycles that keep a finished render's boxes and styles for the
+  garbage collector are broken when the render ends;
+- ``paragraphs``: a text without paragraph breaks is laid out in single-paragraph mode
+  from the start, so drawing it does not make Pango shape it again;
+- ``fonts``: the PDF font of a Pango font is looked up once;
+- ``glyphs``: a line of plain glyphs is written from Pango's glyph arrays read in one
+  piece, each distinct glyph written once.
 """
 
 from __future__ import annotations
 
 import operator
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,7 +64,11 @@ from typing import Any
 
 # Fast paths that only take effect beside others: a drawn text is known again by its
 # layout, which only ``lines`` shares between boxes.
-NEEDS: dict[str, frozenset[str]] = {"texts": frozenset({"lines"})}
+# the cascade knows an element again by the shape ``matching`` gives it.
+NEEDS: dict[str, frozenset[str]] = {
+    "texts": frozenset({"lines"}),
+    "cascade": frozenset({"matching"}),
+}
 
 # What drawing a text box wrote: its layout, whether it reopened the text object just
 # closed, the writes, where the text matrix is in them, the stream state it left.
@@ -76,6 +91,12 @@ ALL = frozenset(
         "texts",
         "walks",
         "flows",
+        "cascade",
+        "queries",
+        "cycles",
+        "paragraphs",
+        "fonts",
+        "glyphs",
     )
 )
 ENABLED: frozenset[str] = ALL
@@ -140,6 +161,30 @@ class Memo:
         self.shapes: dict[int, tuple[Any, int]] = {}
         self.shape_numbers: dict[tuple[Any, ...], int] = {}
         self.matchers: dict[int, tuple[Any, bool]] = {}
+        # (id(parent's computed style), element shape) → the computed style elements of
+        # that shape under that parent share; the style lookup being built (StyleFor),
+        # and how many elements were given a style without a cascade
+        self.cascade: dict[tuple[int, int], Any] | None = {} if "cascade" in enabled else None
+        self.styling: Any = None
+        self.cascade_reused = 0
+        # element lookups by tag name that skipped subtrees holding no such element (a count)
+        self.queries: list[int] | None = [0] if "queries" in enabled else None
+        # WeasyPrint's layout contexts of this render, let go of when it ends
+        self.cycles: list[Any] | None = [] if "cycles" in enabled else None
+        # texts laid out as one paragraph from the start (a count)
+        self.paragraphs: list[int] | None = [0] if "paragraphs" in enabled else None
+        # (id(the document's fonts), Pango font address) → (those fonts, what add_font
+        # answered); the Pango fonts held for the render, by address
+        self.fonts: dict[tuple[int, int], tuple[Any, Any]] | None = (
+            {} if "fonts" in enabled else None
+        )
+        self.held_fonts: dict[int, Any] = {}
+        # (id(font), size, glyph id, advance, x offset) → (font, how the glyph is written);
+        # lines written from the glyph arrays
+        self.glyphs: dict[tuple[Any, ...], tuple[Any, str]] | None = (
+            {} if "glyphs" in enabled else None
+        )
+        self.glyphs_written = 0
 
     def taken(self, name: str) -> bool:
         """Whether the fast path ``name`` did its work at least once in this render."""
@@ -149,6 +194,10 @@ class Memo:
             return self.matching_reused > 0
         if name == "texts":
             return self.texts_reused > 0
+        if name == "cascade":
+            return self.cascade_reused > 0
+        if name == "glyphs":
+            return self.glyphs_written > 0
         found = getattr(self, name)
         return bool(found) and found != [0]
 
@@ -164,11 +213,12 @@ CURRENT: Memo | None = None
 def rendering() -> Iterator[Memo]:
     """Reuse within the render done inside this block, and forget it afterwards."""
     global CURRENT
-    CURRENT = Memo(ENABLED)
+    CURRENT = memo = Memo(ENABLED)
     try:
-        yield CURRENT
+        yield memo
     finally:
         CURRENT = None
+        _let_go(memo)
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +230,7 @@ def install() -> bool:
     _install_floats()
     _install_backgrounds()
     _install_borders()
+    _install_glyphs()
     _install_text()
     _install_cells()
     _install_matching()
@@ -187,13 +238,18 @@ def install() -> bool:
     _install_texts()
     _install_walks()
     _install_flows()
+    _install_cascade()
+    _install_queries()
+    _install_cycles()
+    _install_paragraphs()
+    _install_fonts()
     return True
 
 
 def _rebind(origin: Any, name: str, original: Any, replacement: Any) -> None:
     """Point ``origin.name``, and every loaded WeasyPrint module that imported it by name,
     at ``replacement``."""
-    ORIGINALS[name] = original
+    ORIGINALS.setdefault(name, original)
     for key, module in list(sys.modules.items()):
         if key.startswith("weasyprint.") and getattr(module, name, None) is original:
             setattr(module, name, replacement)
@@ -419,6 +475,7 @@ def _install_floats() -> None:
 
 
 CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
+RADII = tuple(f"border_{corner}_radius" for corner in CORNERS)
 
 
 def _install_backgrounds() -> None:
@@ -468,8 +525,8 @@ def _install_backgrounds() -> None:
         if not found[1]:
             original(page, box, get_image_from_uri, layout_children, style)
             return
-        for corner in CORNERS:
-            setattr(box, f"border_{corner}_radius", (0, 0))
+        for name in RADII:
+            setattr(box, name, (0, 0))
         if layout_children:
             for child in box.all_children():
                 layout_box_backgrounds(page, child, get_image_from_uri)
@@ -734,9 +791,12 @@ def _install_cells() -> None:
         return line_bottom + (laid.border_bottom_width + laid.padding_bottom)
 
     def reuse(found: Any, cell: Any, position_y: float, content_y: float) -> Any:
-        laid = found[1].deepcopy()
-        line, own_line = laid.children[0], cell.children[0]
-        text = line.children[0]
+        # A deep copy of the stored cell, box by box (its one line holds one text).
+        stored = found[1]
+        laid, line = stored.copy(), stored.children[0].copy()
+        text = line.children[0].copy()
+        line.children, laid.children = [text], [line]
+        own_line = cell.children[0]
         # The cell, its line and its text: the shape ``key_of`` admits.
         for copy, own in ((laid, cell), (line, own_line), (text, own_line.children[0])):
             copy.element = own.element
@@ -874,6 +934,32 @@ def _by_shape(matcher: Any) -> bool:
     return all(_names(entry[0].__code__) <= SHAPE_NAMES for group in groups for entry in group)
 
 
+def _shape_of(memo: Memo, element: Any) -> int:
+    """The number of an element's shape in this render: its tag and attributes and its
+    parent's shape (a cssselect2 element wrapper)."""
+    found = memo.shapes.get(id(element))
+    if found is not None and found[0] is element:
+        return found[1]
+    parent = element.parent
+    etree = element.etree_element
+    made_of = (
+        -1 if parent is None else _shape_of(memo, parent),
+        etree.tag,
+        tuple(etree.attrib.items()),
+    )
+    number = memo.shape_numbers.setdefault(made_of, len(memo.shape_numbers))
+    memo.shapes[id(element)] = (element, number)
+    return number
+
+
+def _judged_by_shape(memo: Memo, matcher: Any) -> bool:
+    """``_by_shape(matcher)``, judged once per render."""
+    judged = memo.matchers.get(id(matcher))
+    if judged is None or judged[0] is not matcher:
+        judged = memo.matchers[id(matcher)] = (matcher, _by_shape(matcher))
+    return judged[1]
+
+
 def _install_matching() -> None:
     """Match each distinct element against the stylesheets once per render.
 
@@ -888,32 +974,14 @@ def _install_matching() -> None:
 
     original = cssselect2.Matcher.match
 
-    def shape_of(memo: Memo, element: Any) -> int:
-        found = memo.shapes.get(id(element))
-        if found is not None and found[0] is element:
-            return found[1]
-        parent = element.parent
-        etree = element.etree_element
-        made_of = (
-            -1 if parent is None else shape_of(memo, parent),
-            etree.tag,
-            tuple(etree.attrib.items()),
-        )
-        number = memo.shape_numbers.setdefault(made_of, len(memo.shape_numbers))
-        memo.shapes[id(element)] = (element, number)
-        return number
-
     def match(self: Any, element: Any) -> Any:
         memo = CURRENT
         answers = memo.matching if memo is not None else None
         if answers is None:
             return original(self, element)
-        judged = memo.matchers.get(id(self))  # type: ignore[union-attr]
-        if judged is None or judged[0] is not self:
-            judged = memo.matchers[id(self)] = (self, _by_shape(self))  # type: ignore[union-attr]
-        if not judged[1]:
+        if not _judged_by_shape(memo, self):  # type: ignore[arg-type]
             return original(self, element)
-        key = (id(self), shape_of(memo, element))  # type: ignore[arg-type]
+        key = (id(self), _shape_of(memo, element))  # type: ignore[arg-type]
         found = answers.get(key)
         if found is None:
             found = answers[key] = original(self, element)
@@ -1100,3 +1168,410 @@ def _install_flows() -> None:
 
     ORIGINALS["is_in_normal_flow"] = original
     boxes.Box.is_in_normal_flow = is_in_normal_flow
+
+
+def _install_cascade() -> None:
+    """Give an element the computed style of a like element without cascading again.
+
+    WeasyPrint's ``StyleFor`` walks the elements in tree order and, for each, gathers the
+    declarations of every selector that matches it into a cascaded style, then looks for
+    an equal computed style to share: one made for an element with the same parent style,
+    the same ``style``/``lang``/``id`` declarations and the same matched selectors. When
+    every stylesheet's selectors read only an element's shape (``matching``), an element
+    with no attribute but ``class`` matches what the earlier element of its shape matched,
+    so under the same parent style it gets that element's style: it is given it straight
+    away, its cascade skipped (the cascaded styles are dropped after the walk anyway). An
+    element whose selectors include a pseudo-element (its ``::before`` and the like are
+    styled from its own cascade), an element with other attributes (they give declarations
+    of their own) and a document with presentational hints go WeasyPrint's own way."""
+    import cssselect2
+    from weasyprint import css
+
+    original_init = css.StyleFor.__init__
+    original_subtree = cssselect2.ElementWrapper.iter_subtree
+
+    def style_for_init(
+        self: Any,
+        html: Any,
+        sheets: Any,
+        presentational_hints: Any,
+        font_config: Any,
+        target_collector: Any,
+    ) -> None:
+        memo = CURRENT
+        if memo is None or memo.cascade is None or memo.matching is None or presentational_hints:
+            original_init(self, html, sheets, presentational_hints, font_config, target_collector)
+            return
+        memo.styling = (self, html.wrapper_element, sheets)
+        try:
+            original_init(self, html, sheets, presentational_hints, font_config, target_collector)
+        finally:
+            memo.styling = None
+
+    def iter_subtree(self: Any) -> Iterator[Any]:
+        memo = CURRENT
+        styling = memo.styling if memo is not None else None
+        if memo is None or styling is None or styling[1] is not self:
+            yield from original_subtree(self)
+            return
+        memo.styling = None  # the cascade's own walk only
+        lookup, _root, sheets = styling
+        matchers = [sheet.matcher for sheet, _origin, _specificity in sheets]
+        known, answers = memo.cascade, memo.matching
+        if (
+            known is None
+            or answers is None
+            or not all(_judged_by_shape(memo, matcher) for matcher in matchers)
+        ):
+            yield from original_subtree(self)
+            return
+        computed = lookup._computed_styles
+        for element in original_subtree(self):
+            etree = element.etree_element
+            parent = element.parent
+            if parent is None or type(etree.tag) is not str or not etree.attrib.keys() <= {"class"}:
+                yield element
+                continue
+            shape = _shape_of(memo, element)
+            key = (id(computed[parent.etree_element, None]), shape)
+            found = known.get(key)
+            if found is not None:
+                computed[etree, None] = found
+                memo.cascade_reused += 1
+                continue
+            yield element
+            # The walk comes back here once WeasyPrint has styled the element.
+            matched = [answers.get((id(matcher), shape)) for matcher in matchers]
+            if all(
+                found is not None and all(selector[2] is None for selector in found)
+                for found in matched
+            ):
+                known[key] = computed[etree, None]
+
+    css.StyleFor.__init__ = style_for_init
+    cssselect2.ElementWrapper.iter_subtree = iter_subtree
+    ORIGINALS["StyleFor.__init__"] = original_init
+    ORIGINALS["iter_subtree"] = original_subtree
+
+
+# A selector that is a bare element name (``style``, ``meta``): it tests the element alone.
+BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
+
+def _install_queries() -> None:
+    """Find the elements of a few tag names without wrapping every element.
+
+    Before styling, WeasyPrint looks for ``style`` and ``link`` elements, and for the
+    metadata for ``title``, ``meta`` and ``link`` (cssselect2's ``query_all``): each time
+    it wraps every element of the document in tree order and tests it, thousands of
+    table cells for a ledger. A bare element name tests the element alone, so a subtree
+    holding no element of such a name (compared without case or namespace, and any
+    comment or processing instruction counted as one) gives nothing: here it is skipped,
+    and the elements left are wrapped and tested as cssselect2 does, in the same order.
+    Any other selector goes cssselect2's own way."""
+    import cssselect2
+
+    original = cssselect2.ElementWrapper.query_all
+
+    def query_all(self: Any, *selectors: Any) -> Any:
+        counted = CURRENT.queries if CURRENT is not None else None
+        if (
+            counted is None
+            or not selectors
+            or not all(type(s) is str and BARE_NAME.fullmatch(s) for s in selectors)
+        ):
+            return original(self, *selectors)
+        counted[0] += 1
+        tests = self._compile(selectors)
+        names = {selector.lower() for selector in selectors}
+        holding: set[int] = set()
+
+        def holds(element: Any) -> bool:
+            tag = element.tag
+            found = type(tag) is not str or tag in names or "}" in tag or not tag.islower()
+            for child in element:
+                if holds(child):
+                    found = True
+            if found:
+                holding.add(id(element))
+            return found
+
+        def walk(wrapper: Any) -> Iterator[Any]:
+            if any(test(wrapper) for test in tests):
+                yield wrapper
+            for child in wrapper.iter_children():
+                if id(child.etree_element) in holding:
+                    yield from walk(child)
+
+        holds(self.etree_element)
+        return walk(self)
+
+    ORIGINALS["query_all"] = original
+    cssselect2.ElementWrapper.query_all = query_all
+
+
+def _install_cycles() -> None:
+    """Note each layout context and laid-out table a render makes, for ``_let_go``.
+
+    Two kinds of reference cycle keep what a render made alive after it: WeasyPrint's
+    ``LayoutContext`` holds a partial function that holds the context (its image getter),
+    and each laid-out table's columns hold a function that holds the table (their
+    ``get_cells``). Everything reached from them (the styles of every element, every
+    table's boxes: some fifty thousand objects for a 380-household ledger) outlives the
+    render until the garbage collector traces all of it and finds it unreachable."""
+    from weasyprint import layout
+    from weasyprint.layout import table
+
+    original_init = layout.LayoutContext.__init__
+    original_table = table.table_layout
+
+    def layout_context_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        made = CURRENT.cycles if CURRENT is not None else None
+        if made is not None:
+            made.append(self)
+
+    def table_layout(*args: Any, **kwargs: Any) -> Any:
+        result = original_table(*args, **kwargs)
+        made = CURRENT.cycles if CURRENT is not None else None
+        if made is not None and result[0] is not None:
+            made.append(result[0])
+        return result
+
+    ORIGINALS["LayoutContext.__init__"] = original_init
+    layout.LayoutContext.__init__ = layout_context_init
+    _rebind(table, "table_layout", original_table, table_layout)
+
+
+def _let_go(memo: Memo) -> None:
+    """Break the cycles of a finished render (``_install_cycles``): the layout contexts'
+    attributes and the laid-out tables' column functions are dropped, and reference
+    counting frees what hung from them at once, leaving the collection after the render
+    little to trace. Nothing reads them after the render: the PDF is written by then."""
+    from weasyprint.formatting_structure import boxes
+
+    _release_fonts(memo)
+    for made in memo.cycles or ():
+        if isinstance(made, boxes.TableBox):
+            for group in made.column_groups:
+                for column in group.children:
+                    column.__dict__.pop("get_cells", None)
+        else:
+            made.__dict__.clear()
+
+
+# What Pango may take for the end of a paragraph (and a little more, to be safe).
+PARAGRAPH_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _install_paragraphs() -> None:
+    """Lay out a text without paragraph breaks in single-paragraph mode from the start.
+
+    Before drawing a line WeasyPrint switches its Pango layout to single-paragraph mode,
+    and Pango, seeing a setting change, throws the layout's lines away and itemizes and
+    shapes the text again. The mode only decides what a paragraph separator (a newline
+    and the like) does; in a text without one it changes nothing. Such a text is given
+    the mode when it is set on a layout, so that the line fitted (``layouts`` keeps it
+    built) is the line drawn, without shaping it again. A text with a separator is set
+    with the mode off, as WeasyPrint sets every text."""
+    from weasyprint.text import line_break
+    from weasyprint.text.ffi import pango
+
+    original = line_break.Layout.set_text
+
+    def set_text(self: Any, text: str, justify: bool = False) -> None:
+        counted = CURRENT.paragraphs if CURRENT is not None else None
+        if counted is not None:
+            single = PARAGRAPH_BREAKS.search(text) is None
+            pango.pango_layout_set_single_paragraph_mode(self.layout, single)
+            counted[0] += single
+        original(self, text, justify)
+
+    ORIGINALS["set_text"] = original
+    line_break.Layout.set_text = set_text
+
+
+@lru_cache(maxsize=1)
+def _gobject_ref() -> Any:
+    """GObject's ``g_object_ref`` through an FFI of its own (WeasyPrint's declares only
+    the unref), or None where the library is not found by that name."""
+    import cffi
+
+    own = cffi.FFI()
+    own.cdef("void * g_object_ref (void *object);")
+    try:
+        return own, own.dlopen("libgobject-2.0.so.0").g_object_ref
+    except (OSError, AttributeError):
+        return None
+
+
+def _install_fonts() -> None:
+    """Find the PDF font of a Pango font once per render.
+
+    For every run of glyphs it draws, WeasyPrint asks the page's stream for the PDF font
+    of the run's Pango font (``add_font``): it describes the Pango font, hashes the
+    description and looks the hash up in the document's fonts. Within a render the same
+    Pango font (the same object, held here so that its address is its own until the
+    render ends) in the same document's fonts gets the same answer; it is kept."""
+    from weasyprint.pdf import stream
+    from weasyprint.text.ffi import ffi
+
+    original = stream.Stream.add_font
+
+    def add_font(self: Any, pango_font: Any) -> Any:
+        memo = CURRENT
+        fonts = memo.fonts if memo is not None else None
+        referencing = _gobject_ref() if fonts is not None else None
+        if referencing is None:
+            return original(self, pango_font)
+        address = int(ffi.cast("uintptr_t", pango_font))
+        key = (id(self._fonts), address)
+        found = fonts.get(key)  # type: ignore[union-attr]
+        if found is not None and found[0] is self._fonts:
+            return found[1]
+        answer = original(self, pango_font)
+        held = memo.held_fonts  # type: ignore[union-attr]
+        if address not in held:
+            own, reference = referencing
+            held[address] = reference(own.cast("void *", address))
+        fonts[key] = (self._fonts, answer)  # type: ignore[index]
+        return answer
+
+    ORIGINALS["add_font"] = original
+    stream.Stream.add_font = add_font
+
+
+def _release_fonts(memo: Memo) -> None:
+    """Let go of the Pango fonts ``fonts`` held during the render."""
+    from weasyprint.text.ffi import ffi, gobject
+
+    for address in memo.held_fonts:
+        gobject.g_object_unref(ffi.cast("void *", address))
+    memo.held_fonts.clear()
+
+
+def _install_glyphs() -> None:
+    """Write a line's glyphs from Pango's glyph arrays read in one piece.
+
+    To draw a line WeasyPrint walks its glyphs one by one through Pango's structures
+    (five C field reads a glyph), building the glyph string a glyph at a time: the glyph
+    id in hex, preceded by its offset and followed by its kerning when they are not zero,
+    the glyph's width and Unicode text noted for the font the first time it is met. Here
+    each run's glyph array and clusters are read at once and each distinct glyph (font,
+    id, advance, offset) is written as WeasyPrint writes it and kept, so a glyph met again
+    costs a dictionary lookup. Only lines of plain glyphs take this way: no ellipsis, no
+    empty or missing glyph, no vertical offset, no bitmap or colour font (emoji); any
+    other line, found before anything is written, is drawn by WeasyPrint."""
+    import struct
+
+    from weasyprint.draw import text
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    original = text.draw_first_line
+    layout_ok = (
+        ffi.sizeof("PangoGlyphInfo") == 20 and ffi.offsetof("PangoGlyphInfo", "geometry") == 4
+    )
+    glyph_infos = struct.Struct("=I3i4x")
+    special = pango.PANGO_GLYPH_EMPTY
+    unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+
+    def runs_of(first_line: Any) -> list[Any]:
+        """Each run's item, Pango font and glyphs (id, width, x and y offsets), or None
+        when a glyph is not a plain one."""
+        runs = []
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            glyph_string = glyph_item.glyphs
+            count = glyph_string.num_glyphs
+            glyphs = (
+                list(glyph_infos.iter_unpack(ffi.buffer(glyph_string.glyphs, 20 * count)))
+                if count
+                else []
+            )
+            for glyph_id, _width, _x, y in glyphs:
+                if glyph_id == special or glyph_id & unknown or y:
+                    return []
+            clusters = ffi.unpack(glyph_string.log_clusters, count) if count else []
+            runs.append((glyph_item.item, glyph_item.item.analysis.font, glyphs, clusters))
+        return runs
+
+    def draw_first_line(
+        stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
+    ) -> Any:
+        memo = CURRENT
+        pieces = memo.glyphs if memo is not None else None
+        if (
+            pieces is None
+            or not layout_ok
+            or text_overflow == "ellipsis"
+            or block_ellipsis != "none"
+            or not textbox.text.strip()
+            or textbox.style["font_size"] < 1e-6
+        ):
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _index = layout.get_first_line()
+        runs = runs_of(first_line)
+        fonts = []
+        for _item, pango_font, _glyphs, _clusters in runs:
+            font, font_size = stream.add_font(pango_font)
+            if font.bitmap or font.png or font.svg or font.colr or pango.pango_version() < 14802:
+                runs = []
+                break
+            fonts.append((font, font_size))
+        if not runs:
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        memo.glyphs_written += 1  # type: ignore[union-attr]
+        stream.set_text_matrix(*matrix.values)
+        previous = None
+        string = ""
+        utf8_text = None
+        for run, (font, font_size) in zip(runs, fonts, strict=True):
+            item, pango_font, glyphs, clusters = run
+            if pango_font != previous:
+                previous = pango_font
+                if string:
+                    stream.show_text(string)
+                string = ""
+                stream.set_font_size(font.hash, font_size)
+            to_unicode = font.to_unicode
+            written = ["<"]
+            count = len(glyphs)
+            for i, (glyph_id, width, x_offset, _y) in enumerate(glyphs):
+                if glyph_id not in to_unicode:
+                    start = item.offset
+                    if item.analysis.level % 2:
+                        end = item.length if i == 0 else clusters[i - 1]
+                    else:
+                        end = item.length if i == count - 1 else clusters[i + 1]
+                    utf8_text = utf8_text or layout.text.encode()
+                    to_unicode[glyph_id] = utf8_text[start + clusters[i] : start + end].decode()
+                key = (id(font), font_size, glyph_id, width, x_offset)
+                found = pieces.get(key)
+                if found is None or found[0] is not font:
+                    offset = x_offset / font_size
+                    piece = f">{-offset}<" if offset else ""
+                    piece += f"{glyph_id:04x}"
+                    if glyph_id in font.widths:
+                        logical_width = font.widths[glyph_id]
+                    else:
+                        pango.pango_font_get_glyph_extents(
+                            pango_font, glyph_id, stream.ink_rect, stream.logical_rect
+                        )
+                        logical_width = font.widths[glyph_id] = round(
+                            stream.logical_rect.width * 1000 * FROM_UNITS / font_size
+                        )
+                    kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                    if kerning:
+                        piece += f">{int(kerning)}<"
+                    found = pieces[key] = (font, piece)
+                written.append(found[1])
+            string += "".join(written)
+            string = string[:-1] if string[-1] == "<" else string + ">"
+        stream.show_text(string)
+        return []
+
+    _rebind(text, "draw_first_line", original, draw_first_line)

@@ -25,7 +25,10 @@ What makes a document fast and small (issue 14, numbers in docs/benchmarks.md):
 - within a render, what WeasyPrint works out for one cell is reused for a like cell:
   the fitted text, the used lengths, the line height, the border, the glyph string
   (``service.reports.fastpaths``; a ledger repeats ``0.00`` hundreds of times);
-- the garbage collector is off during a render, and collects once after it;
+- the garbage collector is off during a render, and collects once after it (what the
+  render made is freed as it ends, its reference cycles broken: ``fastpaths``);
+- the file of the font face is copied out of HarfBuzz once per process
+  (``_install_font_files``), not 16 MB per document;
 - the stylesheet avoids what WeasyPrint measures or draws slowly: collapsed borders
   (separate four-sided cell borders instead), margin boxes and small tables without
   widths (min/max-content of Chinese text).
@@ -249,6 +252,48 @@ def _install_subsetting() -> bool:
     return True
 
 
+# The whole file of each font face a document's font came from, by the face's address
+# (the face kept referenced, so that the address stays that face's).
+_FONT_FILES: dict[int, tuple[Any, bytes]] = {}
+
+
+@lru_cache(maxsize=1)
+def _install_font_files() -> bool:
+    """Copy a font face's file out of HarfBuzz once per process (once installed).
+
+    For every font a document uses WeasyPrint copies the whole file of its face into a
+    new bytes object (``Font.__init__``), 16 MB for the CJK face, before subsetting
+    replaces it: some 4,000 fresh pages to fault in and copy, per document. A face Pango
+    hands out for a font is never changed; its file is copied once and the same bytes
+    given to every document (a face kept referenced keeps its address). Any other face
+    (a subset HarfBuzz just made) is copied as WeasyPrint copies it."""
+    from weasyprint.pdf import fonts
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    original_data = fonts.get_hb_object_data
+    original_face = fonts.get_pango_font_hb_face
+
+    def get_pango_font_hb_face(pango_font: Any) -> Any:
+        face = original_face(pango_font)
+        address = int(ffi.cast("uintptr_t", face))
+        if address not in _FONT_FILES:
+            data = original_data(face)
+            if data is not None:
+                _FONT_FILES[address] = (harfbuzz.hb_face_reference(face), data)
+        return face
+
+    def get_hb_object_data(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
+        if ot_color is None and glyph is None:
+            found = _FONT_FILES.get(int(ffi.cast("uintptr_t", hb_object)))
+            if found is not None:
+                return found[1]
+        return original_data(hb_object, ot_color, glyph)
+
+    fonts.get_pango_font_hb_face = get_pango_font_hb_face
+    fonts.get_hb_object_data = get_hb_object_data
+    return True
+
+
 def _bare_cff_finisher(_document: Any, pdf: Any) -> None:
     """Name a bare CFF program's stream ``/CIDFontType0C`` (WeasyPrint wrote
     ``/OpenType``, right for the OpenType files it embeds otherwise)."""
@@ -318,6 +363,7 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
     install_log_filter()
     _install_subsetting()
+    _install_font_files()
     fastpaths.install()
     fonts = FontConfiguration()
     user_agent = CSS(filename=str(UA_STYLESHEET), font_config=fonts)

@@ -559,6 +559,123 @@ CASES["min_link_cell"] = doc(
     "<div class='t'><div class='r'><a href='https://a.example/'>x</a></div><div class='r'><a href='https://b.example/'>x</a></div></div>",
     ".t{display:table} .r{display:table-row} a{display:table-cell}",
 )
+# ``cascade``: like cells whose own cascade matters. A pseudo-element is styled from the
+# cell's own cascade; ``id``, ``lang`` and ``style`` attributes give declarations of their
+# own (an anchor a link points at, a language, a colour) that a cell of the same classes
+# under the same row style must not pass on to the next.
+CASES["cascade_pseudo_elements"] = doc(
+    grid(
+        rows(
+            40,
+            lambda i: (
+                f"<tr><td class='num'>0.00</td><td class='num y'>{i % 3}.00</td><td class='m'>x</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td.y::before{content:'¥'} td.m::after{content:' *'; color:#c00}",
+)
+CASES["cascade_own_attributes"] = doc(
+    "<p><a href='#c7'>第7行</a> <a href='#c31'>第31行</a></p>"
+    + grid(
+        rows(
+            40,
+            lambda i: (
+                f"<tr><td class='num' id='c{i}'>0.00</td><td class='num'{' lang=en' * (i % 2)}>0.00</td>"
+                f"<td class='num'{' style=color:#c00' * (i % 3 == 1)}>0.00</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td:lang(en){color:#00c}",
+)
+CASES["cascade_own_attributes_by_shape"] = doc(
+    "<p><a href='#c7'>第7行</a></p>"
+    + grid(
+        rows(
+            40,
+            lambda i: (
+                f"<tr><td class='num' id='c{i}'>0.00</td>"
+                f"<td class='num'{' style=color:#c00' * (i % 3 == 1)}>0.00</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+)
+# ``queries``: stylesheets deep in the body (WeasyPrint applies a ``style`` element
+# wherever it is), one of them in capitals, beside thousands of cells without one.
+CASES["queries_style_in_body"] = doc(
+    grid(
+        rows(
+            60,
+            lambda i: (
+                "<tr><td class='num'>0.00</td><td><div><span>x</span>"
+                + ("<style>td.num{color:#c00}</style>" if i == 37 else "")
+                + "</div></td></tr>"
+            ),
+        ),
+        "grid",
+    )
+    + "<div><div><STYLE>span{font-size:14pt}</STYLE></div></div>",
+)
+
+# ``paragraphs``: texts with paragraph breaks (kept by ``white-space: pre`` and
+# ``pre-line``, or a paragraph separator) beside like texts without one.
+CASES["paragraphs_breaks"] = doc(
+    grid(
+        rows(
+            30,
+            lambda i: (
+                f"<tr><td class='p'>0.00\n{i % 4}.00</td><td class='l'>第{i % 3}户\n合计</td>"
+                f"<td>0.00\u2029{i % 2}</td><td class='p'>0.00</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td.p{white-space:pre} td.l{white-space:pre-line}",
+)
+
+# ``fonts``: runs of several Pango fonts (families, sizes, a weight, a fallback for
+# characters the first family lacks) in like cells, on several pages.
+CASES["fonts_mixed_runs"] = doc(
+    grid(
+        rows(
+            90,
+            lambda i: (
+                f"<tr><td class='f{i % 4}'>0.00 第{i % 3}户 ж</td><td class='num f{(i + 1) % 4}'>{i % 5}.00</td>"
+                f"<td class='f{(i + 2) % 4}'>合计 Σ</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td.f1{font-family:'DejaVu Serif'} td.f2{font-family:'Liberation Mono'; font-size:11pt} td.f3{font-family:'DejaVu Sans'; font-weight:bold}",
+)
+
+# ``glyphs``: lines whose glyphs are not all plain: kerning and ligatures (Latin in
+# DejaVu), letter spacing, right-to-left runs, combining marks, a zero-width space, a
+# character no font has, and lines that change font between runs; beside plain ones.
+GLYPH_TEXTS = (
+    "AV To Wa ffi fl",
+    "שלום עולם 12",
+    "e\u0301 a\u0308 n\u0303 q\u0301 x\u0301 k\u0323 q\u0323\u0301 x\u0308\u0301 \u0431\u0301",
+    "0.00\u200b0.00",
+    "\U0001d11e \U000e0041",
+    "第3户 Ωmega ж 0.00",
+    "0.00",
+)
+CASES["glyphs_shaping"] = doc(
+    grid(
+        rows(
+            42,
+            lambda i: (
+                f"<tr><td class='g{i % 3}'>{GLYPH_TEXTS[i % 7]}</td><td class='num'>{GLYPH_TEXTS[(i + 3) % 7]}</td></tr>"
+            ),
+        ),
+        "grid",
+    ),
+    "td.g1{font-family:'DejaVu Serif'; letter-spacing:0.3pt} td.g2{font-family:'DejaVu Sans'; font-size:13pt}",
+)
+
 # A row height at a rounding boundary of the 6 decimals pydyf writes: a reused cell's
 # boxes are the first one's moved down (``translate``) with the first one's height, while
 # WeasyPrint sums each cell's positions and height from its own top; the few ulps
@@ -593,7 +710,18 @@ RAISES = doc(
 # Cases that showed a difference before the fix named in their reason, kept so that a
 # regression fails here: none is expected to differ now.
 BROKEN: dict[str, tuple[frozenset[str], str]] = {}
-NEWEST = ("cells", "matching", "borders", "numbers")
+NEWEST = (
+    "cells",
+    "matching",
+    "borders",
+    "numbers",
+    "cascade",
+    "queries",
+    "cycles",
+    "paragraphs",
+    "fonts",
+    "glyphs",
+)
 CONFIGS = ("all", *NEWEST)
 # ``numbers`` alone (a float written as pydyf writes it: equal floats, 0.0 and -0.0
 # included, write the same bytes) on the documents that write the most numbers; every
@@ -609,6 +737,28 @@ NUMBERS_ALONE = frozenset(
         "float_rounding_grid",
     )
 )
+# ``queries``, ``cycles`` and ``paragraphs`` alone (none changes a box: one finds the
+# stylesheets, one frees what a finished render made, one sets a Pango mode that only
+# paragraph breaks feel) on the documents made for them and a few others; every case has
+# them on in "all".
+ALONE_ON: dict[str, frozenset[str]] = {
+    "numbers": NUMBERS_ALONE,
+    "queries": frozenset(
+        ("queries_style_in_body", "html5_parser_path", "matching_shape_selectors", "opacity")
+    ),
+    "cycles": frozenset(
+        ("long_ledger_repeated_header", "nested_tables", "fixed_layout", "sum_rows")
+    ),
+    "paragraphs": frozenset(
+        (
+            "paragraphs_breaks",
+            "br_and_spans",
+            "tabular_nums_font_variants",
+            "long_ledger_repeated_header",
+            "html5_parser_path",
+        )
+    ),
+}
 
 
 def render_with(html: str, enabled: frozenset[str]) -> tuple[list[bytes], fastpaths.Memo]:
@@ -626,7 +776,7 @@ def plain(name: str) -> list[bytes]:
 def params() -> Iterator[Any]:
     for name in CASES:
         for config in CONFIGS:
-            if config == "numbers" and name not in NUMBERS_ALONE:
+            if config in ALONE_ON and name not in ALONE_ON[config]:
                 continue
             marks = []
             if name in BROKEN and config in BROKEN[name][0]:
@@ -636,7 +786,11 @@ def params() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("name", "config"), list(params()))
 def test_fast_paths_write_what_weasyprint_writes(name: str, config: str) -> None:
-    enabled = fastpaths.ALL if config == "all" else frozenset({config})
+    enabled = (
+        fastpaths.ALL
+        if config == "all"
+        else frozenset({config}) | fastpaths.NEEDS.get(config, frozenset())
+    )
     fast, _memo = render_with(CASES[name], enabled)
     assert fastpaths.CURRENT is None
     expected = plain(name)
@@ -645,11 +799,26 @@ def test_fast_paths_write_what_weasyprint_writes(name: str, config: str) -> None
 
 
 def test_the_cases_reach_the_newest_fast_paths() -> None:
-    """The long ledger takes every fast path under test (else the cases prove nothing)."""
+    """The long ledger takes every fast path under test, with all of them on and with each
+    alone (``cascade`` styles most elements before ``matching`` is asked, so ``matching``
+    reuses its answers only when it is on without it), and each path's own case takes it
+    (else the cases prove nothing)."""
     _streams, memo = render_with(CASES["long_ledger_repeated_header"], fastpaths.ALL)
     for name in NEWEST:
-        assert memo.taken(name), name
+        assert name == "matching" or memo.taken(name), name
     assert memo.border_writes
+    for name in NEWEST:
+        alone = frozenset({name}) | fastpaths.NEEDS.get(name, frozenset())
+        assert render_with(CASES["long_ledger_repeated_header"], alone)[1].taken(name), name
+    for case, name in (
+        ("cascade_pseudo_elements", "cascade"),
+        ("cascade_own_attributes_by_shape", "cascade"),
+        ("queries_style_in_body", "queries"),
+        ("paragraphs_breaks", "paragraphs"),
+        ("fonts_mixed_runs", "fonts"),
+        ("glyphs_shaping", "glyphs"),
+    ):
+        assert render_with(CASES[case], fastpaths.ALL)[1].taken(name), case
 
 
 @pytest.mark.parametrize("where", ["layout", "finisher"])

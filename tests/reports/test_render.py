@@ -353,3 +353,58 @@ def test_the_documents_stylesheets_never_ask_for_an_ellipsis() -> None:
         assert "text-overflow" not in css and "block-ellipsis" not in css, sheet
     for page in render.DOCUMENTS_DIR.glob("*.html"):
         assert "ellipsis" not in page.read_text(encoding="utf-8"), page
+
+
+def test_a_finished_render_leaves_the_collector_little_to_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WeasyPrint's layout context and each laid-out table sit in reference cycles that
+    keep everything a render made (boxes, styles, layouts) for the garbage collector to
+    trace; ``cycles`` breaks them once the PDF is written, so the one collection after a
+    render finds a small part of what it found before (the styles stay for it), and the
+    PDF is unchanged."""
+    import gc
+
+    html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
+    found: list[int] = []
+    collect = gc.collect
+
+    def noting(generation: int = 2) -> int:
+        found.append(collect(generation))
+        return found[-1]
+
+    monkeypatch.setattr(gc, "collect", noting)
+    for enabled in (fastpaths.ALL - {"cycles"}, fastpaths.ALL):
+        monkeypatch.setattr(fastpaths, "ENABLED", enabled)
+        collect()
+        pdf = render.write_pdf(html)
+    kept, freed = found
+    assert kept > 5000 and freed * 4 < kept, found
+    monkeypatch.setattr(fastpaths, "ENABLED", frozenset())
+    assert content_streams(render.write_pdf(html)) == content_streams(pdf)
+
+
+def test_a_font_file_is_copied_once_per_process_and_is_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file of the face a document's font comes from is copied out of HarfBuzz once per
+    process (``render._install_font_files``): the same bytes object for every document,
+    byte for byte what WeasyPrint copies, and the PDF the one rendered copying it anew."""
+    from weasyprint.text import fonts
+    from weasyprint.text.ffi import ffi
+
+    html = (Path(__file__).parent / "statement_sample.html").read_text(encoding="utf-8")
+    kept = content_streams(render.write_pdf(html))
+    files = {address: data for address, (_face, data) in render._FONT_FILES.items()}
+    assert files
+    render.write_pdf(html)
+    for address, data in files.items():
+        assert render._FONT_FILES[address][1] is data
+        assert fonts.get_hb_object_data(ffi.cast("hb_face_t *", address)) == data
+
+    class Forgetting(dict):  # type: ignore[type-arg]
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass
+
+    monkeypatch.setattr(render, "_FONT_FILES", Forgetting())
+    assert content_streams(render.write_pdf(html)) == kept
