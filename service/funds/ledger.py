@@ -125,7 +125,8 @@ def _line_fields(line: Mapping[str, Any] | LineDraft) -> Sequence[Any]:
 class Chain:
     """A community's journal head, held locked for the rest of the transaction.
 
-    ``lock_community`` / ``lock_communities`` return it; ``post_entries`` advances it.
+    ``lock_community`` / ``lock_communities`` return it; ``Postings.add`` (which
+    ``post_entries`` and ``post_overlapped`` call) advances it.
     """
 
     community: UUID
