@@ -184,6 +184,9 @@ async def _allocate_interest(
             )
     custody = await ledger.custody_accounts(caller.district_id, ordered)
     households: list[int] = []
+    # One value date for the run, taken before any entry's posting time (``Postings``):
+    # no entry is posted before the day it is dated, even when the run crosses midnight.
+    booked = today()
 
     async def drafts() -> AsyncIterator[ledger.EntryDraft]:
         for community_id in ordered:
@@ -195,7 +198,7 @@ async def _allocate_interest(
                 amount=amounts[community_id],
                 weights=weights.pop(community_id),
                 weight_column="balance_days",
-                value_date=today(),
+                value_date=booked,
                 memo=f"{period} 利息",
                 period=period,
                 key=key,
@@ -392,6 +395,7 @@ async def post_first_deposits(
         if not communities:
             return 0
         custody = await ledger.custody_accounts(district_id, communities)
+        paid = paid_on or today()  # one date for the run, as ``_allocate_interest`` takes
 
         async def drafts() -> AsyncIterator[ledger.EntryDraft]:
             for community_id in communities:
@@ -403,7 +407,7 @@ async def post_first_deposits(
                     kind="first_deposit",
                     lines=[*lines, LineDraft(custody[community_id], None, None, -total, 0)],
                     custody=custody[community_id],
-                    value_date=paid_on or today(),
+                    value_date=paid,
                     memo="首期维修资金（按交存标准×建筑面积批量入账）",
                 )
                 await asyncio.sleep(0)  # the group being written sends its next statement

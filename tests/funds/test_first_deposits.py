@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 
 from service.auth.roles import BUREAU, Caller
-from service.clock import now, today
+from service.clock import DISTRICT_ZONE, now, today, use_clock
 from service.db import fetch
 from service.errors import Conflict
 from service.funds import batches, ledger, schemas, service
@@ -117,3 +117,54 @@ async def test_the_district_interest_run_is_all_or_nothing(client: httpx.AsyncCl
     assert sorted(d.allocated for d in done) == ["1.00", "2.50"]
     for community in (c1, c2):
         assert (await ledger.verify(community)).ok
+
+
+async def test_a_run_crossing_midnight_dates_its_entries_once_and_never_after_posting(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch takes one value date for the whole run, before any entry's posting time:
+    under a clock that moves a day at every reading, and with every community written as
+    a group of its own while the next is made (``post_overlapped``), the run's entries
+    share one value date and none is posted before the day it is dated."""
+    district, households = await make_district()
+    c1, c2 = list(households)
+    caller = Caller(
+        id=uuid.uuid4(),
+        username="x",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+    monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 1)
+    readings = [0]
+
+    def a_day_a_reading() -> datetime:
+        readings[0] += 1
+        return datetime(2031, 6, 1, 12, tzinfo=DISTRICT_ZONE) + timedelta(days=readings[0])
+
+    with use_clock(a_day_a_reading):
+        assert await batches.post_first_deposits_for_district(district) == 6
+        await batches.allocate_interest_for_district(caller, "2031", {c1: 100, c2: 250})
+    rows = await fetch(
+        "SELECT kind, value_date, posted_at FROM fund_entry WHERE community IN ({}, {})",
+        c1,
+        c2,
+    )
+    for kind in ("first_deposit", "interest"):
+        ours = [r for r in rows if r["kind"] == kind]
+        assert len(ours) == 2
+        dated = {_date(r["value_date"]) for r in ours}
+        assert len(dated) == 1, (kind, dated)
+        for r in ours:
+            posted = r["posted_at"]
+            if not isinstance(posted, datetime):
+                posted = datetime.fromisoformat(posted)  # SQLite keeps the text
+            assert posted.astimezone(DISTRICT_ZONE).date() >= min(dated), (kind, r)
+    for community in (c1, c2):
+        assert (await ledger.verify(community)).ok
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
