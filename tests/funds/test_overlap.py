@@ -29,7 +29,9 @@ async def test_the_next_groups_rows_are_built_while_a_group_is_written(
     async def write(self: ledger.Postings, *, at_commit: bool = False) -> list[Any]:
         names = [entry[0] for entry in self.entries]
         events.append(f"write {names}")
-        await answered.wait()  # the database answers once the next drafts were made
+        # The database answers once the next drafts were made; a post_overlapped that
+        # waited for the answer before making them fails here instead of hanging.
+        await asyncio.wait_for(answered.wait(), 5)
         events.append(f"answered {names}")
         return names
 
