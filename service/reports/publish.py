@@ -259,20 +259,23 @@ async def _render_batch(
         return []
     global _batches
     loop = asyncio.get_running_loop()
-    done = 0
     pending: list[asyncio.Future[str]] = []
+    # Futures whose ``finished`` has run. A future reads as done before its callbacks
+    # have run (they are scheduled when it completes), so the batch counts a statement
+    # finished only here: it returns, or reads the next chunk, only after the progress
+    # of every statement it counts has been reported.
+    counted: set[asyncio.Future[str]] = set()
 
     def finished(future: asyncio.Future[str]) -> None:
-        nonlocal done
-        done += 1
+        counted.add(future)
         if progress is not None and not future.cancelled():
-            progress(done, total)
+            progress(len(counted), total)
 
     async def settle(limit: int) -> None:
         """Wait until at most ``limit`` statements are unfinished; with ``fail_fast``,
         raise the first failure."""
         while True:
-            unfinished = [future for future in pending if not future.done()]
+            unfinished = [future for future in pending if future not in counted]
             if fail_fast:
                 for future in pending:
                     if future.done() and not future.cancelled():
