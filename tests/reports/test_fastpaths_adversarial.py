@@ -792,7 +792,7 @@ def test_fast_paths_write_what_weasyprint_writes(name: str, config: str) -> None
         else frozenset({config}) | fastpaths.NEEDS.get(config, frozenset())
     )
     fast, _memo = render_with(CASES[name], enabled)
-    assert fastpaths.CURRENT is None
+    assert fastpaths.state.CURRENT is None
     expected = plain(name)
     assert len(fast) == len(expected)
     assert fast == expected
@@ -833,7 +833,7 @@ def test_a_render_that_raises_leaves_no_memo_and_the_next_is_plain(
     else:
 
         def finisher(_document: Any, _pdf: Any) -> None:
-            assert fastpaths.CURRENT is not None
+            assert fastpaths.state.CURRENT is not None
             raise RuntimeError("finisher")
 
         monkeypatch.setattr(render, "_bare_cff_finisher", finisher)
@@ -841,7 +841,7 @@ def test_a_render_that_raises_leaves_no_memo_and_the_next_is_plain(
             render.write_pdf(html)
         monkeypatch.undo()
         monkeypatch.setattr(fastpaths, "ENABLED", fastpaths.ALL)
-    assert fastpaths.CURRENT is None
+    assert fastpaths.state.CURRENT is None
     assert content_streams(render.write_pdf(html)) == plain("border_colours_alpha")
 
 

@@ -221,7 +221,7 @@ def test_each_fast_path_gives_the_pdf_weasyprint_gives_and_is_used(kept: str) ->
         else frozenset({kept}) | fastpaths.NEEDS.get(kept, frozenset())
     )
     fast, memo = render_noting_memo(html, enabled)
-    assert fastpaths.CURRENT is None  # nothing outlives the render
+    assert fastpaths.state.CURRENT is None  # nothing outlives the render
     streams = content_streams(fast)
     assert len(streams) >= 5 and streams == content_streams(plain)
     for name in enabled:
@@ -241,26 +241,26 @@ def test_fast_paths_reach_every_caller_and_resolve_every_length() -> None:
 
     render._weasyprint()
     assert inline.split_first_line is preferred.split_first_line
-    assert inline.split_first_line.__module__ == fastpaths.__name__
-    for origin, name in (
-        (percent, "resolve_percentages"),
-        (line_break, "strut"),
-        (floats, "avoid_collisions"),
-        (background, "layout_box_backgrounds"),
-        (border, "draw_border"),
-        (text, "draw_first_line"),
-        (block, "block_container_layout"),
+    assert inline.split_first_line.__module__ == fastpaths.lines.__name__
+    for origin, name, fast_path in (
+        (percent, "resolve_percentages", fastpaths.layout),
+        (line_break, "strut", fastpaths.layout),
+        (floats, "avoid_collisions", fastpaths.layout),
+        (background, "layout_box_backgrounds", fastpaths.decoration),
+        (border, "draw_border", fastpaths.decoration),
+        (text, "draw_first_line", fastpaths.text),
+        (block, "block_container_layout", fastpaths.cells),
     ):
         patched = getattr(origin, name)
-        assert patched.__module__ == fastpaths.__name__, name
+        assert patched.__module__ == fast_path.__name__, name
         for key, module in list(sys.modules.items()):
             if key.startswith("weasyprint.") and hasattr(module, name):
                 assert getattr(module, name) is patched, f"{key}.{name}"
 
     # ``walks`` and ``flows`` replace Box methods: no box class may define its own, nor
     # its own version of the five methods whose answers ``flows`` keeps by style.
-    assert boxes.Box.descendants.__module__ == fastpaths.__name__
-    assert boxes.Box.is_in_normal_flow.__module__ == fastpaths.__name__
+    assert boxes.Box.descendants.__module__ == fastpaths.layout.__name__
+    assert boxes.Box.is_in_normal_flow.__module__ == fastpaths.layout.__name__
     replaced = {
         "descendants",
         "is_in_normal_flow",
@@ -302,10 +302,11 @@ def test_elements_are_matched_by_shape_only_where_no_selector_looks_further() ->
     from weasyprint import CSS
 
     _, stylesheet, document_class = render._weasyprint()
-    assert cssselect2.Matcher.match.__module__ == fastpaths.__name__
+    assert cssselect2.Matcher.match.__module__ == fastpaths.matching.__name__
     user_agent = document_class(string="<p>x</p>", base_url=".")._ua_stylesheets()[0]
-    assert fastpaths._by_shape(stylesheet.matcher) and fastpaths._by_shape(user_agent.matcher)
-    assert fastpaths._by_shape(CSS(string="table.grid > tbody td.num, [hidden], :root {}").matcher)
+    by_shape = fastpaths.matching._by_shape
+    assert by_shape(stylesheet.matcher) and by_shape(user_agent.matcher)
+    assert by_shape(CSS(string="table.grid > tbody td.num, [hidden], :root {}").matcher)
     for selector in (
         "td + td",
         "td ~ td",
@@ -315,7 +316,7 @@ def test_elements_are_matched_by_shape_only_where_no_selector_looks_further() ->
         "div:has(p)",
         "p:lang(zh)",
     ):
-        assert not fastpaths._by_shape(CSS(string=f"{selector} {{ color: red }}").matcher), selector
+        assert not by_shape(CSS(string=f"{selector} {{ color: red }}").matcher), selector
 
 
 def test_a_render_does_not_map_frame_chunks_cell_by_cell_whatever_the_callers_depth() -> None:
