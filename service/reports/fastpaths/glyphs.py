@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.reports.fastpaths import state
+from service.reports.fastpaths.lines import ellipsis_asked
 
 
 def install_glyphs() -> None:
@@ -69,8 +70,7 @@ def install_glyphs() -> None:
         if (
             pieces is None
             or not layout_ok
-            or text_overflow == "ellipsis"
-            or block_ellipsis != "none"
+            or ellipsis_asked(text_overflow, block_ellipsis)
             or not textbox.text.strip()
             or textbox.style["font_size"] < 1e-6
         ):

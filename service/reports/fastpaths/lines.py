@@ -20,6 +20,13 @@ from typing import Any
 from service.reports.fastpaths import state
 
 
+def ellipsis_asked(text_overflow: object, block_ellipsis: object) -> bool:
+    """Whether a line is drawn with an ellipsis allowed (the ``text_overflow`` and
+    ``block_ellipsis`` WeasyPrint's ``draw_text`` and ``draw_first_line`` are given): drawing
+    it may then rewrite its layout's text, so no drawing fast path takes such a line."""
+    return text_overflow == "ellipsis" or block_ellipsis != "none"
+
+
 def install_lines() -> None:
     """Fit each distinct text once per render.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.reports.fastpaths import state
+from service.reports.fastpaths.lines import ellipsis_asked
 
 # The stream operations WeasyPrint's ``draw_first_line`` performs to write a line.
 TEXT_OPERATIONS = frozenset(
@@ -57,7 +58,7 @@ def install_text() -> None:
         stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
     ) -> Any:
         cache = state.CURRENT.text if state.CURRENT is not None else None
-        if cache is None or text_overflow == "ellipsis" or block_ellipsis != "none":
+        if cache is None or ellipsis_asked(text_overflow, block_ellipsis):
             return original(stream, textbox, text_overflow, block_ellipsis, matrix)
         layout = textbox.pango_layout
         found = cache.get(id(layout))
@@ -112,8 +113,7 @@ def install_texts() -> None:
         if (
             texts is None
             or stream._tags is not None
-            or text_overflow == "ellipsis"
-            or block_ellipsis != "none"
+            or ellipsis_asked(text_overflow, block_ellipsis)
         ):
             original(stream, textbox, offset_x, text_overflow, block_ellipsis)
             return
