@@ -3,7 +3,8 @@
 WeasyPrint's layout contexts and laid-out tables sit in reference cycles that keep all a
 render made (boxes, styles) for the garbage collector to trace. Each one a render makes
 is noted, and when the render ends (the PDF written, nothing reading them again) the
-cycles are cut, so reference counting frees it at once.
+cycles are cut, so reference counting frees what hung from them at once. ``let_go``, run
+as every render ends, also gives back the Pango fonts the ``fonts`` fast path held.
 """
 
 from __future__ import annotations
