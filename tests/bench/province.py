@@ -1,7 +1,13 @@
 """Issue 15 goal 4: a generated province on one PostgreSQL, and a month's interest for all of it.
 
     .venv/bin/python -m tests.bench.province [--households 5000000] [--districts 40] \\
-        [--database changxiao_bench_province] [--keep] [--json out.json]
+        [--database changxiao_bench_province] [--keep] [--json out.json] \\
+        [--private-cluster [--keep-cluster]] [--parallel N]
+
+The server is ``BENCH_ADMIN_URL`` (default: the shared one on 127.0.0.1:5432), or with
+``--private-cluster`` a throwaway PostgreSQL 15 cluster with the production settings of
+``tests/bench/cluster.py`` (port 5433, data in /var/tmp, removed afterwards unless
+``--keep-cluster``).
 
 Creates (drops first) the scratch database, migrates it, generates ``--districts``
 districts set-based (``generate.py``: communities of about 128 households, one building,
@@ -13,7 +19,12 @@ today), then times:
 2. the bare pass over the whole province (one line per household plus the balance
    update, set-based; rolled back), the floor for (1).
 It records the database's size after generation and after the interest month, and the
-WAL the month wrote. The database is dropped at the end unless ``--keep``.
+WAL the month wrote. With ``--parallel N`` (N > 1), then:
+3. the next month's interest for every district again, N district runs at a time (as N
+   ``changxiao worker`` processes each claiming a district's job would): different
+   districts lock different communities' chains, so the runs do not wait on each other's
+   rows; they share the server's 2 cores and its WAL.
+The database is dropped at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -24,43 +35,91 @@ import datetime
 import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 import uuid
 from typing import Any
 
-from tests.bench.common import with_database
+from tests.bench.common import process_tree_cpu, with_database
 
 PROVINCE_DATABASE = "changxiao_bench_province"
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOUSEHOLDS_PER_COMMUNITY = 128
 
 
 def say(message: str) -> None:
-    print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", flush=True)
+    print(f"[{utc_now()} UTC] {message} (load {loadavg()})", flush=True)
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
+def utc_now() -> str:
+    return f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S}"
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+SHOWN = (
+    "server_version",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_wal_size",
+    "min_wal_size",
+    "checkpoint_timeout",
+    "checkpoint_completion_target",
+    "wal_compression",
+    "wal_buffers",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "autovacuum",
+)
+
+
+async def checkpoints(conn: Any) -> int:
+    return int(
+        await conn.fetchval("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+    )
+
+
+def server_cpu(postmaster: int | None) -> float:
+    """CPU seconds of the private cluster's live processes (0 when on a shared server,
+    whose other users' backends would count too)."""
+    return process_tree_cpu(postmaster) if postmaster is not None else 0.0
+
+
+async def main(
+    args: argparse.Namespace, admin_url: str, postmaster: int | None = None
+) -> dict[str, Any]:
     import asyncpg
 
-    admin = await asyncpg.connect(ADMIN_URL)
+    admin = await asyncpg.connect(admin_url)
     await admin.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
     await admin.execute(f"CREATE DATABASE {args.database}")
     await admin.close()
-    url = with_database(ADMIN_URL, args.database)
+    url = with_database(admin_url, args.database)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("PICCOLO_CONF", "service.piccolo_conf")
     os.environ.setdefault("CHANGXIAO_SCHEDULER", "0")
+    # One pooled connection per concurrent district run (the default pool holds 4).
+    os.environ.setdefault("CHANGXIAO_PG_POOL_MAX", str(max(4, args.parallel)))
 
-    from service.db import close_database, open_database
-    from service.funds import batches
     from service.migrate import migrate
     from tests.bench import generate
-    from tests.bench.allocation import bare_pass, bureau_caller
+    from tests.bench.allocation import bare_pass
 
     gc.freeze()
-    result: dict[str, Any] = {"households": args.households, "districts": args.districts}
+    result: dict[str, Any] = {
+        "households": args.households,
+        "districts": args.districts,
+        "started_utc": utc_now(),
+        "loadavg_start": loadavg(),
+        "private_cluster": postmaster is not None,
+    }
     await migrate()
     if args.with_demo:
         # The demo district first (the seed refuses a database that holds a district), so
@@ -76,6 +135,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         result["demo_seed_s"] = time.perf_counter() - started
         say("demo district seeded")
     conn = await asyncpg.connect(url)
+    result["settings"] = {name: await conn.fetchval(f"SHOW {name}") for name in SHOWN}
     per_district = args.households // args.districts
     communities = max(1, per_district // HOUSEHOLDS_PER_COMMUNITY)
     result["communities"] = communities * args.districts
@@ -98,6 +158,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             districts.append(district)
             say(f"district {number + 1}/{args.districts}: {time.perf_counter() - started:.0f} s")
         result["generate_s"] = time.perf_counter() - started
+        result["generated_utc"], result["loadavg_generated"] = utc_now(), loadavg()
         started = time.perf_counter()
         await conn.execute("VACUUM ANALYZE")
         result["vacuum_analyze_s"] = time.perf_counter() - started
@@ -107,49 +168,106 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
         say(f"generated; database {result['size_after_generation'] / 2**30:.1f} GiB")
 
-        period = f"{datetime.date.today():%Y-%m}"  # the first deposits lie inside it
-        wal_before = await conn.fetchval("SELECT pg_current_wal_lsn()")
-        runs: list[float] = []
-        cpu = time.process_time()
-        started = time.perf_counter()
-        await open_database()
-        try:
-            for number, district in enumerate(districts):
-                amounts = {
-                    r["community"]: int(r["amount"])
-                    for r in await conn.fetch(
-                        "SELECT community, (-principal_fen * 3) / 10000 AS amount"
-                        " FROM fund_account WHERE kind = 'custody' AND district = $1",
-                        district,
-                    )
-                }
-                caller = bureau_caller(district)
-                one = time.perf_counter()
-                await batches.allocate_interest_for_district(caller, period, amounts)
-                runs.append(time.perf_counter() - one)
-                say(f"interest {number + 1}/{args.districts}: {runs[-1]:.1f} s")
-        finally:
-            await close_database()
-        result["interest_s"] = time.perf_counter() - started
-        result["interest_cpu_s"] = time.process_time() - cpu
-        result["interest_runs"] = runs
-        result["interest_wal_bytes"] = int(
-            await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)", wal_before)
-        )
-        result["size_after_interest"] = await conn.fetchval(
-            "SELECT pg_database_size(current_database())"
-        )
+        # Each district's credited amounts (0.03% of its custody balance per community),
+        # read before the clock starts.
+        amounts = {
+            district: {
+                r["community"]: int(r["amount"])
+                for r in await conn.fetch(
+                    "SELECT community, (-principal_fen * 3) / 10000 AS amount"
+                    " FROM fund_account WHERE kind = 'custody' AND district = $1",
+                    district,
+                )
+            }
+            for district in districts
+        }
+        today = datetime.date.today()
+        period = f"{today:%Y-%m}"  # the first deposits lie inside it
+        await month(conn, "interest", period, districts, amounts, 1, result, postmaster)
         say(f"interest month: {result['interest_s']:.0f} s")
+        started_utc, load = utc_now(), loadavg()
         result["bare_s"] = await bare_pass(conn, 0)
+        result["bare_utc"], result["loadavg_bare"] = started_utc, load
         say(f"bare pass: {result['bare_s']:.0f} s")
+        if args.parallel > 1:
+            following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+            await month(
+                conn,
+                "parallel",
+                f"{following:%Y-%m}",
+                districts,
+                amounts,
+                args.parallel,
+                result,
+                postmaster,
+            )
+            result["parallel"] = args.parallel
+            say(f"interest month, {args.parallel} at a time: {result['parallel_s']:.0f} s")
         result["lines"] = await conn.fetchval("SELECT COUNT(*) FROM fund_line")
     finally:
         await conn.close()
         if not args.keep:
-            admin = await asyncpg.connect(ADMIN_URL)
+            admin = await asyncpg.connect(admin_url)
             await admin.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
             await admin.close()
+    result["finished_utc"], result["loadavg_end"] = utc_now(), loadavg()
     return result
+
+
+async def month(
+    conn: Any,
+    name: str,
+    period: str,
+    districts: list[uuid.UUID],
+    amounts: dict[uuid.UUID, dict[uuid.UUID, int]],
+    at_once: int,
+    result: dict[str, Any],
+    postmaster: int | None,
+) -> None:
+    """A month's interest for every district through the service's batch path, each
+    district its own transaction, ``at_once`` of them running at a time; records under
+    ``name``: wall time, this client's CPU, the private server's CPU, each run, the WAL
+    written, the checkpoints taken and the database size after."""
+    from service.db import close_database, open_database
+    from service.funds import batches
+    from tests.bench.allocation import bureau_caller
+
+    wal_before = await conn.fetchval("SELECT pg_current_wal_lsn()")
+    checkpoints_before = await checkpoints(conn)
+    runs: dict[int, float] = {}
+    queue = list(enumerate(districts))
+    result[f"{name}_utc"], result[f"loadavg_{name}"] = utc_now(), loadavg()
+
+    async def worker() -> None:
+        while queue:
+            number, district = queue.pop(0)
+            one = time.perf_counter()
+            await batches.allocate_interest_for_district(
+                bureau_caller(district), period, amounts[district]
+            )
+            runs[number] = time.perf_counter() - one
+            say(f"{name} {period} district {number + 1}/{len(districts)}: {runs[number]:.1f} s")
+
+    await open_database()
+    try:
+        cpu, server = time.process_time(), server_cpu(postmaster)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(at_once)))
+        result[f"{name}_s"] = time.perf_counter() - started
+        result[f"{name}_cpu_s"] = time.process_time() - cpu
+        result[f"{name}_server_cpu_s"] = server_cpu(postmaster) - server
+    finally:
+        await close_database()
+    result[f"{name}_period"] = period
+    result[f"{name}_runs"] = [runs[n] for n in sorted(runs)]
+    result[f"{name}_median_s"] = statistics.median(runs.values())
+    result[f"{name}_wal_bytes"] = int(
+        await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)", wal_before)
+    )
+    result[f"{name}_checkpoints"] = await checkpoints(conn) - checkpoints_before
+    result[f"size_after_{name}"] = await conn.fetchval(
+        "SELECT pg_database_size(current_database())"
+    )
 
 
 if __name__ == "__main__":
@@ -160,8 +278,25 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="where to write the results")
     parser.add_argument("--with-demo", action="store_true", help="seed the demo district first")
+    parser.add_argument(
+        "--private-cluster",
+        action="store_true",
+        help="run on a throwaway cluster with production settings (tests/bench/cluster.py)",
+    )
+    parser.add_argument(
+        "--keep-cluster", action="store_true", help="leave the private cluster's data directory"
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=1, help="then the next month, N district runs at a time"
+    )
     arguments = parser.parse_args()
-    outcome = asyncio.run(main(arguments))
+    if arguments.private_cluster:
+        from tests.bench import cluster
+
+        with cluster.private_cluster(keep=arguments.keep_cluster) as url:
+            outcome = asyncio.run(main(arguments, url, cluster.postmaster_pid()))
+    else:
+        outcome = asyncio.run(main(arguments, os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL)))
     print(json.dumps(outcome, indent=2))
     if arguments.json:
         with open(arguments.json, "w", encoding="utf-8") as out:
