@@ -16,7 +16,7 @@ from uuid import UUID
 from service.audit.service import record, record_many
 from service.auth.roles import Caller
 from service.clock import today
-from service.db import chunks, fetch, is_postgres, placeholders, transaction
+from service.db import chunks, fetch, for_batch, is_postgres, placeholders, transaction
 from service.errors import Conflict, InputError
 from service.funds import ledger, schemas
 from service.funds.ledger import LineDraft
@@ -64,6 +64,7 @@ async def allocate_interest_for_district(
     of statements for 12,600 communities as for one (communities locked in id order)."""
     await communities_in_district(caller.district_id, list(amounts))
     async with transaction():
+        await for_batch()
         return await _allocate_interest(caller, period, amounts, key)
 
 
@@ -372,6 +373,7 @@ async def post_first_deposits(
     first-deposit marks set and the audit rows written in bulk. Returns the households
     posted for."""
     async with transaction():
+        await for_batch()
         chains = await ledger.lock_communities(community_ids)
         ordered = sorted(chains, key=str)
         await ledger.open_household_accounts(district_id, ordered)

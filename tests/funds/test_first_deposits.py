@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
+from service import db
 from service.auth.roles import BUREAU, Caller
 from service.clock import DISTRICT_ZONE, now, today, use_clock
-from service.db import fetch
+from service.db import fetch, is_postgres
 from service.errors import Conflict
 from service.funds import batches, ledger, schemas, service
 from service.funds.tables import FundEntry
@@ -168,3 +170,43 @@ async def test_a_run_crossing_midnight_dates_its_entries_once_and_never_after_po
 
 def _date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the first deposits and the interest run of a district write their
+    journal with ``db.BATCH_SETTINGS`` (no JIT compiling, room for hash aggregates), and
+    those settings end with the batch's transaction: the next statement runs with the
+    server's own. SQLite has no such settings; the batches run the same."""
+    district, households = await make_district()
+    c1, c2 = list(households)
+    caller = Caller(
+        id=uuid.uuid4(),
+        username="x",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+    postgres = is_postgres()
+    read = "SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem"
+    before = dict((await fetch(read))[0]) if postgres else None
+    seen: list[dict[str, str]] = []
+    post_overlapped = ledger.post_overlapped
+
+    async def watched(drafts: Any) -> Any:
+        if postgres:
+            seen.append(dict((await fetch(read))[0]))
+        return await post_overlapped(drafts)
+
+    monkeypatch.setattr(ledger, "post_overlapped", watched)
+    assert await batches.post_first_deposits_for_district(district) == 6
+    await batches.allocate_interest_for_district(caller, str(today().year), {c1: 100, c2: 250})
+    if postgres:
+        assert seen == [db.BATCH_SETTINGS, db.BATCH_SETTINGS]
+        assert before is not None and before != db.BATCH_SETTINGS
+        assert dict((await fetch(read))[0]) == before
+    for community in (c1, c2):
+        assert (await ledger.verify(community)).ok
