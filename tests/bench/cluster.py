@@ -5,7 +5,9 @@
 
 Debian's binaries (``/usr/lib/postgresql/15/bin``) run as the ``postgres`` OS user
 (initdb refuses root, so ``runuser -u postgres --`` when we are root); the data directory
-is ``/var/tmp/changxiao-bench-pg`` (removed by ``stop`` unless kept), port 5433, trust
+is a new one under ``/var/tmp`` each run (``changxiao-bench-pg-*``, made by ``mkdtemp``:
+never a directory that was already there, so ``stop`` never signals a server it did not
+start; removed by ``stop`` unless kept), port 5433, trust
 authentication on 127.0.0.1 only, the socket in the data directory. The shared server on
 5432 is not touched.
 
@@ -20,13 +22,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 BIN = Path("/usr/lib/postgresql/15/bin")
-DATA_DIR = Path("/var/tmp/changxiao-bench-pg")
+PARENT = Path("/var/tmp")
 PORT = 5433
 OS_USER = "postgres"
 
@@ -65,57 +68,62 @@ def admin_url(port: int = PORT) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 
-def start(
-    data_dir: Path = DATA_DIR, port: int = PORT, settings: dict[str, str] | None = None
-) -> str:
-    """initdb a fresh cluster in ``data_dir`` (removed first if there), start it with
-    ``settings`` (``SETTINGS`` by default) and return its admin URL."""
-    if data_dir.exists():
-        stop(data_dir, keep=False)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    data_dir.mkdir(mode=0o700)
-    if os.geteuid() == 0:
-        shutil.chown(data_dir, OS_USER, OS_USER)
-    subprocess.run(
-        _as_postgres(
-            BIN / "initdb",
-            "-D",
-            data_dir,
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    lines = [
-        f"port = {port}",
-        "listen_addresses = '127.0.0.1'",
-        f"unix_socket_directories = '{data_dir}'",
-        *(f"{name} = '{value}'" for name, value in (settings or SETTINGS).items()),
-    ]
-    conf = data_dir / "postgresql.conf"
-    with conf.open("a", encoding="utf-8") as out:
-        out.write("\n# changxiao benchmark (tests/bench/cluster.py)\n" + "\n".join(lines) + "\n")
-    (data_dir / "pg_hba.conf").write_text(
-        "local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8"
-    )
-    subprocess.run(
-        _as_postgres(BIN / "pg_ctl", "-D", data_dir, "-l", data_dir / "server.log", "-w", "start"),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return admin_url(port)
+def start(port: int = PORT, settings: dict[str, str] | None = None) -> tuple[str, Path]:
+    """initdb a fresh cluster in a new data directory, start it with ``settings``
+    (``SETTINGS`` by default) and return its admin URL and data directory. A start that
+    fails leaves nothing behind."""
+    data_dir = Path(tempfile.mkdtemp(prefix="changxiao-bench-pg-", dir=PARENT))
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(data_dir, OS_USER, OS_USER)
+        subprocess.run(
+            _as_postgres(
+                BIN / "initdb",
+                "-D",
+                data_dir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        lines = [
+            f"port = {port}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{data_dir}'",
+            *(f"{name} = '{value}'" for name, value in (settings or SETTINGS).items()),
+        ]
+        conf = data_dir / "postgresql.conf"
+        with conf.open("a", encoding="utf-8") as out:
+            out.write(
+                "\n# changxiao benchmark (tests/bench/cluster.py)\n" + "\n".join(lines) + "\n"
+            )
+        (data_dir / "pg_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8"
+        )
+        subprocess.run(
+            _as_postgres(
+                BIN / "pg_ctl", "-D", data_dir, "-l", data_dir / "server.log", "-w", "start"
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    except BaseException:
+        stop(data_dir)
+        raise
+    return admin_url(port), data_dir
 
 
-def postmaster_pid(data_dir: Path = DATA_DIR) -> int:
+def postmaster_pid(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
-def stop(data_dir: Path = DATA_DIR, *, keep: bool = False) -> None:
-    """Stop the cluster (fast shutdown) and remove its data directory unless ``keep``."""
+def stop(data_dir: Path, *, keep: bool = False) -> None:
+    """Stop the cluster ``start`` made in ``data_dir`` (fast shutdown) and remove the
+    directory unless ``keep``; a server still up after a minute keeps its directory."""
     if (data_dir / "postmaster.pid").exists():
         subprocess.run(
             _as_postgres(BIN / "pg_ctl", "-D", data_dir, "-m", "fast", "-w", "stop"),
@@ -125,18 +133,19 @@ def stop(data_dir: Path = DATA_DIR, *, keep: bool = False) -> None:
         deadline = time.monotonic() + 60
         while (data_dir / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.5)
+        if (data_dir / "postmaster.pid").exists():
+            print(f"the benchmark cluster in {data_dir} did not stop; its directory is kept")
+            return
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @contextmanager
-def private_cluster(
-    data_dir: Path = DATA_DIR, port: int = PORT, *, keep: bool = False
-) -> Iterator[str]:
-    """A started cluster for the block (its admin URL), stopped and removed afterwards
-    unless ``keep``."""
-    url = start(data_dir, port)
+def private_cluster(port: int = PORT, *, keep: bool = False) -> Iterator[tuple[str, Path]]:
+    """A started cluster for the block (its admin URL and data directory), stopped and
+    its directory removed afterwards unless ``keep``."""
+    url, data_dir = start(port)
     try:
-        yield url
+        yield url, data_dir
     finally:
         stop(data_dir, keep=keep)

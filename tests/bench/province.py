@@ -293,8 +293,8 @@ if __name__ == "__main__":
     if arguments.private_cluster:
         from tests.bench import cluster
 
-        with cluster.private_cluster(keep=arguments.keep_cluster) as url:
-            outcome = asyncio.run(main(arguments, url, cluster.postmaster_pid()))
+        with cluster.private_cluster(keep=arguments.keep_cluster) as (url, data_dir):
+            outcome = asyncio.run(main(arguments, url, cluster.postmaster_pid(data_dir)))
     else:
         outcome = asyncio.run(main(arguments, os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL)))
     print(json.dumps(outcome, indent=2))
