@@ -21,6 +21,19 @@ from service.registry.tables import Area, Building, Community, District
 from tests.funds.conftest import bulk_households
 
 
+def bureau(district: uuid.UUID) -> Caller:
+    """A bureau clerk of ``district``."""
+    return Caller(
+        id=uuid.uuid4(),
+        username="x",
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )
+
+
 async def make_district() -> tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
     """A district of its own: two communities (45.00 and 78.00 yuan/m²), three flats each."""
     district = District(name="测试区", code=f"D{uuid.uuid4().hex[:12]}")
@@ -52,15 +65,7 @@ async def test_every_household_without_one_gets_its_first_deposit_once(
 ) -> None:
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = Caller(
-        id=uuid.uuid4(),
-        username="x",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+    caller = bureau(district)
     await service.deposit(
         caller,
         schemas.DepositIn(
@@ -97,15 +102,7 @@ async def test_every_household_without_one_gets_its_first_deposit_once(
 async def test_the_district_interest_run_is_all_or_nothing(client: httpx.AsyncClient) -> None:
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = Caller(
-        id=uuid.uuid4(),
-        username="x",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+    caller = bureau(district)
     # first deposits are dated today: this year's period counts them
     year = str(today().year)
     await batches.post_first_deposits_for_community(district, c1)
@@ -130,15 +127,7 @@ async def test_a_run_crossing_midnight_dates_its_entries_once_and_never_after_po
     share one value date and none is posted before the day it is dated."""
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = Caller(
-        id=uuid.uuid4(),
-        username="x",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+    caller = bureau(district)
     monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 1)
     readings = [0]
 
@@ -181,15 +170,7 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     server's own. SQLite has no such settings; the batches run the same."""
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = Caller(
-        id=uuid.uuid4(),
-        username="x",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+    caller = bureau(district)
     postgres = is_postgres()
     read = "SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem"
     before = dict((await fetch(read))[0]) if postgres else None
