@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from service.auth.bootstrap import ensure_bureau
+from service.auth.roles import BUREAU, Caller
 from service.auth.schemas import UserIn
 from service.auth.service import create_user
 from service.clock import now
@@ -370,3 +371,16 @@ def render_noting_memo(html: str, enabled: frozenset[str]) -> tuple[bytes, Any]:
         fastpaths.ENABLED = saved
     (memo,) = memos
     return pdf, memo
+
+
+def bureau_caller(district: uuid.UUID, username: str = "bureau") -> Caller:
+    """A bureau clerk of ``district`` as the batch paths take one (no account behind it)."""
+    return Caller(
+        id=uuid.uuid4(),
+        username=username,
+        role=BUREAU,
+        district_id=district,
+        org_id=None,
+        owner_id=None,
+        committee_community_id=None,
+    )

@@ -156,18 +156,11 @@ async def hand_written_allocation(conn: Any, period: str, actor: uuid.UUID) -> i
 
 
 def bureau_caller(district: uuid.UUID) -> Any:
-    """A bureau caller of ``district`` for the batch paths (no account behind it)."""
-    from service.auth.roles import BUREAU, Caller
+    """A bureau caller of ``district`` for the batch paths (``tests.support``'s, imported
+    here once the benchmark has set its database: the service's modules read it)."""
+    from tests.support import bureau_caller as caller
 
-    return Caller(
-        id=uuid.uuid4(),
-        username="bench",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+    return caller(district, "bench")
 
 
 async def bare_pass(conn: Any, round_no: int) -> float:

@@ -8,13 +8,12 @@ import uuid
 import httpx
 import pytest
 
-from service.auth.roles import BUREAU, Caller
 from service.db import fetch
 from service.funds import batches, schemas
 from service.funds.tables import FundEntry, FundLine
 from tests.conftest import ADMIN_URL, DATABASE_URL, IS_POSTGRES
 from tests.funds.conftest import bulk_households, deposit, make_estate, post
-from tests.support import World
+from tests.support import World, bureau_caller
 
 CONCURRENT = 200
 
@@ -107,15 +106,7 @@ async def test_a_connection_killed_mid_batch_leaves_no_line_of_that_batch(
         await holder.execute(
             "SELECT id FROM fund_account WHERE id = $1 FOR NO KEY UPDATE", blocker_account
         )
-        caller = Caller(
-            id=uuid.uuid4(),
-            username="batch",
-            role=BUREAU,
-            district_id=world.district_id,
-            org_id=None,
-            owner_id=None,
-            committee_community_id=None,
-        )
+        caller = bureau_caller(world.district_id, "batch")
         batch = asyncio.create_task(
             batches.allocate_interest(
                 caller,

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from service import db
-from service.auth.roles import BUREAU, Caller
 from service.clock import DISTRICT_ZONE, now, today, use_clock
 from service.db import fetch, is_postgres
 from service.errors import Conflict
@@ -19,19 +18,7 @@ from service.funds import batches, ledger, schemas, service
 from service.funds.tables import FundEntry
 from service.registry.tables import Area, Building, Community, District
 from tests.funds.conftest import bulk_households
-
-
-def bureau(district: uuid.UUID) -> Caller:
-    """A bureau clerk of ``district``."""
-    return Caller(
-        id=uuid.uuid4(),
-        username="x",
-        role=BUREAU,
-        district_id=district,
-        org_id=None,
-        owner_id=None,
-        committee_community_id=None,
-    )
+from tests.support import bureau_caller
 
 
 async def make_district() -> tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
@@ -65,7 +52,7 @@ async def test_every_household_without_one_gets_its_first_deposit_once(
 ) -> None:
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = bureau(district)
+    caller = bureau_caller(district)
     await service.deposit(
         caller,
         schemas.DepositIn(
@@ -102,7 +89,7 @@ async def test_every_household_without_one_gets_its_first_deposit_once(
 async def test_the_district_interest_run_is_all_or_nothing(client: httpx.AsyncClient) -> None:
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = bureau(district)
+    caller = bureau_caller(district)
     # first deposits are dated today: this year's period counts them
     year = str(today().year)
     await batches.post_first_deposits_for_community(district, c1)
@@ -127,7 +114,7 @@ async def test_a_run_crossing_midnight_dates_its_entries_once_and_never_after_po
     share one value date and none is posted before the day it is dated."""
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = bureau(district)
+    caller = bureau_caller(district)
     monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 1)
     readings = [0]
 
@@ -170,7 +157,7 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     server's own. SQLite has no such settings; the batches run the same."""
     district, households = await make_district()
     c1, c2 = list(households)
-    caller = bureau(district)
+    caller = bureau_caller(district)
     postgres = is_postgres()
     read = "SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem"
     before = dict((await fetch(read))[0]) if postgres else None

@@ -20,7 +20,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from service.auth.roles import BUREAU, Caller
 from service.clock import now
 from service.db import fetch
 from service.errors import Conflict
@@ -29,7 +28,7 @@ from service.funds.rules import allocate_by_weight
 from service.idempotency import request_fingerprint, run_once
 from service.registry.tables import Building, Community
 from tests.funds.conftest import bulk_households
-from tests.support import World
+from tests.support import World, bureau_caller
 
 T = TypeVar("T")
 HOUSEHOLDS = 3
@@ -46,15 +45,7 @@ class FundMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.caller = Caller(
-            id=uuid.uuid4(),
-            username="model",
-            role=BUREAU,
-            district_id=self.world.district_id,
-            org_id=None,
-            owner_id=None,
-            committee_community_id=None,
-        )
+        self.caller = bureau_caller(self.world.district_id, "model")
         self.community, self.households = self.run(self._setup)
         self.balances = {h: [0, 0] for h in self.households}  # principal, interest
         self.first_paid = dict.fromkeys(self.households, False)
