@@ -242,3 +242,45 @@ async def test_line_breaks_stay_allowed_in_free_text(
     response = await client.post(f"{API}/repairs", json=body, headers=world.h("committee"))
     assert response.status_code == 201, response.text
     assert response.json()["description"] == "一楼\n二楼\t漏水"
+
+
+def instant_query_parameters() -> list[tuple[str, str, list[str]]]:
+    """Every GET whose query takes a date-time, with its required date parameters."""
+    from service.app import create_app
+
+    found = []
+    for path, operations in create_app().openapi_schema.to_schema()["paths"].items():
+        parameters = operations.get("get", {}).get("parameters", [])
+        dates = [p["name"] for p in parameters if p.get("required") and "date" in str(p)]
+        for p in parameters:
+            if p["in"] == "query" and "date-time" in str(p):
+                found.append((path, p["name"], dates))
+    return found
+
+
+INSTANTS = instant_query_parameters()
+
+
+def test_the_schema_still_has_instants_in_queries() -> None:
+    assert {(path, name) for path, name, _ in INSTANTS} >= {
+        ("/api/v1/repairs", "as_of"),
+        ("/api/v1/repairs/figures", "as_of"),
+    }
+
+
+@pytest.mark.parametrize(("path", "name", "dates"), INSTANTS)
+@pytest.mark.parametrize(
+    "value", ["1615333", "1615333.5", "-1", "2026-01-01", "2026-01-01T08:00:00", "tomorrow"]
+)
+async def test_an_instant_in_a_query_is_an_iso_time_with_its_zone_never_a_number(
+    client: httpx.AsyncClient, world: World, path: str, name: str, dates: list[str], value: str
+) -> None:
+    """A query decoder reads a bare number as seconds since 1970; the schema says date-time."""
+    params = {d: "2026-01-01" for d in dates}
+    good = await client.get(
+        path, params={**params, name: "2026-01-01T08:00:00+08:00"}, headers=world.h("bureau")
+    )
+    assert good.status_code == 200, good.text
+    bad = await client.get(path, params={**params, name: value}, headers=world.h("bureau"))
+    assert bad.status_code == 422, (value, bad.text)
+    assert [e["field"] for e in bad.json()["errors"]] == [name], bad.text
