@@ -24,6 +24,7 @@ from service.errors import EXCEPTION_HANDLERS, problem
 from service.http import install_dependencies_in_order, provide_caller, provide_scope
 from service.openapi import OPENAPI_PLUGINS, document_request_problems
 from service.pagination import provide_paging
+from service.queries import check_query
 from service.requests import ExactRequest, decode_request_value, is_request_custom_type
 from service.web.routes import build_page_router, build_static_router
 
@@ -82,6 +83,7 @@ def create_app() -> Litestar:
         path="/api/v1",
         route_handlers=route_handlers(),
         guards=[policy_guard],
+        before_request=check_query,
         dependencies={
             "caller": Provide(provide_caller, sync_to_thread=False),
             "access": Provide(provide_scope),
