@@ -44,3 +44,15 @@ def use_clock(source: Clock) -> Iterator[None]:
         yield
     finally:
         set_clock(previous)
+
+
+# The years a request may name: wide enough for any building's history and any plan, narrow
+# enough that date arithmetic (a warranty's end, a period's next day, an instant read in
+# UTC) never leaves Python's calendar (years 1-9999).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+OUT_OF_CALENDAR = f"日期超出可受理范围（{FIRST_YEAR} 至 {LAST_YEAR} 年）"
+
+
+def within_calendar(value: date) -> bool:
+    """Whether a requested date (or instant) lies in [FIRST_YEAR, LAST_YEAR]."""
+    return FIRST_YEAR <= value.year <= LAST_YEAR

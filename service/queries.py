@@ -2,38 +2,48 @@
 
 Litestar converts query values with msgspec in its lax mode, which takes ``1``, ``0`` or
 ``True`` for a boolean, ``1e3`` for an integer and a bare number as seconds since 1970 for
-a date-time. The schema allows none of these; each is a 422 naming the parameter. A
-nullable parameter still takes ``null`` as absent, as Litestar reads it.
+a date-time. The schema allows none of these; each is a 422 naming the parameter. A date
+or date-time outside ``clock.FIRST_YEAR``-``clock.LAST_YEAR`` is refused alike (year 9999
+plus a day, or year 1 read in UTC, would leave Python's calendar). A nullable parameter
+still takes ``null`` as absent, as Litestar reads it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 from litestar import Request
 
+from service.clock import FIRST_YEAR, LAST_YEAR, within_calendar
 from service.errors import InputError
 
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
-def _is_instant(text: str) -> bool:
-    try:
-        msgspec.convert(text, datetime)
-    except msgspec.ValidationError:
-        return False
-    return True
+def _reads_as(kind: type[date]) -> Callable[[str], bool]:
+    def accepts(text: str) -> bool:
+        try:
+            return within_calendar(msgspec.convert(text, kind))
+        except msgspec.ValidationError:
+            return False
+
+    return accepts
 
 
+_YEARS = f"{FIRST_YEAR} 至 {LAST_YEAR} 年"
 # What a raw query value must look like, for each schema type this API's queries use.
 _SHAPES: dict[str, tuple[Callable[[str], bool], str]] = {
     "boolean": (lambda text: text in ("true", "false"), "须为 true 或 false"),
-    "integer": (lambda text: _INTEGER.fullmatch(text) is not None, "须为整数，如 5"),
-    "date-time": (_is_instant, "须为 ISO 8601 时刻，如 2026-01-01T08:00:00+08:00"),
+    "integer": (lambda text: _INTEGER.fullmatch(text) is not None, "须为整数，如 5（不带前导零）"),
+    "date": (_reads_as(date), f"须为日期，如 2026-01-01，{_YEARS}"),
+    "date-time": (
+        _reads_as(datetime),
+        f"须为 ISO 8601 时刻，如 2026-01-01T00:00:00Z（URL 中的 + 须写作 %2B），{_YEARS}",
+    ),
 }
 
 Rules = dict[str, tuple[Callable[[str], bool], str, bool]]

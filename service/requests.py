@@ -11,12 +11,15 @@
   (lenient) conversion: ``"true"`` or ``1`` for a boolean, ``"5"`` for an integer, a number
   for a string are refused with the field named, and amounts and areas go through
   ``service.units.decode_hundredths`` (plain ASCII digits, at most two decimals).
+- A date or instant anywhere in the body lies in years 1900-2199 (``clock.within_calendar``).
 """
 
 from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -26,6 +29,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 
+from service.clock import OUT_OF_CALENDAR, within_calendar
 from service.errors import InputError
 from service.units import Hundredths, decode_hundredths
 
@@ -68,39 +72,66 @@ def _body_type(handler: Any) -> Any:
     return None if field is None else field.annotation
 
 
-def _nul_at(value: Any, path: str = "") -> str | None:
-    """Where a text holds NUL (PostgreSQL cannot store it; SQLite would): its field."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
+def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """The fields, keys or items of a decoded or converted body, each with its path
+    (``items[0].amount``)."""
+    if isinstance(value, msgspec.Struct):
+        items: Any = (
+            (name, getattr(value, attr))
+            for attr, name in zip(
+                value.__struct_fields__, value.__struct_encode_fields__, strict=True
+            )
+        )
+    elif isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
         items = ((f"[{i}]", v) for i, v in enumerate(value))
     else:
-        return None
+        return
     for key, item in items:
-        where = (
-            f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else str(key)
+        yield (
+            (f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else str(key)),
+            item,
         )
-        if (found := _nul_at(item, where)) is not None:
+
+
+def _first_field(value: Any, wrong: Callable[[Any], bool], path: str = "") -> str | None:
+    """The path of the first leaf of ``value`` that is ``wrong``, or None."""
+    if wrong(value):
+        return path
+    for where, item in _children(value, path):
+        if (found := _first_field(item, wrong, where)) is not None:
             return found
     return None
+
+
+def _holds_nul(value: Any) -> bool:
+    """A text holding NUL: PostgreSQL cannot store it (SQLite would)."""
+    return isinstance(value, str) and "\x00" in value
+
+
+def _out_of_calendar(value: Any) -> bool:
+    """A date or instant (a datetime is a date too) outside ``clock.within_calendar``."""
+    return isinstance(value, date) and not within_calendar(value)
 
 
 def check_strictly(value: Any, body_type: Any) -> None:
     """Convert ``value`` to ``body_type`` without coercions; a mismatch is a 422 naming
     the field (``items[0].amount``). A NUL character in any text is refused alike on both
-    engines."""
-    if (field := _nul_at(value)) is not None:
+    engines; so is a date or instant outside ``clock.FIRST_YEAR``-``LAST_YEAR`` (a
+    warranty's end or a period's next day from 9999-12-31 would leave Python's calendar)."""
+    if (field := _first_field(value, _holds_nul)) is not None:
         raise InputError(field or "body", "不能包含空字符（NUL）")
     try:
-        msgspec.convert(value, body_type, strict=True, dec_hook=decode_request_value)
+        body = msgspec.convert(value, body_type, strict=True, dec_hook=decode_request_value)
     except msgspec.ValidationError as exc:
         message = str(exc)
         if "[...]`" in message:  # a mapping's value: msgspec does not say which key
             message = _name_the_key(message, value, body_type)
         # The same shape as Litestar's own validation errors: service.errors names the field.
         raise ValidationException(extra=[{"key": "", "message": message}]) from None
+    if (where := _first_field(body, _out_of_calendar)) is not None:
+        raise InputError(where or "body", OUT_OF_CALENDAR)
 
 
 def _name_the_key(message: str, value: Any, body_type: Any) -> str:

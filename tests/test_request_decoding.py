@@ -6,12 +6,16 @@ is a 422 naming the field, with nothing written."""
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
+from service.errors import InputError
 from service.funds.tables import FundEntry
+from service.requests import check_strictly
 from tests.support import World, unique
 
 API = "/api/v1"
@@ -244,6 +248,10 @@ async def test_line_breaks_stay_allowed_in_free_text(
     assert response.json()["description"] == "一楼\n二楼\t漏水"
 
 
+# Each kind of typed query parameter, by a word of its refusal's message.
+KINDS = {"boolean": "true", "integer": "整数", "date": "日期", "instant": "时刻"}
+
+
 def typed_query_parameters() -> list[tuple[str, str, str]]:
     """Every GET without path parameters whose query takes a boolean, an integer or a
     date-time: (path, parameter, kind)."""
@@ -254,13 +262,7 @@ def typed_query_parameters() -> list[tuple[str, str, str]]:
     for (method, path), rules in query_rules(create_app().openapi_schema.to_schema()).items():
         if method == "GET" and "{" not in path:
             for name, (_, message, _) in rules.items():
-                kind = (
-                    "boolean"
-                    if "true" in message
-                    else "integer"
-                    if "整数" in message
-                    else "instant"
-                )
+                kind = next(k for k, word in KINDS.items() if word in message)
                 found.append((path, name, kind))
     return found
 
@@ -268,10 +270,26 @@ def typed_query_parameters() -> list[tuple[str, str, str]]:
 TYPED = typed_query_parameters()
 REFUSED = {
     "boolean": ["1", "0", "True", "yes", ""],
-    "integer": ["1e1", "1.0", "5.5", " 5", "０５"],
-    "instant": ["1615333", "1615333.5", "-1", "2026-01-01", "2026-01-01T08:00:00", "tomorrow"],
+    "integer": ["1e1", "1.0", "5.5", " 5", "０５", "05"],
+    # Outside 1900-2199: a day after 9999-12-31, or year 1 read in UTC, leaves the calendar.
+    "date": ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31", "20260101", "2026-1-1"],
+    "instant": [
+        "1615333",
+        "1615333.5",
+        "-1",
+        "2026-01-01",
+        "2026-01-01T08:00:00",
+        "tomorrow",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-23:59",
+    ],
 }
-ACCEPTED = {"boolean": "false", "integer": "5", "instant": "2026-01-01T08:00:00+08:00"}
+ACCEPTED = {
+    "boolean": "false",
+    "integer": "5",
+    "date": "2026-01-01",
+    "instant": "2026-01-01T08:00:00+08:00",
+}
 WITHIN_BOUNDS = {"year": "2026"}
 # Required query parameters of the routes above, and the roles that may call them.
 REQUIRED = {"/api/v1/repairs/figures": {"period_start": "2026-01-01", "period_end": "2026-01-31"}}
@@ -282,6 +300,7 @@ def test_the_schema_still_has_each_kind_of_typed_query() -> None:
         ("/api/v1/repairs", "as_of", "instant"),
         ("/api/v1/repairs", "overdue", "boolean"),
         ("/api/v1/communities", "limit", "integer"),
+        ("/api/v1/repairs/figures", "period_end", "date"),
     } <= set(TYPED)
 
 
@@ -310,3 +329,45 @@ async def test_a_nullable_typed_query_still_takes_null_as_absent(
 ) -> None:
     response = await client.get("/api/v1/repairs?overdue=null", headers=world.h("bureau"))
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+async def test_a_date_in_a_body_outside_the_calendar_is_refused_naming_it(
+    client: httpx.AsyncClient, world: World, day: str
+) -> None:
+    """A work accepted on 9999-12-31 had its warranty's end computed past the calendar (a
+    500), one accepted in year 1 was registered; a deposit's date likewise."""
+    work = {
+        "community_id": world.ids["CA"],
+        "title": "老旧小区改造一期",
+        "contractor_id": world.ids["org_contractor"],
+        "accepted_on": day,
+        "settlement_amount": "1000.00",
+        "components": [{"category": "roofing"}],
+    }
+    response = await client.post(f"{API}/works", json=work, headers=world.h("bureau"))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["accepted_on"], response.text
+    before = await FundEntry.count()
+    response = await post_deposit(client, world, {**deposit_body(world, "10.00"), "paid_on": day})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["paid_on"], response.text
+    assert await FundEntry.count() == before
+
+
+class Step(msgspec.Struct):
+    on: date
+    at: datetime | None = None
+
+
+class Plan(msgspec.Struct):
+    steps: list[Step]
+
+
+def test_a_nested_date_outside_the_calendar_is_named_with_its_path() -> None:
+    good = {"steps": [{"on": "2026-01-01", "at": "2199-12-31T23:59:59+08:00"}]}
+    check_strictly(good, Plan)
+    bad = {"steps": [{"on": "2026-01-01"}, {"on": "2026-02-01", "at": "9999-12-31T23:59:59-23:59"}]}
+    with pytest.raises(InputError) as refused:
+        check_strictly(bad, Plan)
+    assert refused.value.extra[0]["field"] == "steps[1].at"

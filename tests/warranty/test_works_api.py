@@ -188,12 +188,19 @@ async def test_warranty_ends_come_in_pages_soonest_first(
 async def test_warranty_ends_near_the_last_calendar_day_is_an_answer_not_a_server_error(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """A window reaching past 9999-12-31 ends on that day: 200, not 500."""
+    """A window reaching past 9999-12-31 would leave the calendar: a day outside the years
+    a request may name (``clock.within_calendar``) is a 422 naming ``on``, not a 500; the
+    last day it may name, with the longest window, is an answer."""
     path = f"{API}/communities/{world.ids['CA']}/warranty-ends"
     for params in ({"on": "9999-12-31"}, {"on": "9999-12-01", "within": 3650}):
         answer = await client.get(path, params=params, headers=world.h("committee"))
-        assert answer.status_code == 200, (params, answer.text)
-        assert answer.json() == {"items": [], "next_cursor": None}
+        assert answer.status_code == 422, (params, answer.text)
+        assert [e["field"] for e in answer.json()["errors"]] == ["on"], answer.text
+    answer = await client.get(
+        path, params={"on": "2199-12-31", "within": 3650}, headers=world.h("committee")
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"items": [], "next_cursor": None}
 
 
 async def test_the_district_policy_sets_due_times_and_seasons(
