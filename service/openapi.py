@@ -64,7 +64,41 @@ class ClosedStructSchema(StructSchemaPlugin):
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
         _constrain_string_items(field_definition.type_, schema)
+        _restore_zero_bounds(field_definition.type_, schema)
         return schema
+
+
+_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
+def _restore_zero_bounds(struct: Any, schema: Schema) -> None:
+    """Litestar drops a numeric bound that is zero (``ge=0`` reads as false): a client (and
+    schemathesis) would take ``warranty_years: -5`` for a valid request. Put every bound the
+    decoder enforces on a number field (or a list's numbers) back where it is missing."""
+    info = msgspec.inspect.type_info(struct)
+    if not isinstance(info, msgspec.inspect.StructType):
+        return
+    for field in info.fields:
+        prop = (schema.properties or {}).get(field.encode_name)
+        kind = _without_none(field.type)
+        if isinstance(kind, msgspec.inspect.ListType | msgspec.inspect.SetType):
+            kind, prop = _without_none(kind.item_type), getattr(prop, "items", None)
+        if not isinstance(prop, Schema) or not isinstance(
+            kind, msgspec.inspect.IntType | msgspec.inspect.FloatType
+        ):
+            continue
+        for bound, key in _BOUNDS.items():
+            value = getattr(kind, bound)
+            if value is not None and getattr(prop, key) is None:
+                setattr(prop, key, value)
+
+
+def _without_none(kind: Any) -> Any:
+    """``T | None`` → ``T`` (msgspec's type info); anything else as it is."""
+    if isinstance(kind, msgspec.inspect.UnionType):
+        present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return present[0] if len(present) == 1 else kind
+    return kind
 
 
 def _constrain_string_items(struct: Any, schema: Schema) -> None:
@@ -75,10 +109,7 @@ def _constrain_string_items(struct: Any, schema: Schema) -> None:
     if not isinstance(info, msgspec.inspect.StructType):
         return
     for field in info.fields:
-        kind = field.type
-        if isinstance(kind, msgspec.inspect.UnionType):
-            present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
-            kind = present[0] if len(present) == 1 else kind
+        kind = _without_none(field.type)
         if isinstance(kind, msgspec.inspect.Metadata):
             kind = kind.type
         if not isinstance(kind, msgspec.inspect.ListType | msgspec.inspect.SetType):

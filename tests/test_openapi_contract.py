@@ -218,3 +218,51 @@ def test_every_list_answers_the_envelope_with_limit_and_cursor(document: dict[st
     assert not bare, f"bare JSON arrays: {bare}"
     assert not unpaged, f"lists without limit (1-500) and cursor: {unpaged}"
     assert lists >= 30
+
+
+def test_every_numeric_bound_of_a_request_field_is_in_the_document(app: Any) -> None:
+    """Litestar drops a bound that is zero (``ge=0`` reads as false): schemathesis sent
+    ``warranty_years: -29725`` as schema-valid and the decoder refused it. Every request
+    struct's number fields (and lists' numbers) carry each bound the decoder enforces."""
+    import msgspec
+
+    from service.registry.schemas import Input
+
+    def without_none(kind: Any) -> Any:
+        if isinstance(kind, msgspec.inspect.UnionType):
+            present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+            return present[0] if len(present) == 1 else kind
+        return kind
+
+    words = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+    schemas = app.openapi_schema.to_schema()["components"]["schemas"]
+    structs = {cls.__name__: cls for cls in _subclasses(Input)}
+    missing, checked = [], 0
+    for key, schema in schemas.items():
+        struct = structs.get(key.rsplit("_", 1)[-1])
+        if struct is None:
+            continue
+        for field in msgspec.inspect.type_info(struct).fields:
+            kind = without_none(field.type)
+            prop = schema.get("properties", {}).get(field.encode_name, {})
+            if isinstance(kind, msgspec.inspect.ListType):
+                kind, prop = without_none(kind.item_type), prop.get("items", {})
+            if not isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+                continue
+            for bound, word in words.items():
+                value = getattr(kind, bound)
+                if value is None:
+                    continue
+                checked += 1
+                if prop.get(word) != value:
+                    missing.append(f"{key}.{field.encode_name} {word}={value}")
+    assert not missing, missing
+    assert checked >= 20, checked
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
