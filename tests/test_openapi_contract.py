@@ -226,13 +226,8 @@ def test_every_numeric_bound_of_a_request_field_is_in_the_document(app: Any) -> 
     struct's number fields (and lists' numbers) carry each bound the decoder enforces."""
     import msgspec
 
+    from service.openapi import _without_none as without_none
     from service.registry.schemas import Input
-
-    def without_none(kind: Any) -> Any:
-        if isinstance(kind, msgspec.inspect.UnionType):
-            present = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
-            return present[0] if len(present) == 1 else kind
-        return kind
 
     words = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
 

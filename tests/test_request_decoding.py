@@ -13,6 +13,7 @@ import httpx
 import msgspec
 import pytest
 
+from service.clock import within_calendar
 from service.errors import InputError
 from service.funds.tables import FundEntry
 from service.requests import check_strictly
@@ -322,6 +323,48 @@ async def test_a_typed_query_value_is_what_the_schema_says_never_a_lenient_readi
         bad = await client.get(path, params={**params, name: value}, headers=world.h(role))
         assert bad.status_code == 422, (value, bad.text)
         assert [e["field"] for e in bad.json()["errors"]] == [name], bad.text
+
+
+async def test_a_route_with_path_parameters_has_its_query_checked_too(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The route is found by its path as the document writes it, parameters included."""
+    path = f"{API}/communities/{world.ids['CA']}/households"
+    good = await client.get(path, params={"limit": "5"}, headers=world.h("bureau"))
+    assert good.status_code == 200, good.text
+    for value in ("1e1", "05"):
+        bad = await client.get(path, params={"limit": value}, headers=world.h("bureau"))
+        assert bad.status_code == 422, (value, bad.text)
+        assert [e["field"] for e in bad.json()["errors"]] == ["limit"], bad.text
+        assert "前导零" in bad.json()["errors"][0]["message"], bad.text
+
+
+@pytest.mark.parametrize(
+    ("day", "within"),
+    [
+        (date(1899, 12, 31), False),
+        (date(1900, 1, 1), True),
+        (date(2199, 12, 31), True),
+        (date(2200, 1, 1), False),
+        (datetime(2199, 12, 31, 23, 59, 59), True),
+        (datetime(1899, 12, 31, 23, 59, 59), False),
+    ],
+)
+def test_the_calendar_a_request_may_name_is_1900_to_2199_both_ends_included(
+    day: date, within: bool
+) -> None:
+    assert within_calendar(day) is within
+
+
+async def test_the_first_and_last_day_of_the_calendar_are_accepted_in_a_query(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.get(
+        f"{API}/repairs/figures",
+        params={"period_start": "1900-01-01", "period_end": "2199-12-31"},
+        headers=world.h("bureau"),
+    )
+    assert response.status_code == 200, response.text
 
 
 async def test_a_nullable_typed_query_still_takes_null_as_absent(
