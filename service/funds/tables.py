@@ -107,10 +107,12 @@ class FundEntry(Table, tablename="fund_entry"):
 
 
 class FundLine(Table, tablename="fund_line"):
-    """One account's change within an entry (append-only)."""
+    """One account's change within an entry (append-only). On PostgreSQL the references are
+    checked once per statement by a trigger, not per line by foreign keys (migration
+    ``funds_2026_12_03t12_30_00``); an entry is found by the (entry, account) index."""
 
     id = BigSerial(primary_key=True)
-    entry = ForeignKey(FundEntry, on_delete=OnDelete.restrict, index=True)
+    entry = ForeignKey(FundEntry, on_delete=OnDelete.restrict)
     account = ForeignKey(FundAccount, on_delete=OnDelete.restrict, index=True)
     household = ForeignKey(Household, null=True, default=None, on_delete=OnDelete.restrict)
     # Who owned the household when the line was posted (statements show who held it when).
