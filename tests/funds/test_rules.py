@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -114,6 +115,30 @@ def test_allocation_does_not_depend_on_input_order(weights: list[int]) -> None:
     assert allocate_by_weight(997, forward) == allocate_by_weight(997, backward)
 
 
+def _largest_remainder(total_fen: int, weights: dict[str, int]) -> dict[str, int]:
+    """The rule as written first: every key's remainder ranked with its string."""
+    total_weight = sum(weights.values())
+    shares = {key: total_fen * weight // total_weight for key, weight in weights.items()}
+    ranked = sorted(weights, key=lambda key: (-(total_fen * weights[key] % total_weight), key))
+    for key in ranked[: total_fen - sum(shares.values())]:
+        shares[key] += 1
+    return shares
+
+
+@given(
+    total=st.integers(0, 10**9),
+    weights=st.dictionaries(st.text(max_size=3), st.integers(0, 50), min_size=1, max_size=40),
+)
+def test_the_fen_left_over_go_to_the_largest_remainders_ties_by_key(
+    total: int, weights: dict[str, int]
+) -> None:
+    """Small weights make many remainders tie at the cut: the tie-break by key string
+    must pick the same keys as ranking every key."""
+    if not sum(weights.values()):
+        return
+    assert allocate_by_weight(total, weights) == _largest_remainder(total, weights)
+
+
 def test_the_hash_covers_the_previous_hash_and_every_field() -> None:
     lines = [{"account": "b", "delta": -5}, {"account": "a", "delta": 5}]
     text = canonical_entry({"seq": 1, "kind": "x"}, lines)
@@ -122,6 +147,72 @@ def test_the_hash_covers_the_previous_hash_and_every_field() -> None:
     assert len(first) == 64
     assert first != entry_hash("1" * 64, text)
     assert first != entry_hash(GENESIS_HASH, canonical_entry({"seq": 1, "kind": "y"}, lines))
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text())
+_LINES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "account": st.text(),
+            "household": st.one_of(st.none(), st.text()),
+            "owner": st.one_of(st.none(), st.text()),
+            "principal_delta": st.integers(-(2**53), 2**53),
+            "interest_delta": st.integers(-(2**53), 2**53),
+        }
+    ),
+    max_size=5,
+)
+
+
+@given(entry=st.dictionaries(st.text(), _VALUES, max_size=8), lines=_LINES)
+def test_the_canonical_text_is_the_sorted_compact_json_every_stored_hash_was_made_with(
+    entry: dict, lines: list[dict]
+) -> None:
+    """Entries hashed before the text was made by msgspec must still verify: the text is
+    json.dumps' sorted, compact, unescaped form for any text (control characters,
+    quotes, CJK, characters beyond the BMP) and any key."""
+    ordered = sorted(lines, key=lambda line: (str(line["account"]), str(line.get("household"))))
+    expected = json.dumps(
+        {"entry": entry, "lines": ordered},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    assert canonical_entry(entry, lines) == expected
+
+
+# The hash of this entry as json.dumps made its text before msgspec did.
+PINNED = "171212bb8b9b893e5c67322ec631cfd331c0fcdbdcb70b04dca63bc94fb186ce"
+
+
+def test_a_stored_entrys_hash_is_pinned() -> None:
+    entry = {
+        "id": "7d0b5c1e-4f7a-4a39-9c55-0f1f3f6f8a10",
+        "seq": 3,
+        "kind": "interest",
+        "memo": '2026 利息 "年度"\n\t',
+        "amount": 12_345,
+        "period": None,
+    }
+    lines = [
+        {
+            "account": "b",
+            "household": "h",
+            "owner": None,
+            "principal_delta": 0,
+            "interest_delta": 5,
+        },
+        {
+            "account": "a",
+            "household": None,
+            "owner": None,
+            "principal_delta": 0,
+            "interest_delta": -5,
+        },
+    ]
+    text = canonical_entry(entry, lines)
+    assert text.startswith('{"entry":{"amount":12345,"id":"7d0b5c1e')
+    assert entry_hash(GENESIS_HASH, text) == PINNED
 
 
 def test_a_deposit_and_its_custody_line_balance() -> None:
