@@ -537,7 +537,7 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     each draft is added (``Postings.add``: its hash, rows and deltas) as it comes, into
     groups of about ``OVERLAP_GROUP_LINES`` lines, and each group is written while the
     next one is made and added, so that the database ingests one group (its lines' keys,
-    indexes and foreign-key checks) while this process computes the next: the two cores
+    indexes and reference checks) while this process computes the next: the two cores
     work at once instead of in turn, and a group's statements go out the moment the
     previous group's are answered. The groups are written strictly one after another on
     the transaction's connection, in the order made. ``drafts`` should yield control

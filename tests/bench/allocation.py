@@ -165,7 +165,7 @@ def bureau_caller(district: uuid.UUID) -> Any:
 
 async def bare_pass(conn: Any, round_no: int) -> float:
     """Issue 15's floor for a batch: one line per household plus the balance update,
-    set-based, on the same schema (indexes, foreign keys, triggers) — one entry per
+    set-based, on the same schema (indexes, reference checks, triggers) — one entry per
     community for the lines to belong to, each household's line 0.35% of its principal,
     no balance-days, no shares, no hash chain, no audit. Timed up to its COMMIT, then
     rolled back, so every round of every path sees the same journal."""

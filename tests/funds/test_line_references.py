@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from service.db import copy_rows, fetch, transaction
+from tests.conftest import IS_POSTGRES
 from tests.funds.conftest import Estate, deposit
 from tests.support import World
 
@@ -49,6 +50,8 @@ async def _lines_of(estate: Estate) -> int:
 
 
 BAD = {
+    "no entry": lambda ids: {**ids, "entry": None},
+    "no account": lambda ids: {**ids, "account": None},
     "entry": lambda ids: {**ids, "entry": uuid.uuid4()},
     "account": lambda ids: {**ids, "account": uuid.uuid4()},
     "owner": lambda ids: {**ids, "owner": uuid.uuid4()},
@@ -75,7 +78,7 @@ async def test_a_line_naming_what_does_not_exist_or_another_households_account_i
         bad = BAD[broken](ids)
     good = (ids["entry"], ids["account"], ids["household"], ids["owner"], 0, 0)
     row = (bad["entry"], bad["account"], bad["household"], bad["owner"], 0, 0)
-    with pytest.raises(Exception, match=r"(?i)foreign key|fund_line\.|household"):
+    with pytest.raises(Exception, match=r"(?i)foreign key|not.null|fund_line\.|household"):
         async with transaction():
             if how == "copy":
                 await copy_rows("fund_line", COLUMNS, [good, row])
@@ -85,7 +88,7 @@ async def test_a_line_naming_what_does_not_exist_or_another_households_account_i
                     " principal_delta, interest_delta) VALUES ({}, {}, {}, {}, 0, 0),"
                     " ({}, {}, {}, {}, 0, 0)",
                     *(str(v) for v in good[:4]),
-                    *(str(v) for v in row[:4]),
+                    *(None if v is None else str(v) for v in row[:4]),
                 )
     assert await _lines_of(estate) == before
 
@@ -144,3 +147,63 @@ async def test_the_rows_a_line_names_are_kept(
     await fetch(
         "UPDATE fund_account SET principal_fen = principal_fen WHERE id = {}", line["account"]
     )
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's check runs as a function")
+async def test_a_temporary_table_cannot_stand_in_for_the_accounts(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """The check names its tables in their schema: a session's temporary ``fund_account``
+    holding a made-up account does not let a line naming it through."""
+    ids = _ids(await _posted(client, world, estate))
+    made_up = uuid.uuid4()
+    before = await _lines_of(estate)
+    with pytest.raises(Exception, match=r"(?i)fund_line\.account"):
+        async with transaction():
+            await fetch(
+                "CREATE TEMP TABLE fund_account ON COMMIT DROP AS"
+                " SELECT * FROM public.fund_account LIMIT 0"
+            )
+            await fetch(
+                "INSERT INTO pg_temp.fund_account (id, household) VALUES ({}, {})",
+                str(made_up),
+                str(ids["household"]),
+            )
+            await fetch(
+                "INSERT INTO public.fund_line (entry, account, household, owner,"
+                " principal_delta, interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
+                str(ids["entry"]),
+                str(made_up),
+                str(ids["household"]),
+            )
+    assert await _lines_of(estate) == before
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="writing a line past the checks needs PostgreSQL")
+async def test_the_migration_counts_lines_the_new_rules_refuse(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """A line written before the rules (here past the triggers) whose household is not its
+    account's is what the migration stops on."""
+    from migrations.funds.funds_2026_12_03t12_30_00_000000 import REFUSED
+
+    await deposit(client, world, estate.households[1], "50.00")
+    line = await _posted(client, world, estate)
+    assert int((await fetch(REFUSED))[0]["n"]) == 0
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        async with transaction():
+            await fetch("SET LOCAL session_replication_role = replica")
+            await fetch(
+                "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+                " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
+                str(line["entry"]),
+                str(line["other_account"]),
+                str(line["household"]),
+            )
+            assert int((await fetch(REFUSED))[0]["n"]) == 1
+            raise Rollback
+    assert int((await fetch(REFUSED))[0]["n"]) == 0
