@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import msgspec
@@ -106,17 +107,13 @@ def allocate_by_weight(total_fen: int, weights: Mapping[K, int]) -> dict[K, int]
         # The ``left`` largest remainders, ties by key as a string: every remainder above
         # the cut gets a fen; only the keys tied at the cut are ordered by their string
         # (a batch splits every household's interest: no str() of every key).
-        remainders.sort(key=_first, reverse=True)
+        remainders.sort(key=itemgetter(0), reverse=True)
         cut = remainders[left - 1][0]
         above = [key for remainder, key in remainders if remainder > cut]
         tied = sorted((key for remainder, key in remainders if remainder == cut), key=str)
         for key in above + tied[: left - len(above)]:
             shares[key] += 1
     return shares
-
-
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])|H([12])))?$")
