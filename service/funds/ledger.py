@@ -800,8 +800,9 @@ async def broken_first_deposit_promises(community_id: UUID) -> list[str]:
         "SELECT h.id FROM household AS h"
         " JOIN first_deposit_promise AS p ON p.district = h.district"
         " WHERE h.community = {} AND h.created_at <= p.promised_at"
-        " AND NOT EXISTS (SELECT 1 FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
-        " WHERE l.household = h.id AND e.kind = 'first_deposit')"
+        " AND NOT EXISTS (SELECT 1 FROM fund_account AS a"
+        " JOIN fund_line AS l ON l.account = a.id JOIN fund_entry AS e ON e.id = l.entry"
+        " WHERE a.household = h.id AND e.kind = 'first_deposit')"
         " ORDER BY h.id",
         community_id,
     )

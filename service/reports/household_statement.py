@@ -74,7 +74,8 @@ async def build_household_statement(household: dict[str, Any], year: int) -> Hou
         " l.principal_delta + l.interest_delta AS amount"
         " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
         " LEFT JOIN owner AS o ON o.id = l.owner"
-        " WHERE l.household = {} AND e.seq <= {} AND e.book_year <= {} ORDER BY e.seq",
+        " WHERE l.account = (SELECT a.id FROM fund_account AS a WHERE a.household = {})"
+        " AND e.seq <= {} AND e.book_year <= {} ORDER BY e.seq",
         household_id,
         seq,
         year,

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.province [--households 5000000] [--districts 40] \\
         [--database changxiao_bench_province] [--keep] [--json out.json] \\
-        [--private-cluster [--keep-cluster]] [--parallel N]
+        [--private-cluster [--keep-cluster]] [--parallel N ...] [--processes P]
 
 The server is ``BENCH_ADMIN_URL`` (default: the shared one on 127.0.0.1:5432), or with
 ``--private-cluster`` a throwaway PostgreSQL 15 cluster with the production settings of
@@ -20,10 +20,14 @@ today), then times:
    update, set-based; rolled back), the floor for (1).
 It records the database's size after generation and after the interest month, and the
 WAL the month wrote. With ``--parallel N`` (N > 1), then:
-3. the next month's interest for every district again, N district runs at a time (as N
-   ``changxiao worker`` processes each claiming a district's job would): different
-   districts lock different communities' chains, so the runs do not wait on each other's
-   rows; they share the server's 2 cores and its WAL.
+3. the next month's interest for every district again, N district runs at a time:
+   different districts lock different communities' chains, so the runs do not wait on
+   each other's rows; they share the server's 2 cores and its WAL. With ``--processes P``
+   the N runs are spread over P operating-system processes (N/P each, each process its own
+   event loop and connection pool), as the requests of N district bureaus are spread over
+   the P processes of ``changxiao serve --workers P``; without it they share this one
+   process (and so one core for all their shares and hashes). Each further
+   ``--parallel`` value runs a further month.
 The database is dropped at the end unless ``--keep``.
 """
 
@@ -34,12 +38,14 @@ import asyncio
 import datetime
 import gc
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.bench.common import process_tree_cpu, with_database
@@ -106,7 +112,7 @@ async def main(
     os.environ.setdefault("PICCOLO_CONF", "service.piccolo_conf")
     os.environ.setdefault("CHANGXIAO_SCHEDULER", "0")
     # One pooled connection per concurrent district run (the default pool holds 4).
-    os.environ.setdefault("CHANGXIAO_PG_POOL_MAX", str(max(4, args.parallel)))
+    os.environ.setdefault("CHANGXIAO_PG_POOL_MAX", str(max(4, *args.parallel)))
 
     from service.migrate import migrate
     from tests.bench import generate
@@ -189,20 +195,27 @@ async def main(
         result["bare_s"] = await bare_pass(conn, 0)
         result["bare_utc"], result["loadavg_bare"] = started_utc, load
         say(f"bare pass: {result['bare_s']:.0f} s")
-        if args.parallel > 1:
-            following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        following = today
+        for number, at_once in enumerate(n for n in args.parallel if n > 1):
+            following = (following.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+            name = "parallel" if number == 0 else f"parallel{number + 1}"
             await month(
                 conn,
-                "parallel",
+                name,
                 f"{following:%Y-%m}",
                 districts,
                 amounts,
-                args.parallel,
+                at_once,
                 result,
                 postmaster,
+                processes=args.processes,
             )
-            result["parallel"] = args.parallel
-            say(f"interest month, {args.parallel} at a time: {result['parallel_s']:.0f} s")
+            result[name] = at_once
+            result[f"{name}_processes"] = args.processes
+            say(
+                f"interest month, {at_once} at a time in {args.processes} process(es):"
+                f" {result[f'{name}_s']:.0f} s"
+            )
         result["lines"] = await conn.fetchval("SELECT COUNT(*) FROM fund_line")
     finally:
         await conn.close()
@@ -223,41 +236,25 @@ async def month(
     at_once: int,
     result: dict[str, Any],
     postmaster: int | None,
+    *,
+    processes: int = 1,
 ) -> None:
     """A month's interest for every district through the service's batch path, each
-    district its own transaction, ``at_once`` of them running at a time; records under
-    ``name``: wall time, this client's CPU, the private server's CPU, each run, the WAL
-    written, the checkpoints taken and the database size after."""
-    from service.db import close_database, open_database
-    from service.funds import batches
-    from tests.bench.allocation import bureau_caller
-
+    district its own transaction, ``at_once`` of them running at a time (spread over
+    ``processes`` processes); records under ``name``: wall time, the client's CPU (all its
+    processes), the private server's CPU, each run, the WAL written, the checkpoints taken
+    and the database size after."""
     wal_before = await conn.fetchval("SELECT pg_current_wal_lsn()")
     checkpoints_before = await checkpoints(conn)
-    runs: dict[int, float] = {}
-    queue = list(enumerate(districts))
     result[f"{name}_utc"], result[f"loadavg_{name}"] = utc_now(), loadavg()
-
-    async def worker() -> None:
-        while queue:
-            number, district = queue.pop(0)
-            one = time.perf_counter()
-            await batches.allocate_interest_for_district(
-                bureau_caller(district), period, amounts[district]
-            )
-            runs[number] = time.perf_counter() - one
-            say(f"{name} {period} district {number + 1}/{len(districts)}: {runs[number]:.1f} s")
-
-    await open_database()
-    try:
-        cpu, server = time.process_time(), server_cpu(postmaster)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(at_once)))
-        result[f"{name}_s"] = time.perf_counter() - started
-        result[f"{name}_cpu_s"] = time.process_time() - cpu
-        result[f"{name}_server_cpu_s"] = server_cpu(postmaster) - server
-    finally:
-        await close_database()
+    jobs = [(number, district, amounts[district]) for number, district in enumerate(districts)]
+    server = server_cpu(postmaster)
+    if processes > 1:
+        runs, elapsed, cpu = await _in_processes(name, period, jobs, at_once, processes)
+    else:
+        runs, elapsed, cpu = await _runs(name, period, jobs, at_once, len(jobs))
+    result[f"{name}_s"], result[f"{name}_cpu_s"] = elapsed, cpu
+    result[f"{name}_server_cpu_s"] = server_cpu(postmaster) - server
     result[f"{name}_period"] = period
     result[f"{name}_runs"] = [runs[n] for n in sorted(runs)]
     result[f"{name}_median_s"] = statistics.median(runs.values())
@@ -268,6 +265,105 @@ async def month(
     result[f"size_after_{name}"] = await conn.fetchval(
         "SELECT pg_database_size(current_database())"
     )
+
+
+Job = tuple[int, uuid.UUID, dict[uuid.UUID, int]]
+
+
+async def _runs(
+    name: str,
+    period: str,
+    jobs: list[Job],
+    at_once: int,
+    total: int,
+    before: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[dict[int, float], float, float]:
+    """Run ``jobs`` (district runs) ``at_once`` at a time in this process, on its own pool
+    (opened, then ``before`` awaited, then the clock started); returns each run's seconds,
+    the wall time and this process's CPU time."""
+    from service.db import close_database, open_database
+    from service.funds import batches
+    from tests.bench.allocation import bureau_caller
+
+    runs: dict[int, float] = {}
+
+    async def worker() -> None:
+        while jobs:
+            number, district, amounts = jobs.pop(0)
+            one = time.perf_counter()
+            await batches.allocate_interest_for_district(bureau_caller(district), period, amounts)
+            runs[number] = time.perf_counter() - one
+            say(f"{name} {period} district {number + 1}/{total}: {runs[number]:.1f} s")
+
+    await open_database()
+    try:
+        if before is not None:
+            await before()
+        cpu, started = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(at_once)))
+        return runs, time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        await close_database()
+
+
+async def _in_processes(
+    name: str, period: str, jobs: list[Job], at_once: int, processes: int
+) -> tuple[dict[int, float], float, float]:
+    """The district runs spread over ``processes`` spawned processes, ``at_once`` in all
+    (districts dealt round-robin, in order), all started together once every process has
+    its pool; returns each run's seconds, the wall time from the start to the last
+    process's end, and the CPU time of all the processes while they ran."""
+    context = multiprocessing.get_context("spawn")
+    ready, start, done = context.Barrier(processes + 1), context.Event(), context.Queue()
+    tasks = [at_once // processes + (index < at_once % processes) for index in range(processes)]
+    children = [
+        context.Process(
+            target=_process_runs,
+            args=(name, period, jobs[i::processes], tasks[i], len(jobs), ready, start, done),
+        )
+        for i in range(processes)
+    ]
+    for child in children:
+        child.start()
+    try:
+        await asyncio.to_thread(ready.wait, 600)
+        started = time.perf_counter()
+        start.set()
+        outcomes = [await asyncio.to_thread(done.get) for _ in children]
+        elapsed = time.perf_counter() - started
+    finally:
+        for child in children:
+            child.join(60)
+    if any(outcome is None for outcome in outcomes):
+        raise RuntimeError(f"a process of the {name} month failed (see its output)")
+    runs = {number: seconds for done_runs, _ in outcomes for number, seconds in done_runs.items()}
+    return runs, elapsed, sum(cpu for _, cpu in outcomes)
+
+
+def _process_runs(
+    name: str,
+    period: str,
+    jobs: list[Job],
+    at_once: int,
+    total: int,
+    ready: Any,
+    start: Any,
+    done: Any,
+) -> None:
+    """One spawned process's share: its pool opened, wait for the others, run its jobs,
+    put (runs, CPU seconds) on ``done`` (None if it failed)."""
+
+    async def together() -> None:
+        await asyncio.to_thread(ready.wait, 600)
+        await asyncio.to_thread(start.wait)
+
+    gc.freeze()
+    try:
+        runs, _, cpu = asyncio.run(_runs(name, period, jobs, max(1, at_once), total, together))
+    except BaseException:
+        done.put(None)
+        raise
+    done.put((runs, cpu))
 
 
 if __name__ == "__main__":
@@ -287,7 +383,17 @@ if __name__ == "__main__":
         "--keep-cluster", action="store_true", help="leave the private cluster's data directory"
     )
     parser.add_argument(
-        "--parallel", type=int, default=1, help="then the next month, N district runs at a time"
+        "--parallel",
+        type=int,
+        action="append",
+        default=[],
+        help="then the next month, N district runs at a time (repeat: a further month each)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="spread the --parallel runs over P processes (as `changxiao serve --workers P`)",
     )
     arguments = parser.parse_args()
     if arguments.private_cluster:

@@ -1,9 +1,11 @@
-"""A journal line names rows that exist, and its household is its account's: refused
+"""A journal line names rows that exist, and its household is exactly its account's (a
+household account's line names that household, the custody account's none): refused
 otherwise, whether the lines come by INSERT or by COPY, and the statement writes nothing.
 The rows a line names cannot be deleted (nor their ids changed) while it names them.
 
-On PostgreSQL a per-statement trigger checks the references (migration
-``funds_2026_12_03t12_30_00``), on SQLite its foreign keys and a trigger."""
+On PostgreSQL a per-statement trigger checks the references (migrations
+``funds_2026_12_03t12_30_00`` and ``funds_2026_12_03t16_30_00``), on SQLite its foreign
+keys and triggers."""
 
 from __future__ import annotations
 
@@ -55,6 +57,8 @@ BAD = {
     "entry": lambda ids: {**ids, "entry": uuid.uuid4()},
     "account": lambda ids: {**ids, "account": uuid.uuid4()},
     "owner": lambda ids: {**ids, "owner": uuid.uuid4()},
+    # A household account's line must name the household: its lines are found by account.
+    "no household": lambda ids: {**ids, "household": None},
 }
 
 
@@ -184,12 +188,15 @@ async def test_the_migration_counts_lines_the_new_rules_refuse(
     client: httpx.AsyncClient, world: World, estate: Estate
 ) -> None:
     """A line written before the rules (here past the triggers) whose household is not its
-    account's is what the migration stops on."""
+    account's is what the migrations stop on; the later one also on a household account's
+    line that leaves the household out."""
     from migrations.funds.funds_2026_12_03t12_30_00_000000 import REFUSED
+    from migrations.funds.funds_2026_12_03t16_30_00_000000 import REFUSED as REFUSED_LATER
 
     await deposit(client, world, estate.households[1], "50.00")
     line = await _posted(client, world, estate)
     assert int((await fetch(REFUSED))[0]["n"]) == 0
+    assert int((await fetch(REFUSED_LATER))[0]["n"]) == 0
 
     class Rollback(Exception):
         pass
@@ -205,5 +212,15 @@ async def test_the_migration_counts_lines_the_new_rules_refuse(
                 str(line["household"]),
             )
             assert int((await fetch(REFUSED))[0]["n"]) == 1
+            assert int((await fetch(REFUSED_LATER))[0]["n"]) == 1
+            await fetch(
+                "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+                " interest_delta) VALUES ({}, {}, NULL, NULL, 0, 0)",
+                str(line["entry"]),
+                str(line["account"]),
+            )
+            assert int((await fetch(REFUSED))[0]["n"]) == 1
+            assert int((await fetch(REFUSED_LATER))[0]["n"]) == 2
             raise Rollback
     assert int((await fetch(REFUSED))[0]["n"]) == 0
+    assert int((await fetch(REFUSED_LATER))[0]["n"]) == 0
