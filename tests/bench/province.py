@@ -46,6 +46,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from tests.bench.common import process_tree_cpu, with_database
@@ -93,9 +94,15 @@ async def checkpoints(conn: Any) -> int:
 
 
 def server_cpu(postmaster: int | None) -> float:
-    """CPU seconds of the private cluster's live processes (0 when on a shared server,
-    whose other users' backends would count too)."""
-    return process_tree_cpu(postmaster) if postmaster is not None else 0.0
+    """CPU seconds of the private cluster: its live processes, and those that ended (a
+    backend's CPU is added to the postmaster's children's time when it exits, as when a
+    pool closes before the count is read); 0 when on a shared server, whose other users'
+    backends would count too."""
+    if postmaster is None:
+        return 0.0
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    ended = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return process_tree_cpu(postmaster) + ended
 
 
 async def main(
