@@ -143,7 +143,8 @@ async def forwards() -> MigrationManager:
         if refused:
             raise RuntimeError(
                 f"{refused} fund_line rows have no entry or account, or a household other than"
-                " their account's: correct them (by reversal) before this migration"
+                " their account's: repair them outside the service (a reversal copies the"
+                " line's household) and record the repair, then migrate again"
             )
         if isinstance(engine, PostgresEngine):
             schema = (await engine.run_ddl("SELECT quote_ident(current_schema()) AS s"))[0]["s"]

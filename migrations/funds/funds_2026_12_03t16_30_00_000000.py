@@ -11,7 +11,10 @@ on ``fund_line.household`` indexed the same lines a second time under another ra
 Measured on a 162,190-household district (lines by one INSERT … SELECT, each variant
 rolled back, 3 rounds): 2.66-2.74 s with it, 1.72-1.82 s without.
 
-The migration stops if a line already written breaks the rule.
+The migration stops if a line already written breaks the rule. On PostgreSQL it first
+takes a SHARE lock on ``fund_line`` (in the migration's transaction), so that postings in
+flight finish before the count and new ones wait until the new rule is in place; stop the
+previous version's processes before migrating, as for every release.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -77,11 +80,16 @@ async def forwards() -> MigrationManager:
         from service.db import get_engine
 
         engine = get_engine()
+        if isinstance(engine, PostgresEngine):
+            await engine.run_ddl("LOCK TABLE fund_line IN SHARE MODE")
         refused = int((await engine.run_ddl(REFUSED))[0]["n"])
         if refused:
+            # A reversal would copy the line's household and leave the line: such lines
+            # need a repair outside the service, recorded, before this migration.
             raise RuntimeError(
                 f"{refused} fund_line rows name a household other than their account's"
-                " (or leave it out): correct them (by reversal) before this migration"
+                " (or leave it out): repair them outside the service (a reversal copies"
+                " the line's household) and record the repair, then migrate again"
             )
         if isinstance(engine, PostgresEngine):
             schema = (await engine.run_ddl("SELECT quote_ident(current_schema()) AS s"))[0]["s"]

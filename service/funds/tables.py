@@ -109,7 +109,10 @@ class FundEntry(Table, tablename="fund_entry"):
 class FundLine(Table, tablename="fund_line"):
     """One account's change within an entry (append-only). On PostgreSQL the references are
     checked once per statement by a trigger, not per line by foreign keys (migration
-    ``funds_2026_12_03t12_30_00``); an entry is found by the (entry, account) index."""
+    ``funds_2026_12_03t12_30_00``). A line's household is exactly its account's (none on
+    the custody account's; migration ``funds_2026_12_03t16_30_00``), so a household's
+    lines are found by its account: ``household`` is not indexed. An entry's lines are found
+    by the (entry, account) index."""
 
     id = BigSerial(primary_key=True)
     entry = ForeignKey(FundEntry, on_delete=OnDelete.restrict)

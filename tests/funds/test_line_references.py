@@ -114,15 +114,17 @@ async def test_a_custody_line_has_no_household_and_its_account_is_checked(
             str(custody[0]["id"]),
         )
     assert await _lines_of(estate) == before + 1
-    # ... but not one that does not.
-    with pytest.raises(Exception, match=r"(?i)foreign key|fund_line\."):
-        async with transaction():
-            await fetch(
-                "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-                " interest_delta) VALUES ({}, {}, NULL, NULL, 0, 0)",
-                str(ids["entry"]),
-                str(uuid.uuid4()),
-            )
+    # ... but not one that does not, and a custody line names no household.
+    for account, household in [(uuid.uuid4(), None), (custody[0]["id"], ids["household"])]:
+        with pytest.raises(Exception, match=r"(?i)foreign key|fund_line\."):
+            async with transaction():
+                await fetch(
+                    "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+                    " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
+                    str(ids["entry"]),
+                    str(account),
+                    None if household is None else str(household),
+                )
     assert await _lines_of(estate) == before + 1
 
 
@@ -224,3 +226,41 @@ async def test_the_migration_counts_lines_the_new_rules_refuse(
             raise Rollback
     assert int((await fetch(REFUSED))[0]["n"]) == 0
     assert int((await fetch(REFUSED_LATER))[0]["n"]) == 0
+
+
+async def test_the_later_migration_counts_lines_leaving_their_household_out(
+    client: httpx.AsyncClient, world: World, estate: Estate
+) -> None:
+    """On either engine: a household account's line written (past the check) without its
+    household, or a custody line naming one, is what ``funds_2026_12_03t16_30_00`` stops on."""
+    from migrations.funds.funds_2026_12_03t16_30_00_000000 import REFUSED
+
+    line = await _posted(client, world, estate)
+    custody = await fetch(
+        "SELECT id FROM fund_account WHERE kind = 'custody' AND community = {}", estate.community
+    )
+    assert int((await fetch(REFUSED))[0]["n"]) == 0
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        async with transaction():
+            if IS_POSTGRES:
+                await fetch("SET LOCAL session_replication_role = replica")
+            else:
+                await fetch("DROP TRIGGER fund_line_household_of_account")
+            for account, household in [
+                (line["account"], None),
+                (custody[0]["id"], line["household"]),
+            ]:
+                await fetch(
+                    "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+                    " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
+                    str(line["entry"]),
+                    str(account),
+                    None if household is None else str(household),
+                )
+            assert int((await fetch(REFUSED))[0]["n"]) == 2
+            raise Rollback
+    assert int((await fetch(REFUSED))[0]["n"]) == 0
