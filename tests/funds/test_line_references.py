@@ -51,6 +51,17 @@ async def _lines_of(estate: Estate) -> int:
     return int(rows[0]["n"])
 
 
+async def _insert_line(entry: Any, account: Any, household: Any = None) -> None:
+    """One zero line by INSERT, naming ``household`` (or none) and no owner."""
+    await fetch(
+        "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
+        " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
+        str(entry),
+        str(account),
+        None if household is None else str(household),
+    )
+
+
 BAD = {
     "no entry": lambda ids: {**ids, "entry": None},
     "no account": lambda ids: {**ids, "account": None},
@@ -107,24 +118,13 @@ async def test_a_custody_line_has_no_household_and_its_account_is_checked(
     before = await _lines_of(estate)
     # A line with no household may name any account that exists (custody lines do)...
     async with transaction():
-        await fetch(
-            "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-            " interest_delta) VALUES ({}, {}, NULL, NULL, 0, 0)",
-            str(ids["entry"]),
-            str(custody[0]["id"]),
-        )
+        await _insert_line(ids["entry"], custody[0]["id"])
     assert await _lines_of(estate) == before + 1
     # ... but not one that does not, and a custody line names no household.
     for account, household in [(uuid.uuid4(), None), (custody[0]["id"], ids["household"])]:
         with pytest.raises(Exception, match=r"(?i)foreign key|fund_line\."):
             async with transaction():
-                await fetch(
-                    "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-                    " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
-                    str(ids["entry"]),
-                    str(account),
-                    None if household is None else str(household),
-                )
+                await _insert_line(ids["entry"], account, household)
     assert await _lines_of(estate) == before + 1
 
 
@@ -206,21 +206,10 @@ async def test_the_migration_counts_lines_the_new_rules_refuse(
     with pytest.raises(Rollback):
         async with transaction():
             await fetch("SET LOCAL session_replication_role = replica")
-            await fetch(
-                "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-                " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
-                str(line["entry"]),
-                str(line["other_account"]),
-                str(line["household"]),
-            )
+            await _insert_line(line["entry"], line["other_account"], line["household"])
             assert int((await fetch(REFUSED))[0]["n"]) == 1
             assert int((await fetch(REFUSED_LATER))[0]["n"]) == 1
-            await fetch(
-                "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-                " interest_delta) VALUES ({}, {}, NULL, NULL, 0, 0)",
-                str(line["entry"]),
-                str(line["account"]),
-            )
+            await _insert_line(line["entry"], line["account"])
             assert int((await fetch(REFUSED))[0]["n"]) == 1
             assert int((await fetch(REFUSED_LATER))[0]["n"]) == 2
             raise Rollback
@@ -254,13 +243,7 @@ async def test_the_later_migration_counts_lines_leaving_their_household_out(
                 (line["account"], None),
                 (custody[0]["id"], line["household"]),
             ]:
-                await fetch(
-                    "INSERT INTO fund_line (entry, account, household, owner, principal_delta,"
-                    " interest_delta) VALUES ({}, {}, {}, NULL, 0, 0)",
-                    str(line["entry"]),
-                    str(account),
-                    None if household is None else str(household),
-                )
+                await _insert_line(line["entry"], account, household)
             assert int((await fetch(REFUSED))[0]["n"]) == 2
             raise Rollback
     assert int((await fetch(REFUSED))[0]["n"]) == 0
