@@ -119,7 +119,7 @@ async def main(
     os.environ.setdefault("PICCOLO_CONF", "service.piccolo_conf")
     os.environ.setdefault("CHANGXIAO_SCHEDULER", "0")
     # One pooled connection per concurrent district run (the default pool holds 4).
-    os.environ.setdefault("CHANGXIAO_PG_POOL_MAX", str(max(4, *args.parallel)))
+    os.environ.setdefault("CHANGXIAO_PG_POOL_MAX", str(max([4, *args.parallel])))
 
     from service.migrate import migrate
     from tests.bench import generate
