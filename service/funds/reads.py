@@ -100,17 +100,19 @@ def _household_fund(row: dict[str, Any]) -> schemas.HouseholdFundOut:
     )
 
 
-# A household's statement lines after a journal position, one page, in journal order: the
-# lines of its account (a line's household is its account's, migration
-# ``funds_2026_12_03t16_30_00``; ``fund_line`` is indexed by account, not by household).
+# The lines ``l`` of a household (placeholder: the household): those of its account. A
+# line's household is its account's (migration ``funds_2026_12_03t16_30_00``), and
+# ``fund_line`` is indexed by account, not by household.
+HOUSEHOLD_LINES = "l.account = (SELECT a.id FROM fund_account AS a WHERE a.household = {})"
+
+# A household's statement lines after a journal position, one page, in journal order.
 # Placeholders: household, after (seq), limit.
 ENTRIES_PAGE_SQL = (
     "SELECT e.id, e.seq, e.kind, e.posted_at, e.value_date, e.memo, e.reverses_entry,"
     " e.fund_use_id, l.principal_delta, l.interest_delta, l.owner, o.name AS owner_name"
     " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
     " LEFT JOIN owner AS o ON o.id = l.owner"
-    " WHERE l.account = (SELECT a.id FROM fund_account AS a WHERE a.household = {})"
-    " AND e.seq > {} ORDER BY e.seq LIMIT {}"
+    f" WHERE {HOUSEHOLD_LINES} AND e.seq > {{}} ORDER BY e.seq LIMIT {{}}"
 )
 # The page joined to the household it belongs to, so that the household's scope condition
 # (appended with AND) decides between no row (not visible: 404) and at least one row (a

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from service.db import fetch
-from service.funds.reads import household_fund
+from service.funds.reads import HOUSEHOLD_LINES, household_fund
 from service.registry.rules import household_label
 from service.reports import excel
 from service.reports.fund_statement import _as_date, chain_of, community_header
@@ -74,8 +74,7 @@ async def build_household_statement(household: dict[str, Any], year: int) -> Hou
         " l.principal_delta + l.interest_delta AS amount"
         " FROM fund_line AS l JOIN fund_entry AS e ON e.id = l.entry"
         " LEFT JOIN owner AS o ON o.id = l.owner"
-        " WHERE l.account = (SELECT a.id FROM fund_account AS a WHERE a.household = {})"
-        " AND e.seq <= {} AND e.book_year <= {} ORDER BY e.seq",
+        f" WHERE {HOUSEHOLD_LINES} AND e.seq <= {{}} AND e.book_year <= {{}} ORDER BY e.seq",
         household_id,
         seq,
         year,
