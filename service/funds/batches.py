@@ -8,13 +8,12 @@ bulk inserts and one set-based balance update — never a query per household.
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from service import collector
 from service.audit.service import record, record_many
 from service.auth.roles import Caller
 from service.clock import today
@@ -25,31 +24,6 @@ from service.funds.ledger import LineDraft
 from service.funds.rules import allocate_by_weight, first_deposit, interest_period, interest_shares
 from service.funds.service import within_fund_life
 from service.units import format_yuan, parse_fen
-
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a district batch runs, back on (if it
-    was) when the last such batch in this process ends. A batch holds a few objects per
-    household alive at once (weights, lines, deltas), and every full collection walks
-    them all: on a 10x district (162,190 households) the collector took 1.4-3.2 s of the
-    batch's 3-6 s of this process's CPU. Reference counting still frees everything a
-    batch drops; only reference cycles (this process's and other requests') wait until
-    the batch ends."""
-    global _gc_pauses, _gc_was_enabled
-    if _gc_pauses == 0:
-        _gc_was_enabled = gc.isenabled()
-        gc.disable()
-    _gc_pauses += 1
-    try:
-        yield
-    finally:
-        _gc_pauses -= 1
-        if _gc_pauses == 0 and _gc_was_enabled:
-            gc.enable()
 
 
 async def communities_in_district(district_id: UUID, community_ids: Sequence[UUID]) -> None:
@@ -90,7 +64,7 @@ async def allocate_interest_for_district(
     ``period``, allocated all or nothing in one transaction, set-based: the same handful
     of statements for 12,600 communities as for one (communities locked in id order)."""
     await communities_in_district(caller.district_id, list(amounts))
-    with gc_paused():
+    with collector.paused():  # see service.collector: a batch's rows live until it ends
         async with transaction():
             await for_batch()
             return await _allocate_interest(caller, period, amounts, key)
@@ -400,7 +374,7 @@ async def post_first_deposits(
     entry made while the previous group is written (``ledger.post_overlapped``), the
     first-deposit marks set and the audit rows written in bulk. Returns the households
     posted for."""
-    with gc_paused():
+    with collector.paused():
         return await _post_first_deposits(district_id, community_ids, paid_on)
 
 

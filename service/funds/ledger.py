@@ -482,22 +482,20 @@ class Postings:
             )
         )
 
-    async def write(self, *, at_commit: bool = False, balances: bool = True) -> list[Posted]:
-        """Send the rows (see ``post_entries``); returns the entries as posted. On
-        PostgreSQL without ``balances`` the caller moves the balances itself
-        (``post_overlapped``: once for all its groups, from their lines); SQLite moves
-        them with the lines in any case (from the lines it has just written)."""
+    async def write(self, *, at_commit: bool = False) -> list[Posted]:
+        """Send the rows (see ``post_entries``); returns the entries as posted."""
         if not self.entries:
             return []
-        deltas = self.deltas if balances else {}
         if is_postgres() and len(self.lines) > SMALL_POSTING_LINES:
-            await _write_large_postgres(self.entries, self.lines, deltas, self.heads, self.totals)
+            await _write_large_postgres(
+                self.entries, self.lines, self.deltas, self.heads, self.totals
+            )
             return self.posted
         if is_postgres():
             by_table = _postgres_writes(
                 self.entries,
                 self.lines,
-                deltas,
+                self.deltas,
                 self.heads,
                 self.totals,
                 chunk=len(self.lines),
@@ -544,33 +542,19 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     previous group's are answered. The groups are written strictly one after another on
     the transaction's connection, in the order made. ``drafts`` should yield control
     now and then (``await asyncio.sleep(0)``) so that a group's next statement goes out
-    as soon as the previous one is answered. On PostgreSQL the balances move once, after
-    the last group's lines, by one update from the lines of every entry the batch
-    posted (a batch of one group moves them in its own statement). A failure in any
-    group fails the whole call (and so the caller's transaction); a write in flight is
-    awaited before the error leaves.
+    as soon as the previous one is answered. A failure in any group fails the whole call
+    (and so the caller's transaction); a write in flight is awaited before the error
+    leaves.
     """
     posted: list[Posted] = []
     pending: asyncio.Future[list[Posted]] | None = None
     group = Postings()
-    # PostgreSQL: the balances move once, after the last group's lines, by one update
-    # from the lines of these entries (``BALANCES_FROM_LINES_SQL``).
-    postgres = is_postgres()
-    deferred: list[UUID] = []
 
-    async def flush(*, last: bool = False) -> None:
+    async def flush() -> None:
         nonlocal pending, group
         if pending is not None:
             posted.extend(await pending)
-        if group.entries:
-            # A batch of one group (one community's interest) moves its balances in
-            # that group's statement, as ``post_entries`` does.
-            alone = last and not deferred
-            pending = asyncio.ensure_future(group.write(balances=alone or not postgres))
-            if postgres and not alone:
-                deferred.extend(p.entry_id for p in group.posted)
-        else:
-            pending = None
+        pending = asyncio.ensure_future(group.write()) if group.entries else None
         group = Postings()
         await asyncio.sleep(0)  # let the group send its first statement
 
@@ -579,30 +563,14 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
             group.add(draft)
             if len(group.lines) >= OVERLAP_GROUP_LINES:
                 await flush()
-        await flush(last=True)
+        await flush()
         await flush()
     finally:
         if pending is not None and not pending.done():
             # Leaving on an error: never leave a statement in flight on the connection
             # the caller's transaction is about to roll back.
             await asyncio.gather(pending, return_exceptions=True)
-    if deferred:
-        await fetch(BALANCES_FROM_LINES_SQL, deferred)
     return posted
-
-
-# PostgreSQL: the balances a batch's entries moved, summed from their lines (written by
-# then), in one statement. A whole district's accounts at once are joined by hash to one
-# scan of the accounts; a few thousand at a time the planner probes the key index row by
-# row, at about twice the cost a row (10x district: 41 groups' updates 1.4 s, all at once
-# 0.7 s). Placeholder: the entries' ids as one array.
-BALANCES_FROM_LINES_SQL = (
-    "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-    " interest_fen = fund_account.interest_fen + d.i"
-    " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
-    " FROM fund_line WHERE entry = ANY({}) GROUP BY account) AS d"
-    " WHERE fund_account.id = d.account"
-)
 
 
 async def _write_large_postgres(

@@ -38,7 +38,6 @@ tests/reports/test_render.py): ``_install_subsetting`` here, and ``fastpaths``.
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import re
@@ -53,6 +52,7 @@ import anyio
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service import collector
 from service.clock import now
 from service.config import PROJECT_ROOT
 from service.registry.rules import mask_name
@@ -428,21 +428,14 @@ def _write_pdf(html: str) -> bytes:
         # collector, left on, walks them again and again (a tenth of a statement's
         # time). Off during the render, then one pass over what the render made
         # (all of it still in the youngest generation).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with fastpaths.rendering():
-                write = partial(
-                    document.write_pdf,
-                    stylesheets=[stylesheet],
-                    font_config=fonts,
-                    finisher=_bare_cff_finisher,
-                )
-                pdf = _ROOMY(write)
-        finally:
-            if collecting:
-                gc.enable()
-                gc.collect(0)
+        with collector.paused(), fastpaths.rendering():
+            write = partial(
+                document.write_pdf,
+                stylesheets=[stylesheet],
+                font_config=fonts,
+                finisher=_bare_cff_finisher,
+            )
+            pdf = _ROOMY(write)
     assert pdf is not None
     return bytes(pdf)
 

@@ -26,7 +26,7 @@ async def test_the_next_groups_rows_are_built_while_a_group_is_written(
         self.entries.append((draft,))
         self.lines.append((draft,))
 
-    async def write(self: ledger.Postings, **_: Any) -> list[Any]:
+    async def write(self: ledger.Postings, *, at_commit: bool = False) -> list[Any]:
         names = [entry[0] for entry in self.entries]
         events.append(f"write {names}")
         # The database answers once the next drafts were made; a post_overlapped that
@@ -38,7 +38,6 @@ async def test_the_next_groups_rows_are_built_while_a_group_is_written(
     monkeypatch.setattr(ledger.Postings, "add", add)
     monkeypatch.setattr(ledger.Postings, "write", write)
     monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 2)
-    monkeypatch.setattr(ledger, "is_postgres", lambda: False)  # no database here
 
     async def drafts() -> AsyncIterator[Any]:
         for name in "abcde":
@@ -61,26 +60,3 @@ async def test_the_next_groups_rows_are_built_while_a_group_is_written(
         "write ['e']",
         "answered ['e']",
     ]
-
-
-def test_the_collector_is_paused_for_the_outermost_batch_and_restored_as_it_was() -> None:
-    """Nested or overlapping batches: the collector comes back on when the last of them
-    ends (also by an error), and stays off after them if it was off before."""
-    import gc
-
-    from service.funds.batches import gc_paused
-
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), gc_paused():
-        with gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the outer batch still runs
-        raise RuntimeError("the batch failed")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
