@@ -152,11 +152,11 @@ async def test_a_district_run_makes_its_rows_with_the_collector_paused(
         await make_block(client, world, areas=("50.00", "50.00"), deposits=("100.00", "300.00"))
         for _ in range(3)
     ]
-    collector: list[bool] = []
+    collecting: list[bool] = []
     real_add = ledger.Postings.add
 
     def add(self: ledger.Postings, draft: Any) -> None:
-        collector.append(gc.isenabled())
+        collecting.append(gc.isenabled())
         real_add(self, draft)
 
     monkeypatch.setattr(ledger.Postings, "add", add)
@@ -165,7 +165,7 @@ async def test_a_district_run_makes_its_rows_with_the_collector_paused(
     response = await post_run(client, world, body)
     assert response.status_code == 201, response.text
 
-    assert collector == [False] * 3 and gc.isenabled()
+    assert collecting == [False] * 3 and gc.isenabled()
     for block in blocks:
         assert [await balance(client, world, h) for h in block.households] == ["101.00", "303.00"]
         verified = await client.get(

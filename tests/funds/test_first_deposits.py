@@ -154,7 +154,11 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     """On PostgreSQL the first deposits and the interest run of a district write their
     journal with ``db.BATCH_SETTINGS`` (no JIT compiling, room for hash aggregates), and
     those settings end with the batch's transaction: the next statement runs with the
-    server's own. SQLite has no such settings; the batches run the same."""
+    server's own. SQLite has no such settings; the batches run the same. On both, each
+    batch writes its journal with Python's cyclic collector paused (``service.collector``:
+    its rows live until it ends), on again after it."""
+    import gc
+
     district, households = await make_district()
     c1, c2 = list(households)
     caller = bureau_caller(district)
@@ -162,9 +166,11 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     read = "SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem"
     before = dict((await fetch(read))[0]) if postgres else None
     seen: list[dict[str, str]] = []
+    collecting: list[bool] = []
     post_overlapped = ledger.post_overlapped
 
     async def watched(drafts: Any) -> Any:
+        collecting.append(gc.isenabled())
         if postgres:
             seen.append(dict((await fetch(read))[0]))
         return await post_overlapped(drafts)
@@ -172,6 +178,7 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     monkeypatch.setattr(ledger, "post_overlapped", watched)
     assert await batches.post_first_deposits_for_district(district) == 6
     await batches.allocate_interest_for_district(caller, str(today().year), {c1: 100, c2: 250})
+    assert collecting == [False, False] and gc.isenabled()
     if postgres:
         assert seen == [db.BATCH_SETTINGS, db.BATCH_SETTINGS]
         assert before is not None and before != db.BATCH_SETTINGS
