@@ -133,7 +133,7 @@ async def balance_days_of(
         # An account's balance-days fit a BIGINT by far (10^10 fen × 366 days < 2^63): the
         # driver hands back int, not Decimal.
         f"SELECT a.community, a.id, a.household, h.owner, CAST({balance_days} AS BIGINT)"
-        " AS balance_days"
+        f" AS balance_days, {ledger.row_place('a')} AS place"
         " FROM fund_account AS a JOIN household AS h ON h.id = a.household"
         " LEFT JOIN (SELECT l.account,"
         f" SUM((l.principal_delta + l.interest_delta) * {unshared}) AS unshared"
@@ -247,8 +247,10 @@ def _split(
     key: str | None = None,
 ) -> tuple[ledger.EntryDraft, int]:
     """The entry putting ``amount`` into the interest sub-accounts split by
-    ``weight_column``, and how many households get a share."""
+    ``weight_column``, and how many households get a share. Weights read with their
+    rows' ``place`` (``ledger.row_place``) pass it on to the balance update."""
     by_account = {w["id"]: w for w in weights}
+    placed = bool(weights) and "place" in weights[0]
     rule = interest_shares if kind == "interest" else allocate_by_weight
     shares = rule(amount, {account: int(w[weight_column]) for account, w in by_account.items()})
     lines = [
@@ -267,6 +269,7 @@ def _split(
         period=period,
         actor_id=caller.id,
         idempotency_key=key,
+        places={a: w["place"] for a, w in by_account.items()} if placed else None,
     )
     return draft, sum(1 for s in shares.values() if s > 0)
 
@@ -387,10 +390,12 @@ async def _post_first_deposits(
         ordered = sorted(chains, key=str)
         await ledger.open_household_accounts(district_id, ordered)
         due: dict[UUID, list[LineDraft]] = {}
+        # Where each community's accounts' rows lie (``ledger.row_place``).
+        places: dict[UUID, dict[UUID, Any]] = {}
         for chunk in chunks(ordered):
             for r in await fetch(
                 "SELECT a.id, a.community, a.household, h.owner, h.floor_area,"
-                " c.deposit_rate_fen FROM fund_account AS a"
+                f" c.deposit_rate_fen, {ledger.row_place('a')} AS place FROM fund_account AS a"
                 " JOIN household AS h ON h.id = a.household"
                 " JOIN community AS c ON c.id = a.community"
                 f" WHERE a.community IN {placeholders(len(chunk))} AND a.kind = 'household'"
@@ -399,9 +404,11 @@ async def _post_first_deposits(
             ):
                 amount = first_deposit(int(r["deposit_rate_fen"]), int(r["floor_area"]))
                 if amount > 0:
-                    due.setdefault(UUID(str(r["community"])), []).append(
-                        LineDraft(UUID(str(r["id"])), r["household"], r["owner"], amount, 0)
+                    account, community = UUID(str(r["id"])), UUID(str(r["community"]))
+                    due.setdefault(community, []).append(
+                        LineDraft(account, r["household"], r["owner"], amount, 0)
                     )
+                    places.setdefault(community, {})[account] = r["place"]
         communities = [c for c in ordered if c in due]
         if not communities:
             return 0
@@ -420,6 +427,7 @@ async def _post_first_deposits(
                     custody=custody[community_id],
                     value_date=paid,
                     memo="首期维修资金（按交存标准×建筑面积批量入账）",
+                    places=places[community_id],
                 )
                 await asyncio.sleep(0)  # the group being written sends its next statement
 

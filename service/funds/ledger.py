@@ -32,6 +32,7 @@ from service.db import (
     chunks,
     copy_rows,
     fetch,
+    for_batch_writes,
     insert_rows,
     insert_writes,
     is_postgres,
@@ -151,6 +152,16 @@ class EntryDraft:
     actor_id: UUID | None = None
     idempotency_key: str | None = None
     fund_use_id: UUID | None = None
+    # Where accounts' rows lie (PostgreSQL's ctid, as read in this transaction after the
+    # community's chain was locked, ``ROW_PLACE``), for a batch's balance update to go
+    # straight to them rather than through the primary key (``_write_large_postgres``).
+    places: Mapping[UUID, Any] | None = None
+
+
+def row_place(table: str) -> str:
+    """SQL for where a row of ``table`` (an alias) lies, to pass as ``EntryDraft.places``:
+    its ctid on PostgreSQL; NULL on SQLite (which finds rows by key)."""
+    return f"{table}.ctid" if is_postgres() else "NULL"
 
 
 LOCK_SQL = (
@@ -427,7 +438,7 @@ class Postings:
     rows. ``add`` moves the draft's ``chain`` to the new entry: drafts must be added in
     the order they are to be written."""
 
-    def __init__(self) -> None:
+    def __init__(self, moved: set[UUID] | None = None) -> None:
         self.entries: list[tuple[Any, ...]] = []
         self.lines: list[tuple[Any, ...]] = []
         self.posted: list[Posted] = []
@@ -435,6 +446,9 @@ class Postings:
         self.deltas: dict[UUID, list[int]] = {}  # account → [principal, interest] moved
         self.totals: dict[TotalKey, int] = {}  # the households' year totals moved
         self.kinds: dict[UUID, str] = {}  # these entries' kinds, for a reversal among them
+        self.places: dict[UUID, Any] = {}  # account → its row's place (``EntryDraft.places``)
+        # Accounts an earlier group of the same batch moved: their rows lie elsewhere now.
+        self.moved = set() if moved is None else moved
         self.at = now()
 
     def add(self, draft: EntryDraft) -> None:
@@ -476,6 +490,8 @@ class Postings:
             moved[0] += line.principal_delta
             moved[1] += line.interest_delta
         _add_year_total(self.totals, self.kinds, draft, entry, lines)
+        if draft.places:
+            self.places.update(draft.places)
         self.posted.append(
             Posted(
                 entry["id"], entry["seq"], entry["hash"], entry["amount_fen"], entry["posted_at"]
@@ -486,10 +502,14 @@ class Postings:
         """Send the rows (see ``post_entries``); returns the entries as posted."""
         if not self.entries:
             return []
+        try:
+            return await self._write(at_commit)
+        finally:
+            self.moved.update(self.deltas)  # their rows lie elsewhere from now on
+
+    async def _write(self, at_commit: bool) -> list[Posted]:
         if is_postgres() and len(self.lines) > SMALL_POSTING_LINES:
-            await _write_large_postgres(
-                self.entries, self.lines, self.deltas, self.heads, self.totals
-            )
+            await _write_large_postgres(self)
             return self.posted
         if is_postgres():
             by_table = _postgres_writes(
@@ -546,16 +566,18 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     (and so the caller's transaction); a write in flight is awaited before the error
     leaves.
     """
+    await for_batch_writes()
     posted: list[Posted] = []
     pending: asyncio.Future[list[Posted]] | None = None
-    group = Postings()
+    moved: set[UUID] = set()
+    group = Postings(moved)
 
     async def flush() -> None:
         nonlocal pending, group
         if pending is not None:
             posted.extend(await pending)
         pending = asyncio.ensure_future(group.write()) if group.entries else None
-        group = Postings()
+        group = Postings(moved)
         await asyncio.sleep(0)  # let the group send its first statement
 
     try:
@@ -573,22 +595,68 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     return posted
 
 
-async def _write_large_postgres(
-    entries: list[tuple[Any, ...]],
-    lines: list[tuple[Any, ...]],
-    deltas: dict[UUID, list[int]],
-    heads: dict[UUID, tuple[int, str, UUID]],
-    totals: Mapping[TotalKey, int],
-) -> None:
+async def _write_large_postgres(postings: Postings) -> None:
     """A batch on PostgreSQL: the entries, chain heads and year totals as arrays in one
     statement, the lines by COPY (binary, the fastest way in), then the balances,
     ``ARRAY_CHUNK`` rows a statement. Balances last: a batch that waits on an account row
-    does so with all its lines written, and leaves none if it dies there."""
-    by_table = _postgres_writes(entries, [], deltas, heads, totals, chunk=ARRAY_CHUNK, values=False)
+    does so with all its lines written, and leaves none if it dies there.
+
+    Accounts whose row's place the drafts gave (``EntryDraft.places``) are moved there,
+    in the order they lie, by TID instead of a primary-key lookup each (a 10x district's
+    interest: 1.11 s of balance updates, 0.68 s of them index lookups). A place holds
+    while no one updates the row: every writer of ``fund_account`` holds the community's
+    chain, which the batch holds, and the batch moves each account once (``moved``). The
+    statement also matches the account's id and counts what it moved: a place that no
+    longer holds fails the batch, whole, instead of leaving a balance unmoved."""
+    by_table = _postgres_writes(
+        postings.entries,
+        [],
+        postings.deltas,
+        postings.heads,
+        postings.totals,
+        chunk=ARRAY_CHUNK,
+        values=False,
+    )
     await write_together(by_table["entries"] + by_table["chains"] + by_table["totals"])
-    await copy_rows("fund_line", LINE_COLUMNS, lines)
-    for sql, args in by_table["balances"]:
-        await fetch(sql, *args)
+    await copy_rows("fund_line", LINE_COLUMNS, postings.lines)
+    placed, by_key = _placed_deltas(postings)
+    for part in chunks(placed, ARRAY_CHUNK):
+        columns = [list(column) for column in zip(*part, strict=True)]
+        done = await fetch(PLACED_BALANCES_SQL, *columns)
+        if done[0]["moved"] != len(part):
+            raise RuntimeError("a batch's account row moved under it; nothing was posted")
+    if by_key:
+        for sql, args in _postgres_writes([], [], by_key, {}, {}, chunk=ARRAY_CHUNK, values=False)[
+            "balances"
+        ]:
+            await fetch(sql, *args)
+
+
+PLACED_BALANCES_SQL = (
+    "WITH moved AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+    " interest_fen = fund_account.interest_fen + d.i"
+    " FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS d(place, account, p, i)"
+    " WHERE fund_account.ctid = d.place AND fund_account.id = d.account RETURNING 1)"
+    " SELECT COUNT(*) AS moved FROM moved"
+)
+
+
+def _placed_deltas(
+    postings: Postings,
+) -> tuple[list[tuple[Any, UUID, int, int]], dict[UUID, list[int]]]:
+    """The group's balance moves split into those going to a known row place (in the
+    order the rows lie) and those found by key (no place given, or moved before)."""
+    placed: list[tuple[Any, UUID, int, int]] = []
+    by_key: dict[UUID, list[int]] = {}
+    places, moved = postings.places, postings.moved
+    for account, (principal, interest) in postings.deltas.items():
+        place = places.get(account)
+        if place is None or account in moved:
+            by_key[account] = [principal, interest]
+        else:
+            placed.append((place, account, principal, interest))
+    placed.sort()
+    return placed, by_key
 
 
 # PostgreSQL: up to SMALL_POSTING_LINES lines a posting is one statement with its rows as

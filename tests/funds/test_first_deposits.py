@@ -154,9 +154,11 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     """On PostgreSQL the first deposits and the interest run of a district write their
     journal with ``db.BATCH_SETTINGS`` (no JIT compiling, room for hash aggregates), and
     those settings end with the batch's transaction: the next statement runs with the
-    server's own. SQLite has no such settings; the batches run the same. On both, each
-    batch writes its journal with Python's cyclic collector paused (``service.collector``:
-    its rows live until it ends), on again after it."""
+    server's own. Its reads are planned as usual and its group writes with generic plans
+    (``db.for_batch_writes``), also only until the transaction ends. SQLite has no such
+    settings; the batches run the same. On both, each batch writes its journal with
+    Python's cyclic collector paused (``service.collector``: its rows live until it
+    ends), on again after it."""
     import gc
 
     district, households = await make_district()
@@ -167,15 +169,29 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
     before = dict((await fetch(read))[0]) if postgres else None
     seen: list[dict[str, str]] = []
     collecting: list[bool] = []
+    plans = "SELECT current_setting('plan_cache_mode') AS mode"
+    read_plans: list[str] = []
     post_overlapped = ledger.post_overlapped
 
     async def watched(drafts: Any) -> Any:
         collecting.append(gc.isenabled())
         if postgres:
             seen.append(dict((await fetch(read))[0]))
+            read_plans.append((await fetch(plans))[0]["mode"])
         return await post_overlapped(drafts)
 
+    planned: list[str] = []
+    write = ledger.Postings.write
+
+    async def watched_write(self: ledger.Postings, **kwargs: Any) -> Any:
+        if postgres:
+            planned.append((await fetch(plans))[0]["mode"])
+        return await write(self, **kwargs)
+
     monkeypatch.setattr(ledger, "post_overlapped", watched)
+    monkeypatch.setattr(ledger.Postings, "write", watched_write)
+    if postgres:
+        assert (await fetch(plans))[0]["mode"] == "auto"
     assert await batches.post_first_deposits_for_district(district) == 6
     await batches.allocate_interest_for_district(caller, str(today().year), {c1: 100, c2: 250})
     assert collecting == [False, False] and gc.isenabled()
@@ -183,5 +199,9 @@ async def test_a_district_batch_runs_under_the_batch_settings_until_its_end(
         assert seen == [db.BATCH_SETTINGS, db.BATCH_SETTINGS]
         assert before is not None and before != db.BATCH_SETTINGS
         assert dict((await fetch(read))[0]) == before
+        # Each batch's reads (before post_overlapped) planned as usual, its writes generic.
+        assert planned == ["force_generic_plan", "force_generic_plan"]
+        assert (await fetch(plans))[0]["mode"] == "auto"
+        assert read_plans == ["auto", "auto"]
     for community in (c1, c2):
         assert (await ledger.verify(community)).ok
