@@ -449,6 +449,7 @@ class Postings:
         self.places: dict[UUID, Any] = {}  # account → its row's place (``EntryDraft.places``)
         # Accounts an earlier group of the same batch moved: their rows lie elsewhere now.
         self.moved = set() if moved is None else moved
+        self.prepared: LargeWrites | None = None  # a batch's statements (``prepare``)
         self.at = now()
 
     def add(self, draft: EntryDraft) -> None:
@@ -498,18 +499,23 @@ class Postings:
             )
         )
 
+    def prepare(self) -> None:
+        """Make a batch's statements now (on PostgreSQL, above ``SMALL_POSTING_LINES``),
+        so that ``write`` sends them without stopping to build them: ``post_overlapped``
+        prepares a group while the previous one is being written. Nothing is added after.
+        The group's accounts count as moved from here on (a later group finds them by
+        key): the groups are prepared and written in the same order."""
+        if self.prepared is None and is_postgres() and len(self.lines) > SMALL_POSTING_LINES:
+            self.prepared = _large_postgres_writes(self)
+        self.moved.update(self.deltas)
+
     async def write(self, *, at_commit: bool = False) -> list[Posted]:
         """Send the rows (see ``post_entries``); returns the entries as posted."""
         if not self.entries:
             return []
-        try:
-            return await self._write(at_commit)
-        finally:
-            self.moved.update(self.deltas)  # their rows lie elsewhere from now on
-
-    async def _write(self, at_commit: bool) -> list[Posted]:
-        if is_postgres() and len(self.lines) > SMALL_POSTING_LINES:
-            await _write_large_postgres(self)
+        self.prepare()
+        if self.prepared is not None:
+            await _send_large_postgres(self.prepared)
             return self.posted
         if is_postgres():
             by_table = _postgres_writes(
@@ -574,6 +580,7 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
 
     async def flush() -> None:
         nonlocal pending, group
+        group.prepare()  # while the previous group is being written
         if pending is not None:
             posted.extend(await pending)
         pending = asyncio.ensure_future(group.write()) if group.entries else None
@@ -595,68 +602,93 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     return posted
 
 
-async def _write_large_postgres(postings: Postings) -> None:
+@dataclass
+class LargeWrites:
+    """A batch group's statements on PostgreSQL, made before they are sent
+    (``Postings.prepare``): the entries, chain heads and year totals; the lines (COPY);
+    the balances, each statement with the counts of accounts it must move."""
+
+    head: list[Write]
+    lines: list[tuple[Any, ...]]
+    balances: list[tuple[Write, int, int]]
+
+
+def _large_postgres_writes(postings: Postings) -> LargeWrites:
     """A batch on PostgreSQL: the entries, chain heads and year totals as arrays in one
     statement, the lines by COPY (binary, the fastest way in), then the balances,
     ``ARRAY_CHUNK`` rows a statement. Balances last: a batch that waits on an account row
     does so with all its lines written, and leaves none if it dies there.
 
     Accounts whose row's place the drafts gave (``EntryDraft.places``) are moved there,
-    in the order they lie, by TID instead of a primary-key lookup each (a 10x district's
-    interest: 1.11 s of balance updates, 0.68 s of them index lookups). A place holds
-    while no one updates the row: every writer of ``fund_account`` holds the community's
-    chain, which the batch holds, and the batch moves each account once (``moved``). The
-    statement also matches the account's id and counts what it moved: a place that no
-    longer holds fails the batch, whole, instead of leaving a balance unmoved."""
+    in the order they lie, by TID instead of a primary-key lookup each; the others (the
+    custody accounts, accounts without a place or moved by an earlier group) by key, in
+    the same statement (``BALANCES_SQL``). A place holds while no one updates the row:
+    every writer of ``fund_account`` holds the community's chain, which the batch holds,
+    and a batch's group marks what it moves (``Postings.moved``). The statement matches
+    each account's id as well and counts what it moved: a place that no longer holds
+    fails the batch, whole, instead of leaving a balance unmoved."""
     by_table = _postgres_writes(
         postings.entries,
         [],
-        postings.deltas,
+        {},
         postings.heads,
         postings.totals,
         chunk=ARRAY_CHUNK,
         values=False,
     )
-    await write_together(by_table["entries"] + by_table["chains"] + by_table["totals"])
-    await copy_rows("fund_line", LINE_COLUMNS, postings.lines)
-    placed, by_key = _placed_deltas(postings)
-    for part in chunks(placed, ARRAY_CHUNK):
-        columns = [list(column) for column in zip(*part, strict=True)]
-        done = await fetch(PLACED_BALANCES_SQL, *columns)
-        if done[0]["moved"] != len(part):
+    placed, keyed = _split_deltas(postings)
+    balances: list[tuple[Write, int, int]] = []
+    for index in range(0, max(len(placed), len(keyed)), ARRAY_CHUNK):
+        by_place = placed[index : index + ARRAY_CHUNK]
+        by_key = keyed[index : index + ARRAY_CHUNK]
+        args = [[row[i] for row in by_place] for i in range(4)]
+        args += [[row[i] for row in by_key] for i in range(3)]
+        balances.append(((BALANCES_SQL, args), len(by_place), len(by_key)))
+    return LargeWrites(
+        by_table["entries"] + by_table["chains"] + by_table["totals"], postings.lines, balances
+    )
+
+
+async def _send_large_postgres(writes: LargeWrites) -> None:
+    await write_together(writes.head)
+    await copy_rows("fund_line", LINE_COLUMNS, writes.lines)
+    for (sql, args), placed, keyed in writes.balances:
+        done = (await fetch(sql, *args))[0]
+        if (done["placed"], done["keyed"]) != (placed, keyed):
             raise RuntimeError("a batch's account row moved under it; nothing was posted")
-    if by_key:
-        for sql, args in _postgres_writes([], [], by_key, {}, {}, chunk=ARRAY_CHUNK, values=False)[
-            "balances"
-        ]:
-            await fetch(sql, *args)
 
 
-PLACED_BALANCES_SQL = (
-    "WITH moved AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+# Placeholders: each placed account's row place, id, principal and interest moved; each
+# other account's id, principal and interest moved. The two sets never share an account.
+BALANCES_SQL = (
+    "WITH placed AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
     " interest_fen = fund_account.interest_fen + d.i"
     " FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS d(place, account, p, i)"
-    " WHERE fund_account.ctid = d.place AND fund_account.id = d.account RETURNING 1)"
-    " SELECT COUNT(*) AS moved FROM moved"
+    " WHERE fund_account.ctid = d.place AND fund_account.id = d.account RETURNING 1),"
+    " keyed AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+    " interest_fen = fund_account.interest_fen + d.i"
+    " FROM unnest($5::uuid[], $6::bigint[], $7::bigint[]) AS d(account, p, i)"
+    " WHERE fund_account.id = d.account RETURNING 1)"
+    " SELECT (SELECT COUNT(*) FROM placed) AS placed, (SELECT COUNT(*) FROM keyed) AS keyed"
 )
 
 
-def _placed_deltas(
+def _split_deltas(
     postings: Postings,
-) -> tuple[list[tuple[Any, UUID, int, int]], dict[UUID, list[int]]]:
+) -> tuple[list[tuple[Any, UUID, int, int]], list[tuple[UUID, int, int]]]:
     """The group's balance moves split into those going to a known row place (in the
     order the rows lie) and those found by key (no place given, or moved before)."""
     placed: list[tuple[Any, UUID, int, int]] = []
-    by_key: dict[UUID, list[int]] = {}
+    keyed: list[tuple[UUID, int, int]] = []
     places, moved = postings.places, postings.moved
     for account, (principal, interest) in postings.deltas.items():
         place = places.get(account)
         if place is None or account in moved:
-            by_key[account] = [principal, interest]
+            keyed.append((account, principal, interest))
         else:
             placed.append((place, account, principal, interest))
     placed.sort()
-    return placed, by_key
+    return placed, keyed
 
 
 # PostgreSQL: up to SMALL_POSTING_LINES lines a posting is one statement with its rows as
