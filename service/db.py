@@ -126,17 +126,26 @@ async def for_batch() -> None:
         )
 
 
-async def for_batch_writes() -> None:
-    """Inside a transaction, once a batch has read what it needs and starts writing in
-    groups: plan each statement once for arrays of any length (a generic plan) for the
-    rest of the transaction, on PostgreSQL. A custom plan sees a group's 4,000-row array
-    and, for the balance update, scans and hashes the whole account table to join it: at
-    10x the demo 100 ms a group instead of 20 ms through the key, for the five groups
-    after which PostgreSQL would try the generic plan itself (at 100x, about ten times
-    that). Not before the reads: a generic plan of the balance-days read cannot see that
-    its period's first day leaves few journal lines to read."""
-    if is_postgres():
-        await fetch("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+@asynccontextmanager
+async def batch_writes() -> AsyncIterator[None]:
+    """Inside a transaction, around a batch's group writes (``ledger.post_overlapped``):
+    each statement planned once for arrays of any length (a generic plan) on PostgreSQL,
+    and the planner's own choice again after the block. A custom plan sees a group's
+    4,000-row array and, for the balance update, scans and hashes the whole account table
+    to join it: at 10x the demo 100 ms a group instead of 20 ms through the row places,
+    for the five groups after which PostgreSQL would try the generic plan itself (at 100x,
+    about ten times that). Not for the reads around it: a generic plan of the
+    balance-days read cannot see that its period's first day leaves few journal lines to
+    read. On an error the transaction is rolled back, and the setting with it."""
+    if not is_postgres():
+        yield
+        return
+    rows = await fetch(
+        "SELECT current_setting('plan_cache_mode') AS mode,"
+        " set_config('plan_cache_mode', 'force_generic_plan', true)"
+    )
+    yield
+    await fetch("SELECT set_config('plan_cache_mode', {}, true)", rows[0]["mode"])
 
 
 async def write_at_commit(writes: Sequence[Write]) -> None:

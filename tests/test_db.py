@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # SQL that leaves state on a connection beyond its transaction (SQL is written upper-case).
 SESSION_STATE = re.compile(
     r"""["']\s*(SET\s|RESET\s|LISTEN\s|DECLARE\s)|pg_advisory_lock|pg_advisory_xact_lock_shared"""
-    r"""|\.add_listener\(|\bset_type_codec\(""",
+    r"""|\.add_listener\(|\bset_type_codec\(|set_config\([^)]*,\s*(?i:false)\s*\)""",
 )
 
 
@@ -42,6 +42,9 @@ def test_no_code_keeps_session_state_on_a_pooled_connection() -> None:
 def test_the_pattern_catches_a_session_setting() -> None:
     assert SESSION_STATE.search('await fetch("SET statement_timeout = 5")')
     assert not SESSION_STATE.search('"UPDATE fund_chain SET last_seq = 1"')
+    # set_config(..., false) sets it for the session, (..., true) for the transaction.
+    assert SESSION_STATE.search("\"SELECT set_config('work_mem', '1GB', false)\"")
+    assert not SESSION_STATE.search("\"SELECT set_config('work_mem', '1GB', true)\"")
 
 
 async def test_a_transaction_left_open_is_rolled_back_on_release(database: None) -> None:

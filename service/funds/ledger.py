@@ -29,10 +29,10 @@ from uuid import UUID
 from service.clock import now
 from service.db import (
     Write,
+    batch_writes,
     chunks,
     copy_rows,
     fetch,
-    for_batch_writes,
     insert_rows,
     insert_writes,
     is_postgres,
@@ -153,8 +153,8 @@ class EntryDraft:
     idempotency_key: str | None = None
     fund_use_id: UUID | None = None
     # Where accounts' rows lie (PostgreSQL's ctid, as read in this transaction after the
-    # community's chain was locked, ``ROW_PLACE``), for a batch's balance update to go
-    # straight to them rather than through the primary key (``_write_large_postgres``).
+    # community's chain was locked, ``row_place``), for a batch's balance update to go
+    # straight to them rather than through the primary key (``_large_postgres_writes``).
     places: Mapping[UUID, Any] | None = None
 
 
@@ -570,9 +570,13 @@ async def post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     now and then (``await asyncio.sleep(0)``) so that a group's next statement goes out
     as soon as the previous one is answered. A failure in any group fails the whole call
     (and so the caller's transaction); a write in flight is awaited before the error
-    leaves.
+    leaves. Its statements are planned generically (``db.batch_writes``).
     """
-    await for_batch_writes()
+    async with batch_writes():
+        return await _post_overlapped(drafts)
+
+
+async def _post_overlapped(drafts: AsyncIterator[EntryDraft]) -> list[Posted]:
     posted: list[Posted] = []
     pending: asyncio.Future[list[Posted]] | None = None
     moved: set[UUID] = set()
@@ -693,7 +697,7 @@ def _split_deltas(
 
 # PostgreSQL: up to SMALL_POSTING_LINES lines a posting is one statement with its rows as
 # typed VALUES (a deposit: scalars are cheaper for asyncpg to encode than arrays); a
-# larger one is a batch (``_write_large_postgres``), ARRAY_CHUNK rows a statement.
+# larger one is a batch (``_large_postgres_writes``), ARRAY_CHUNK rows a statement.
 SMALL_POSTING_LINES = 200
 ARRAY_CHUNK = 100_000
 

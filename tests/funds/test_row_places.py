@@ -17,6 +17,7 @@ from service.funds import batches, ledger
 from tests.conftest import IS_POSTGRES
 from tests.fund_uses.test_api import balance
 from tests.funds.conftest import Estate, deposit
+from tests.funds.test_first_deposits import make_district
 from tests.support import World, bureau_caller
 
 
@@ -32,15 +33,31 @@ async def _snapshot(community: uuid.UUID) -> list[Any]:
     return [dict(r) for r in chain] + [dict(r) for r in accounts]
 
 
+def balance_statements(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, int]]]:
+    """What each batch group's balance statements move on PostgreSQL: (accounts by row
+    place, accounts by key) per statement."""
+    sent: list[list[tuple[int, int]]] = []
+    real = ledger._send_large_postgres
+
+    async def spy(writes: ledger.LargeWrites) -> None:
+        sent.append([(placed, keyed) for _, placed, keyed in writes.balances])
+        await real(writes)
+
+    monkeypatch.setattr(ledger, "_send_large_postgres", spy)
+    return sent
+
+
 async def test_an_account_a_batch_moves_in_two_groups_is_moved_by_key_the_second_time(
     client: httpx.AsyncClient, world: World, estate: Estate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two entries of one batch move the same household, each in its own group, both
-    drafts giving the place read before the first: the first group moves the row (so it
-    lies elsewhere), the second finds it by key. Both amounts land; the journal verifies."""
+    drafts giving the place read before the first: the first group moves the row by its
+    place (so it lies elsewhere), the second finds it by key. Both amounts land; the
+    journal verifies. (SQLite finds every row by key.)"""
     monkeypatch.setattr(ledger, "OVERLAP_GROUP_LINES", 1)  # one entry a group
     monkeypatch.setattr(ledger, "SMALL_POSTING_LINES", 0)  # the batch's write path
     await deposit(client, world, estate.households[0], "100.00")
+    sent = balance_statements(monkeypatch)
     community, household = uuid.UUID(estate.community), uuid.UUID(estate.households[0])
     async with transaction():
         chain = await ledger.lock_community(community)
@@ -70,8 +87,33 @@ async def test_an_account_a_batch_moves_in_two_groups_is_moved_by_key_the_second
 
         posted = await ledger.post_overlapped(drafts())
     assert len(posted) == 2
+    # The household by place, then by key; the custody account by key both times.
+    assert sent == ([[(1, 1)], [(0, 2)]] if IS_POSTGRES else [])
     assert await balance(client, world, estate.households[0]) == "105.00"
     assert (await ledger.verify(community)).ok
+
+
+async def test_a_districts_first_deposits_move_the_balances_at_their_row_places(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The district's first deposits read the accounts they open with their places and
+    move the households' balances there (the custody accounts by key); every balance is
+    its first deposit and the journals verify."""
+    monkeypatch.setattr(ledger, "SMALL_POSTING_LINES", 0)
+    sent = balance_statements(monkeypatch)
+    district, households = await make_district()
+    assert await batches.post_first_deposits_for_district(district) == 6
+    # Two communities of three flats in one group: six households by place, two by key.
+    assert sent == ([[(6, 2)]] if IS_POSTGRES else [])
+    rows = await fetch(
+        "SELECT principal_fen, first_deposit_fen FROM fund_account AS a"
+        " JOIN household AS h ON h.id = a.household WHERE h.district = {}",
+        district,
+    )
+    assert len(rows) == 6
+    assert all(r["principal_fen"] == r["first_deposit_fen"] > 0 for r in rows)
+    for community in households:
+        assert (await ledger.verify(community)).ok
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="row places (ctid) are PostgreSQL's")
@@ -108,3 +150,25 @@ async def test_a_district_run_whose_row_places_no_longer_hold_posts_nothing(
         community,
     )
     assert interest[0]["n"] == 0
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="row places (ctid) are PostgreSQL's")
+async def test_a_districts_first_deposits_with_places_that_do_not_hold_post_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every account read as lying at one place (the first row of the table's first
+    page): the balance update moves at most one of them, so the seed fails, and its
+    transaction takes the opened accounts, the entries and the balances with it."""
+    monkeypatch.setattr(ledger, "SMALL_POSTING_LINES", 0)
+    monkeypatch.setattr(ledger, "row_place", lambda table: "CAST('(0,1)' AS tid)")
+    district, _ = await make_district()
+    with pytest.raises(RuntimeError, match="moved under it"):
+        await batches.post_first_deposits_for_district(district)
+    accounts = await fetch(
+        "SELECT COUNT(*) AS n FROM fund_account AS a JOIN household AS h"
+        " ON h.id = a.household WHERE h.district = {}",
+        district,
+    )
+    assert accounts[0]["n"] == 0
+    entries = await fetch("SELECT COUNT(*) AS n FROM fund_entry WHERE district = {}", district)
+    assert entries[0]["n"] == 0
