@@ -155,6 +155,15 @@ async def hand_written_allocation(conn: Any, period: str, actor: uuid.UUID) -> i
     return int(status.split()[-1])
 
 
+async def settle(conn: Any) -> None:
+    """Before each timed path: a CHECKPOINT, so that none of them pays for writing out
+    what the generation or the path before it left dirty, and each pays alike for the
+    first change of a page after a checkpoint (its full image in the WAL): the first path
+    timed used to start while the generation's gigabytes were still being written out
+    (docs/benchmarks.md, section 7, tenth round)."""
+    await conn.execute("CHECKPOINT")
+
+
 def bureau_caller(district: uuid.UUID) -> Any:
     """A bureau caller of ``district`` for the batch paths (``tests.support``'s, imported
     here once the benchmark has set its database: the service's modules read it)."""
@@ -169,6 +178,7 @@ async def bare_pass(conn: Any, round_no: int) -> float:
     community for the lines to belong to, each household's line 0.35% of its principal,
     no balance-days, no shares, no hash chain, no audit. Timed up to its COMMIT, then
     rolled back, so every round of every path sees the same journal."""
+    await settle(conn)
     started = time.perf_counter()
     transaction = conn.transaction()
     await transaction.start()
@@ -258,6 +268,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         caller = bureau_caller(district)
         await open_database()
         try:
+            await settle(conn)
             started = time.perf_counter()
             cpu = time.process_time()
             out = await batches.allocate_interest_for_district(caller, str(YEAR), amounts)
@@ -280,6 +291,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
         )
 
+        await settle(conn)
         started = time.perf_counter()
         lines = await hand_written_allocation(conn, str(YEAR + 1), caller.id)
         result["hand_s"] = time.perf_counter() - started
@@ -300,6 +312,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         for round_no in range(1, args.rounds):
             await open_database()
             try:
+                await settle(conn)
                 started = time.perf_counter()
                 await batches.allocate_interest_for_district(
                     caller, str(YEAR + 10 + round_no), amounts
@@ -307,6 +320,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 service_runs.append(time.perf_counter() - started)
             finally:
                 await close_database()
+            await settle(conn)
             started = time.perf_counter()
             await hand_written_allocation(conn, str(YEAR + 40 + round_no), caller.id)
             hand_runs.append(time.perf_counter() - started)

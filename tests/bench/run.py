@@ -816,7 +816,8 @@ def render_allocation(bench: Bench, a: dict[str, Any]) -> str:
             "rounds later years'. (c) The bare pass, issue 15's floor for a batch: one line per "
             "household plus the balance update, set-based, on the same schema (an entry per "
             "community, each line 0.35% of the household's principal; no balance-days, shares, "
-            "hash chain or audit; timed to its COMMIT, then rolled back). "
+            "hash chain or audit; timed to its COMMIT, then rolled back). Each timed path "
+            "starts after a `CHECKPOINT` (nothing left dirty by the one before it). "
             "Before timing, the hand-written shares were "
             "computed on the same journal and compared with the service's lines: "
             f"{a['mismatched_shares']} differ.",
