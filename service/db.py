@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -136,7 +136,7 @@ async def batch_writes() -> AsyncIterator[None]:
     for the five groups after which PostgreSQL would try the generic plan itself (at 100x,
     about ten times that). Not for the reads around it: a generic plan of the
     balance-days read cannot see that its period's first day leaves few journal lines to
-    read. On an error the transaction is rolled back, and the setting with it."""
+    read. The mode is set back also when the block raises."""
     if not is_postgres():
         yield
         return
@@ -144,8 +144,17 @@ async def batch_writes() -> AsyncIterator[None]:
         "SELECT current_setting('plan_cache_mode') AS mode,"
         " set_config('plan_cache_mode', 'force_generic_plan', true)"
     )
-    yield
-    await fetch("SELECT set_config('plan_cache_mode', {}, true)", rows[0]["mode"])
+    restore = "SELECT set_config('plan_cache_mode', {}, true)"
+    try:
+        yield
+    except Exception:
+        # An error raised in Python (a draft refused, say) leaves the transaction usable
+        # to a caller that catches it; one raised by PostgreSQL has aborted it (and the
+        # restore fails, quietly, as the rollback undoes the setting anyway).
+        with suppress(Exception):
+            await fetch(restore, rows[0]["mode"])
+        raise
+    await fetch(restore, rows[0]["mode"])
 
 
 async def write_at_commit(writes: Sequence[Write]) -> None:

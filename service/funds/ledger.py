@@ -453,6 +453,8 @@ class Postings:
         self.at = now()
 
     def add(self, draft: EntryDraft) -> None:
+        if self.prepared is not None:
+            raise RuntimeError("a prepared group takes no more drafts")
         lines = [line for line in draft.lines if line.principal_delta or line.interest_delta]
         if not lines or not lines_balance(
             (line.principal_delta, line.interest_delta) for line in lines

@@ -94,7 +94,7 @@ async def test_an_account_a_batch_moves_in_two_groups_is_moved_by_key_the_second
 
 
 async def test_a_districts_first_deposits_move_the_balances_at_their_row_places(
-    monkeypatch: pytest.MonkeyPatch,
+    database: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The district's first deposits read the accounts they open with their places and
     move the households' balances there (the custody accounts by key); every balance is
@@ -154,7 +154,7 @@ async def test_a_district_run_whose_row_places_no_longer_hold_posts_nothing(
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="row places (ctid) are PostgreSQL's")
 async def test_a_districts_first_deposits_with_places_that_do_not_hold_post_nothing(
-    monkeypatch: pytest.MonkeyPatch,
+    database: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every account read as lying at one place (the first row of the table's first
     page): the balance update moves at most one of them, so the seed fails, and its
@@ -172,3 +172,54 @@ async def test_a_districts_first_deposits_with_places_that_do_not_hold_post_noth
     assert accounts[0]["n"] == 0
     entries = await fetch("SELECT COUNT(*) AS n FROM fund_entry WHERE district = {}", district)
     assert entries[0]["n"] == 0
+
+
+async def test_a_batch_refused_in_python_leaves_the_planner_and_the_group_as_they_were(
+    client: httpx.AsyncClient, world: World, estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft refused while a batch is being made (its lines do not sum to zero) raises
+    out of ``post_overlapped`` into a transaction that is still usable: the planner's mode
+    is set back (``db.batch_writes``). And a group once prepared takes no more drafts: its
+    statements are made (on PostgreSQL, a batch's group)."""
+    monkeypatch.setattr(ledger, "SMALL_POSTING_LINES", 0)
+    await deposit(client, world, estate.households[0], "100.00")
+    community, household = uuid.UUID(estate.community), uuid.UUID(estate.households[0])
+    mode = "SELECT current_setting('plan_cache_mode') AS mode"
+    async with transaction():
+        before = (await fetch(mode))[0]["mode"] if IS_POSTGRES else None
+        chain = await ledger.lock_community(community)
+        custody = await ledger.custody_account(world.district_id, community)
+        account = (await ledger.household_accounts(world.district_id, community, [household]))[
+            household
+        ]
+
+        def draft(fen: int, short: int = 0) -> ledger.EntryDraft:
+            return ledger.EntryDraft(
+                chain=chain,
+                district_id=world.district_id,
+                kind="replenish",
+                lines=[
+                    ledger.LineDraft(account, household, None, fen, 0),
+                    ledger.LineDraft(custody, None, None, -fen + short, 0),
+                ],
+                custody=custody,
+                value_date=today(),
+            )
+
+        async def refused() -> AsyncIterator[ledger.EntryDraft]:
+            yield draft(100, short=1)
+
+        with pytest.raises(ValueError, match="sum to zero"):
+            await ledger.post_overlapped(refused())
+        if IS_POSTGRES:
+            assert (await fetch(mode))[0]["mode"] == before
+
+        group = ledger.Postings()
+        group.add(draft(100))
+        group.prepare()
+        if IS_POSTGRES:
+            with pytest.raises(RuntimeError, match="no more drafts"):
+                group.add(draft(200))
+        # Nothing was written: the refused draft raised before any write, the prepared
+        # group was never sent.
+    assert await balance(client, world, estate.households[0]) == "100.00"
