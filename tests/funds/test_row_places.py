@@ -47,6 +47,33 @@ def balance_statements(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, 
     return sent
 
 
+def replenishment(
+    chain: ledger.Chain,
+    world: World,
+    household: uuid.UUID,
+    accounts: tuple[uuid.UUID, uuid.UUID],
+    fen: int,
+    *,
+    short: int = 0,
+    places: dict[uuid.UUID, Any] | None = None,
+) -> ledger.EntryDraft:
+    """``fen`` into the household's account (``accounts``: it and the custody account) from
+    the custody account, ``short`` fen short of balancing."""
+    account, custody = accounts
+    return ledger.EntryDraft(
+        chain=chain,
+        district_id=world.district_id,
+        kind="replenish",
+        lines=[
+            ledger.LineDraft(account, household, None, fen, 0),
+            ledger.LineDraft(custody, None, None, -fen + short, 0),
+        ],
+        custody=custody,
+        value_date=today(),
+        places=places,
+    )
+
+
 async def test_an_account_a_batch_moves_in_two_groups_is_moved_by_key_the_second_time(
     client: httpx.AsyncClient, world: World, estate: Estate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,18 +99,8 @@ async def test_an_account_a_batch_moves_in_two_groups_is_moved_by_key_the_second
 
         async def drafts() -> AsyncIterator[ledger.EntryDraft]:
             for fen in (200, 300):
-                yield ledger.EntryDraft(
-                    chain=chain,
-                    district_id=world.district_id,
-                    kind="replenish",
-                    lines=[
-                        ledger.LineDraft(account, household, None, fen, 0),
-                        ledger.LineDraft(custody, None, None, -fen, 0),
-                    ],
-                    custody=custody,
-                    value_date=today(),
-                    places={account: place},
-                )
+                accounts = (account, custody)
+                yield replenishment(chain, world, household, accounts, fen, places={account: place})
 
         posted = await ledger.post_overlapped(drafts())
     assert len(posted) == 2
@@ -194,17 +211,7 @@ async def test_a_batch_refused_in_python_leaves_the_planner_and_the_group_as_the
         ]
 
         def draft(fen: int, short: int = 0) -> ledger.EntryDraft:
-            return ledger.EntryDraft(
-                chain=chain,
-                district_id=world.district_id,
-                kind="replenish",
-                lines=[
-                    ledger.LineDraft(account, household, None, fen, 0),
-                    ledger.LineDraft(custody, None, None, -fen + short, 0),
-                ],
-                custody=custody,
-                value_date=today(),
-            )
+            return replenishment(chain, world, household, (account, custody), fen, short=short)
 
         async def refused() -> AsyncIterator[ledger.EntryDraft]:
             yield draft(100, short=1)
