@@ -356,6 +356,12 @@ ENTRY_COLUMNS = tuple(ENTRY_TYPES)
 ENTRY_PG_TYPES = tuple(ENTRY_TYPES.values())
 LINE_COLUMNS = ("entry", "account", "household", "owner", "principal_delta", "interest_delta")
 LINE_PG_TYPES = ("uuid", "uuid", "uuid", "uuid", "bigint", "bigint")
+# Moves each account of the rows ``d`` (its principal ``d.p`` and interest ``d.i``): the
+# head of every balance update, by key or by row place, on both engines.
+MOVE_BALANCES = (
+    "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
+    " interest_fen = fund_account.interest_fen + d.i"
+)
 
 
 # The households' totals of a community's journal by book year and kind
@@ -647,8 +653,7 @@ def _large_postgres_writes(postings: Postings) -> LargeWrites:
     for index in range(0, max(len(placed), len(keyed)), ARRAY_CHUNK):
         by_place = placed[index : index + ARRAY_CHUNK]
         by_key = keyed[index : index + ARRAY_CHUNK]
-        args = [[row[i] for row in by_place] for i in range(4)]
-        args += [[row[i] for row in by_key] for i in range(3)]
+        args = _columns(by_place, 4) + _columns(by_key, 3)
         balances.append(((BALANCES_SQL, args), len(by_place), len(by_key)))
     return LargeWrites(
         by_table["entries"] + by_table["chains"] + by_table["totals"], postings.lines, balances
@@ -667,12 +672,10 @@ async def _send_large_postgres(writes: LargeWrites) -> None:
 # Placeholders: each placed account's row place, id, principal and interest moved; each
 # other account's id, principal and interest moved. The two sets never share an account.
 BALANCES_SQL = (
-    "WITH placed AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-    " interest_fen = fund_account.interest_fen + d.i"
+    f"WITH placed AS ({MOVE_BALANCES}"
     " FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS d(place, account, p, i)"
     " WHERE fund_account.ctid = d.place AND fund_account.id = d.account RETURNING 1),"
-    " keyed AS (UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-    " interest_fen = fund_account.interest_fen + d.i"
+    f" keyed AS ({MOVE_BALANCES}"
     " FROM unnest($5::uuid[], $6::bigint[], $7::bigint[]) AS d(account, p, i)"
     " WHERE fund_account.id = d.account RETURNING 1)"
     " SELECT (SELECT COUNT(*) FROM placed) AS placed, (SELECT COUNT(*) FROM keyed) AS keyed"
@@ -714,7 +717,12 @@ def _rows_source(
         row = "(" + ", ".join(f"{{}}::{kind}" for kind in types) + ")"
         return f"(VALUES {', '.join([row] * len(rows))})", [v for r in rows for v in r]
     source = "unnest(" + ", ".join(f"{{}}::{kind}[]" for kind in types) + ")"
-    return source, [[r[i] for r in rows] for i in range(len(types))]
+    return source, _columns(rows, len(types))
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows of ``width`` values as one list per column (the arrays ``unnest()`` takes)."""
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _postgres_writes(
@@ -742,9 +750,7 @@ def _postgres_writes(
             LINE_PG_TYPES,
         ),
         "balances": (
-            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-            " interest_fen = fund_account.interest_fen + d.i"
-            " FROM ROWS AS d(account, p, i) WHERE fund_account.id = d.account",
+            MOVE_BALANCES + " FROM ROWS AS d(account, p, i) WHERE fund_account.id = d.account",
             [(account, p, i) for account, (p, i) in deltas.items()],
             ("uuid", "bigint", "bigint"),
         ),
@@ -778,9 +784,8 @@ def _portable_writes(
     writes += insert_writes("fund_line", LINE_COLUMNS, lines)
     writes += [
         (
-            "UPDATE fund_account SET principal_fen = fund_account.principal_fen + d.p,"
-            " interest_fen = fund_account.interest_fen + d.i"
-            " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
+            MOVE_BALANCES
+            + " FROM (SELECT account, SUM(principal_delta) AS p, SUM(interest_delta) AS i"
             f" FROM fund_line WHERE entry IN {placeholders(len(chunk))}"
             " GROUP BY account) AS d"
             " WHERE fund_account.id = d.account",
