@@ -249,13 +249,13 @@ def _split(
     """The entry putting ``amount`` into the interest sub-accounts split by
     ``weight_column``, and how many households get a share. Weights read with their
     rows' ``place`` (``ledger.row_place``) pass it on to the balance update."""
-    by_account = {w["id"]: w for w in weights}
     placed = bool(weights) and "place" in weights[0]
     rule = interest_shares if kind == "interest" else allocate_by_weight
-    shares = rule(amount, {account: int(w[weight_column]) for account, w in by_account.items()})
+    shares = rule(amount, {w["id"]: int(w[weight_column]) for w in weights})
     lines = [
-        LineDraft(account, by_account[account]["household"], by_account[account]["owner"], 0, s)
-        for account, s in shares.items()
+        LineDraft(w["id"], w["household"], w["owner"], 0, share)
+        for w in weights
+        if (share := shares.get(w["id"]))
     ]
     lines.append(LineDraft(custody, None, None, 0, -amount))
     draft = ledger.EntryDraft(
@@ -269,9 +269,9 @@ def _split(
         period=period,
         actor_id=caller.id,
         idempotency_key=key,
-        places={a: w["place"] for a, w in by_account.items()} if placed else None,
+        places={w["id"]: w["place"] for w in weights} if placed else None,
     )
-    return draft, sum(1 for s in shares.values() if s > 0)
+    return draft, len(lines) - 1
 
 
 async def allocate_income(

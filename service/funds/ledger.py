@@ -494,10 +494,14 @@ class Postings:
         self.heads[chain.community] = (entry["seq"], entry["hash"], entry["id"])
         self.entries.append(tuple(entry[c] for c in ENTRY_COLUMNS))
         self.lines.extend((entry["id"], *line) for line in lines)
-        for line in lines:
-            moved = self.deltas.setdefault(line.account, [0, 0])
-            moved[0] += line.principal_delta
-            moved[1] += line.interest_delta
+        deltas = self.deltas
+        for account, _, _, principal, interest in lines:
+            moved = deltas.get(account)
+            if moved is None:
+                deltas[account] = [principal, interest]
+            else:
+                moved[0] += principal
+                moved[1] += interest
         _add_year_total(self.totals, self.kinds, draft, entry, lines)
         if draft.places:
             self.places.update(draft.places)
@@ -650,11 +654,10 @@ def _large_postgres_writes(postings: Postings) -> LargeWrites:
     )
     placed, keyed = _split_deltas(postings)
     balances: list[tuple[Write, int, int]] = []
-    for index in range(0, max(len(placed), len(keyed)), ARRAY_CHUNK):
-        by_place = placed[index : index + ARRAY_CHUNK]
-        by_key = keyed[index : index + ARRAY_CHUNK]
-        args = _columns(by_place, 4) + _columns(by_key, 3)
-        balances.append(((BALANCES_SQL, args), len(by_place), len(by_key)))
+    for index in range(0, max(len(placed[0]), len(keyed[0])), ARRAY_CHUNK):
+        part = slice(index, index + ARRAY_CHUNK)
+        args = [column[part] for column in (*placed, *keyed)]
+        balances.append(((BALANCES_SQL, args), len(placed[0][part]), len(keyed[0][part])))
     return LargeWrites(
         by_table["entries"] + by_table["chains"] + by_table["totals"], postings.lines, balances
     )
@@ -671,9 +674,11 @@ async def _send_large_postgres(writes: LargeWrites) -> None:
 
 # Placeholders: each placed account's row place, id, principal and interest moved; each
 # other account's id, principal and interest moved. The two sets never share an account.
+# The placed rows are visited in the order they lie (sorted here: a few thousand TIDs
+# sort in a millisecond, a tenth of what sorting them costs the client).
 BALANCES_SQL = (
-    f"WITH placed AS ({MOVE_BALANCES}"
-    " FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS d(place, account, p, i)"
+    f"WITH placed AS ({MOVE_BALANCES} FROM (SELECT * FROM unnest($1::tid[], $2::uuid[],"
+    " $3::bigint[], $4::bigint[]) AS u(place, account, p, i) ORDER BY place) AS d"
     " WHERE fund_account.ctid = d.place AND fund_account.id = d.account RETURNING 1),"
     f" keyed AS ({MOVE_BALANCES}"
     " FROM unnest($5::uuid[], $6::bigint[], $7::bigint[]) AS d(account, p, i)"
@@ -682,22 +687,22 @@ BALANCES_SQL = (
 )
 
 
-def _split_deltas(
-    postings: Postings,
-) -> tuple[list[tuple[Any, UUID, int, int]], list[tuple[UUID, int, int]]]:
-    """The group's balance moves split into those going to a known row place (in the
-    order the rows lie) and those found by key (no place given, or moved before)."""
-    placed: list[tuple[Any, UUID, int, int]] = []
-    keyed: list[tuple[UUID, int, int]] = []
-    places, moved = postings.places, postings.moved
-    for account, (principal, interest) in postings.deltas.items():
-        place = places.get(account)
-        if place is None or account in moved:
-            keyed.append((account, principal, interest))
-        else:
-            placed.append((place, account, principal, interest))
-    placed.sort()
-    return placed, keyed
+def _split_deltas(postings: Postings) -> tuple[tuple[list[Any], ...], tuple[list[Any], ...]]:
+    """The group's balance moves as columns, split into those going to a known row place
+    (places, ids, principal, interest) and those found by key (no place given, or moved
+    before: ids, principal, interest)."""
+    deltas, places, moved = postings.deltas, postings.places, postings.moved
+    by_place = [a for a in deltas if places.get(a) is not None and a not in moved]
+    by_key = [a for a in deltas if places.get(a) is None or a in moved]
+    return (
+        ([places[a] for a in by_place], by_place, *_moves(deltas, by_place)),
+        (by_key, *_moves(deltas, by_key)),
+    )
+
+
+def _moves(deltas: Mapping[UUID, list[int]], accounts: list[UUID]) -> list[list[int]]:
+    """The principal and the interest moved on ``accounts``, as two columns."""
+    return _columns([deltas[a] for a in accounts], 2)
 
 
 # PostgreSQL: up to SMALL_POSTING_LINES lines a posting is one statement with its rows as
