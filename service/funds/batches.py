@@ -247,8 +247,10 @@ def _split(
     key: str | None = None,
 ) -> tuple[ledger.EntryDraft, int]:
     """The entry putting ``amount`` into the interest sub-accounts split by
-    ``weight_column``, and how many households get a share. Weights read with their
-    rows' ``place`` (``ledger.row_place``) pass it on to the balance update."""
+    ``weight_column``, and how many households get a share. ``weights``: one row per
+    account (both reads select accounts by their key; an account twice would give two
+    lines and an entry that does not balance, refused by ``Postings.add``). Weights read
+    with their rows' ``place`` (``ledger.row_place``) pass it on to the balance update."""
     placed = bool(weights) and "place" in weights[0]
     rule = interest_shares if kind == "interest" else allocate_by_weight
     shares = rule(amount, {w["id"]: int(w[weight_column]) for w in weights})
