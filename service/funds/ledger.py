@@ -674,8 +674,8 @@ async def _send_large_postgres(writes: LargeWrites) -> None:
 
 # Placeholders: each placed account's row place, id, principal and interest moved; each
 # other account's id, principal and interest moved. The two sets never share an account.
-# The placed rows are visited in the order they lie (sorted here: a few thousand TIDs
-# sort in a millisecond, a tenth of what sorting them costs the client).
+# The placed rows are visited in the order they lie (sorted here: a group's 4,000 TIDs
+# sort in 1.4-1.6 ms, against about 4 ms for the client to sort them as Python tuples).
 BALANCES_SQL = (
     f"WITH placed AS ({MOVE_BALANCES} FROM (SELECT * FROM unnest($1::tid[], $2::uuid[],"
     " $3::bigint[], $4::bigint[]) AS u(place, account, p, i) ORDER BY place) AS d"
@@ -692,8 +692,10 @@ def _split_deltas(postings: Postings) -> tuple[tuple[list[Any], ...], tuple[list
     (places, ids, principal, interest) and those found by key (no place given, or moved
     before: ids, principal, interest)."""
     deltas, places, moved = postings.deltas, postings.places, postings.moved
-    by_place = [a for a in deltas if places.get(a) is not None and a not in moved]
-    by_key = [a for a in deltas if places.get(a) is None or a in moved]
+    by_place: list[UUID] = []
+    by_key: list[UUID] = []
+    for account in deltas:
+        (by_key if places.get(account) is None or account in moved else by_place).append(account)
     return (
         ([places[a] for a in by_place], by_place, *_moves(deltas, by_place)),
         (by_key, *_moves(deltas, by_key)),
